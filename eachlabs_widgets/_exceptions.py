@@ -1,0 +1,207 @@
+"""The exceptions raised by eachlabs-widgets.
+
+    EachLabsError                  anything this package raises on purpose
+    ├── ConfigurationError         a setting is missing or wrong (e.g. no API key)
+    ├── InputValidationError       inputs do not match the model's request_schema (nothing sent)
+    ├── APIError                   the service answered with an HTTP error
+    │   ├── AuthenticationError    401: missing or wrong API key
+    │   ├── PaymentRequiredError   402: the account balance is too low
+    │   ├── NotFoundError          404: unknown model, prediction or file
+    │   ├── RateLimitError         429: too many predictions in flight
+    │   └── ServerError            5xx: the service failed
+    ├── TransportError             the request could not complete (connection, timeout)
+    └── PredictionError            a prediction did not end in success
+        ├── PredictionFailedError      it ended in ``error``/``failed``
+        ├── PredictionCancelledError   it was cancelled
+        └── PredictionTimeoutError     it did not end before the deadline
+
+No message, repr or attribute of these exceptions holds the API key: messages are built from
+the service's answer, the URL path and our own words only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "EachLabsError",
+    "InputValidationError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PredictionCancelledError",
+    "PredictionError",
+    "PredictionFailedError",
+    "PredictionTimeoutError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+]
+
+
+class EachLabsError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigurationError(EachLabsError):
+    """A setting is missing or invalid, for example no API key for the real service."""
+
+
+class InputValidationError(EachLabsError, ValueError):
+    """Inputs do not match the model's ``request_schema``; nothing was sent.
+
+    ``problems`` lists one :class:`InputProblem`-like dict per field: ``field``, ``message``
+    and, where it helps, ``allowed`` (the enum) or ``suggestion`` (the nearest known name).
+    """
+
+    def __init__(self, model: str, problems: list[dict[str, Any]]) -> None:
+        self.model = model
+        self.problems = problems
+        lines = [p["message"] for p in problems]
+        if len(lines) == 1:
+            text = f"{model}: {lines[0]}"
+        else:
+            text = f"{model}: {len(lines)} invalid inputs:\n" + "\n".join(f"  - {m}" for m in lines)
+        super().__init__(text)
+
+    @property
+    def fields(self) -> list[str]:
+        return [p["field"] for p in self.problems]
+
+
+class APIError(EachLabsError):
+    """The service answered with an HTTP error status.
+
+    ``status_code`` is the HTTP status, ``message`` the service's own ``error`` text and
+    ``details`` its ``details`` text, if any; ``request_id`` echoes ``X-Request-Id``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        details: str | None = None,
+        method: str = "",
+        path: str = "",
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.details = details
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+        self.retry_after = retry_after
+        where = f" ({method} {path})" if method else ""
+        text = f"{status_code} {message}{where}"
+        if details:
+            text += f": {details}"
+        super().__init__(text)
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing or wrong. Set ``EACHLABS_API_KEY``."""
+
+
+class PaymentRequiredError(APIError):
+    """402: the account balance is too low to run this prediction."""
+
+
+class NotFoundError(APIError):
+    """404: the model, prediction or file does not exist."""
+
+
+class RateLimitError(APIError):
+    """429: the account has too many predictions in flight. Nothing was created."""
+
+
+class ServerError(APIError):
+    """5xx: the service failed to answer."""
+
+
+class TransportError(EachLabsError):
+    """The request did not complete: the connection failed, dropped or timed out.
+
+    ``sent`` says whether the request may have reached the service (a create whose answer was
+    lost may have created a prediction).
+    """
+
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", sent: bool = True
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.sent = sent
+        super().__init__(f"{message} ({method} {path})" if method else message)
+
+
+class PredictionError(EachLabsError):
+    """A prediction did not end in ``success``. ``prediction_id`` names it."""
+
+    def __init__(self, message: str, *, prediction_id: str, model: str | None = None) -> None:
+        self.prediction_id = prediction_id
+        self.model = model
+        super().__init__(message)
+
+
+class PredictionFailedError(PredictionError):
+    """The prediction ended in ``error`` (or the legacy ``failed``).
+
+    ``message`` is the service's own explanation, ``code`` its ``error_code`` and
+    ``classification`` its category (``content_moderation``, ``invalid_user_input``, …).
+    """
+
+    def __init__(
+        self,
+        *,
+        prediction_id: str,
+        model: str | None = None,
+        message: str | None = None,
+        code: str | None = None,
+        classification: str | None = None,
+        retryable: bool | None = None,
+        status: str = "error",
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.classification = classification
+        self.retryable = retryable
+        self.status = status
+        text = f"prediction {prediction_id}"
+        if model:
+            text += f" ({model})"
+        text += " failed"
+        extra = [s for s in (code, classification) if s]
+        if message:
+            text += f": {message}"
+        if extra:
+            text += f" [{', '.join(extra)}]"
+        super().__init__(text, prediction_id=prediction_id, model=model)
+
+
+class PredictionCancelledError(PredictionError):
+    """The prediction was cancelled (a cancelled prediction is not billed)."""
+
+    def __init__(self, *, prediction_id: str, model: str | None = None) -> None:
+        super().__init__(
+            f"prediction {prediction_id} was cancelled (not billed)",
+            prediction_id=prediction_id,
+            model=model,
+        )
+
+
+class PredictionTimeoutError(PredictionError, TimeoutError):
+    """The prediction did not end before the deadline. It may still finish: resume it by id."""
+
+    def __init__(self, *, prediction_id: str, timeout: float, model: str | None = None) -> None:
+        self.timeout = timeout
+        super().__init__(
+            f"prediction {prediction_id} did not finish within {timeout:g} s; it may still "
+            f"finish: eachlabs_widgets.resume({prediction_id!r})",
+            prediction_id=prediction_id,
+            model=model,
+        )
