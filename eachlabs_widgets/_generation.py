@@ -13,6 +13,8 @@ from ._files import atomic_write, embed_metadata, extension_for, safe_stem, writ
 if TYPE_CHECKING:
     from PIL import Image
 
+    from ._journal import JournalEntry
+
 __all__ = ["DEFAULT_OUTPUT_DIR", "Generation", "Output"]
 
 DEFAULT_OUTPUT_DIR = "eachgen_outputs"
@@ -53,6 +55,8 @@ class Generation:
     emulated: bool = False
     paths: list[Path] = field(default_factory=list)
     polls: int = 0
+    #: True when this result was reused from an earlier identical run (nothing was spent).
+    reused: bool = False
     _images: list[Image.Image] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -128,6 +132,35 @@ class Generation:
             paths.append(path)
         self.paths = paths
         return paths
+
+    @classmethod
+    def from_entry(cls, entry: JournalEntry) -> Generation:
+        """A generation rebuilt from a journal entry whose files are on disk (no network)."""
+        from ._settings import EMULATOR
+
+        paths = [Path(f) for f in entry.files]
+        outputs = [
+            Output(url=url, data=path.read_bytes())
+            for url, path in zip(entry.urls or [str(p) for p in paths], paths, strict=False)
+        ]
+        return cls(
+            id=entry.id,
+            model=entry.model,
+            status=entry.status,
+            inputs=dict(entry.inputs),
+            urls=list(entry.urls),
+            metrics=dict(entry.metrics),
+            outputs=outputs,
+            created_at=entry.created_at,
+            emulated=entry.base_url == EMULATOR,
+            paths=paths,
+            reused=True,
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from ._render import generation_bundle
+
+        return generation_bundle(self)
 
     def __repr__(self) -> str:
         label = " (emulator)" if self.emulated else ""
