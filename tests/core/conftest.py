@@ -44,8 +44,11 @@ class FakeService:
         self.statuses: list[dict] = [
             {"status": "starting"},
             {"status": "processing"},
-            {"status": "success", "output": ["https://cdn.example/out-0.png"],
-             "metrics": {"predict_time": 1.5, "cost": 0.01}},
+            {
+                "status": "success",
+                "output": ["https://cdn.example/out-0.png"],
+                "metrics": {"predict_time": 1.5, "cost": 0.01},
+            },
         ]
         self.fail_next: list[Callable[[httpx.Request], httpx.Response | None]] = []
         self.created = 0
@@ -61,8 +64,9 @@ class FakeService:
         if path == "/v1/model":
             if request.url.params["slug"] == "nope":
                 return httpx.Response(404, json={"error": "Failed to fetch model: model not found"})
-            return httpx.Response(200, json={"slug": request.url.params["slug"],
-                                              "request_schema": SCHEMA})
+            return httpx.Response(
+                200, json={"slug": request.url.params["slug"], "request_schema": SCHEMA}
+            )
         if path == "/v1/models":
             limit, offset = int(request.url.params["limit"]), int(request.url.params["offset"])
             everything = [{"slug": f"m{i}"} for i in range(230)]
@@ -71,14 +75,18 @@ class FakeService:
             if request.headers.get("x-api-key") != SECRET:
                 return httpx.Response(401, json={"error": "Invalid or missing API key"})
             self.created += 1
-            return httpx.Response(200, json={"status": "success", "predictionID": f"p{self.created}"})
+            return httpx.Response(
+                200, json={"status": "success", "predictionID": f"p{self.created}"}
+            )
         if path.endswith("/cancel"):
             return httpx.Response(200, json={"status": "cancelled"})
         if path.startswith("/v1/prediction/"):
             step = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
             return httpx.Response(200, json={"id": path.rsplit("/", 1)[1], **step})
         if path.endswith(".png"):
-            return httpx.Response(200, content=b"\x89PNG\r\n\x1a\nfake", headers={"content-type": "image/png"})
+            return httpx.Response(
+                200, content=b"\x89PNG\r\n\x1a\nfake", headers={"content-type": "image/png"}
+            )
         return httpx.Response(404, json={"error": "not found"})
 
     def bodies(self, path: str) -> list[dict]:

@@ -60,11 +60,18 @@ async def test_invalid_input_is_refused_before_any_create(make_client, service):
     assert service.count("/v1/prediction") == 0
 
 
-async def test_a_create_rejected_with_429_is_retried_honouring_retry_after(make_client, service, fake_time):
+async def test_a_create_rejected_with_429_is_retried_honouring_retry_after(
+    make_client, service, fake_time
+):
     for _ in range(2):
         service.fail_next.append(
-            lambda r: httpx.Response(429, json={"error": "too many requests"}, headers={"Retry-After": "3"})
-            if r.method == "POST" else None
+            lambda r: (
+                httpx.Response(
+                    429, json={"error": "too many requests"}, headers={"Retry-After": "3"}
+                )
+                if r.method == "POST"
+                else None
+            )
         )
     async with make_client() as client:
         assert await client.create_prediction("flux", {"prompt": "x"}) == "p1"
@@ -96,7 +103,9 @@ async def test_a_create_that_never_connected_is_retried(make_client, service):
 
 
 async def test_a_create_is_not_retried_on_500(make_client, service):
-    service.fail_next.append(lambda r: httpx.Response(500, json={"error": "Failed to create prediction"}))
+    service.fail_next.append(
+        lambda r: httpx.Response(500, json={"error": "Failed to create prediction"})
+    )
     async with make_client() as client:
         with pytest.raises(Exception, match="Failed to create prediction") as info:
             await client.create_prediction("flux", {"prompt": "x"})
@@ -117,7 +126,12 @@ async def test_reads_are_retried_on_5xx_and_transport_errors(make_client, servic
 
 async def test_429_that_persists_becomes_a_rate_limit_error(make_client, service):
     service.fail_next.extend(
-        [lambda r: httpx.Response(429, json={"error": "too many requests", "details": "Account rate limited"})] * 10
+        [
+            lambda r: httpx.Response(
+                429, json={"error": "too many requests", "details": "Account rate limited"}
+            )
+        ]
+        * 10
     )
     async with make_client() as client:
         with pytest.raises(RateLimitError, match="Account rate limited"):
@@ -146,7 +160,9 @@ async def test_the_key_is_not_sent_to_file_hosts(make_client, service):
     assert "x-api-key" not in service.requests[-1].headers
 
 
-async def test_the_whole_flow_records_before_polling_and_picks_a_seed(make_client, service, journal, tmp_path):
+async def test_the_whole_flow_records_before_polling_and_picks_a_seed(
+    make_client, service, journal, tmp_path
+):
     seen_at_first_poll = []
     original = service.handler
 
@@ -171,9 +187,17 @@ async def test_the_whole_flow_records_before_polling_and_picks_a_seed(make_clien
 
 
 async def test_a_failed_prediction_raises_with_the_services_message(make_client, service, journal):
-    service.statuses = [{"status": "error", "output": {"error": "Execution failed",
-                         "error_message": "prompt was flagged", "error_code": "MODERATION",
-                         "classification": {"category": "content_moderation"}}}]
+    service.statuses = [
+        {
+            "status": "error",
+            "output": {
+                "error": "Execution failed",
+                "error_message": "prompt was flagged",
+                "error_code": "MODERATION",
+                "classification": {"category": "content_moderation"},
+            },
+        }
+    ]
     async with make_client() as client:
         with pytest.raises(PredictionFailedError) as info:
             await client.run("flux", {"prompt": "x"})
@@ -197,9 +221,13 @@ async def test_cancelling_the_wait_cancels_the_prediction_on_the_service(service
     from eachlabs_widgets._limiter import PredictionLimiter
 
     service.statuses = [{"status": "processing"}]
-    client = AsyncEachLabs(api_key=SECRET, base_url="https://api.example",
-                           transport=httpx.MockTransport(service.handler), journal=journal,
-                           limiter=PredictionLimiter(10))
+    client = AsyncEachLabs(
+        api_key=SECRET,
+        base_url="https://api.example",
+        transport=httpx.MockTransport(service.handler),
+        journal=journal,
+        limiter=PredictionLimiter(10),
+    )
     task = asyncio.create_task(client.run("flux", {"prompt": "x"}))
     while service.count("/v1/prediction/p1") < 2:
         await asyncio.sleep(0.01)

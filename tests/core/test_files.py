@@ -20,7 +20,9 @@ def jpeg_bytes() -> bytes:
 
 
 def test_safe_stem_survives_any_prompt():
-    assert safe_stem("A red fox / in the snow: ../../etc/passwd") == "a-red-fox-in-the-snow-etc-passwd"
+    assert (
+        safe_stem("A red fox / in the snow: ../../etc/passwd") == "a-red-fox-in-the-snow-etc-passwd"
+    )
     assert safe_stem("自由 🦊") == "untitled"
     assert safe_stem("Ünïcödé café") == "unicode-cafe"
     assert len(safe_stem("x" * 500)) == 40
@@ -48,7 +50,10 @@ def test_save_writes_images_and_sidecars(tmp_path):
         status="success",
         inputs={"prompt": 'a "fox" <script>', "seed": 5},
         urls=["https://cdn/x.png", "https://cdn/y.jpeg"],
-        outputs=[Output("https://cdn/x.png", png_bytes()), Output("https://cdn/y.jpeg", jpeg_bytes())],
+        outputs=[
+            Output("https://cdn/x.png", png_bytes()),
+            Output("https://cdn/y.jpeg", jpeg_bytes()),
+        ],
         metrics={"cost": 0.01},
     )
     paths = generation.save(tmp_path / "out")

@@ -85,7 +85,7 @@ def test_first_polls_are_quick_then_back_off():
 
 def test_a_fast_model_is_noticed_quickly_and_a_slow_one_costs_few_polls():
     schedule = PollSchedule()
-    polls, late = simulate(schedule, 1.0)
+    _polls, late = simulate(schedule, 1.0)
     assert late < 0.5
     polls_long, late_long = simulate(schedule, 300.0)
     assert polls_long < 80

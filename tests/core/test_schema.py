@@ -95,7 +95,12 @@ def test_valid_inputs_are_coerced_in_schema_order():
     payload = validate_inputs(
         "m", TURBO, {"num_images": "2", "prompt": "fox", "sync_mode": "no", "safety_tolerance": 3}
     )
-    assert payload == {"prompt": "fox", "num_images": 2, "sync_mode": False, "safety_tolerance": "3"}
+    assert payload == {
+        "prompt": "fox",
+        "num_images": 2,
+        "sync_mode": False,
+        "safety_tolerance": "3",
+    }
     assert list(payload) == ["prompt", "num_images", "sync_mode", "safety_tolerance"]
 
 
@@ -117,7 +122,9 @@ def test_unknown_parameter_suggests_the_nearest_name():
 
 def test_every_problem_is_reported_at_once():
     with pytest.raises(InputValidationError) as info:
-        validate_inputs("m", TURBO, {"num_images": 9, "guidance_scale": "strong", "prompt": "x" * 21})
+        validate_inputs(
+            "m", TURBO, {"num_images": 9, "guidance_scale": "strong", "prompt": "x" * 21}
+        )
     assert sorted(info.value.fields) == ["guidance_scale", "num_images", "prompt"]
     text = str(info.value)
     assert "between 1 and 4" in text

@@ -35,12 +35,16 @@ def test_canceled_is_spelled_cancelled():
     [
         ("https://cdn/x.png", ["https://cdn/x.png"]),
         (["https://cdn/a.png", "https://cdn/b.png"], ["https://cdn/a.png", "https://cdn/b.png"]),
-        ({"images": [{"url": "https://cdn/a.png"}, {"url": "https://cdn/b.png"}]},
-         ["https://cdn/a.png", "https://cdn/b.png"]),
+        (
+            {"images": [{"url": "https://cdn/a.png"}, {"url": "https://cdn/b.png"}]},
+            ["https://cdn/a.png", "https://cdn/b.png"],
+        ),
         ({"image": {"url": "https://cdn/a.png", "width": 4}}, ["https://cdn/a.png"]),
         ({"image_url": "https://cdn/a.png"}, ["https://cdn/a.png"]),
-        ({"diffusers_lora_file": {"url": "https://cdn/w.safetensors"}},
-         ["https://cdn/w.safetensors"]),
+        (
+            {"diffusers_lora_file": {"url": "https://cdn/w.safetensors"}},
+            ["https://cdn/w.safetensors"],
+        ),
         (["https://cdn/a.png", "https://cdn/a.png"], ["https://cdn/a.png"]),
         (None, []),
         ("not a url", []),

@@ -1,0 +1,208 @@
+"""Create, poll and cancel predictions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from . import inputs
+from .api_files import trainer_file
+from .catalog import Model, models_by_slug
+from .messages import Request, Response
+from .predictions import FAILURE_FRACTION, Failure, Prediction
+from .state import State, unauthorized
+from .validation import Checked, check_input
+
+MAX_PREDICTIONS = 5000  # beyond this, the oldest terminal predictions are forgotten
+JITTER = 0.1  # ± fraction of a model's typical duration, fixed per prediction
+
+
+def create(state: State, request: Request, args: list[str]) -> Response:
+    with state.lock:
+        key = state.authorize(request)
+        if key is None:
+            return unauthorized()
+        try:
+            body = json.loads(request.body) if request.body.strip() else None
+        except ValueError:
+            return Response.error(400, "Invalid request body")
+        if not isinstance(body, dict):
+            return Response.error(400, "Invalid request body")
+        slug = body.get("model")
+        if not isinstance(slug, str) or not slug.strip():
+            return Response.error(400, "model field is required")
+        model = models_by_slug().get(slug.strip())
+        if model is None:
+            return Response.error(404, "Failed to create prediction: model not found")
+        given = body.get("input")
+        if not isinstance(given, dict):
+            return Response.error(400, "Invalid input for model")
+        now = state.now()
+        cap = state.settings.account_cap
+        if cap is not None:
+            in_flight = sum(
+                1 for p in state.predictions.values() if p.api_key == key and not p.is_terminal(now)
+            )
+            if in_flight >= cap:
+                details = "Account rate limited: too many predictions in flight"
+                return Response.json(
+                    429, {"status": 429, "error": "too many requests", "details": details}
+                )
+        prediction = _new_prediction(state, model, given, key, now, request.base_url)
+        state.predictions[prediction.id] = prediction
+        state.created.append(prediction.id)
+        _prune(state, now)
+        return Response.json(
+            200,
+            {
+                "status": "success",
+                "message": "Prediction created successfully",
+                "predictionID": prediction.id,
+            },
+        )
+
+
+def _new_prediction(
+    state: State, model: Model, given: dict[str, Any], key: str, now: float, base_url: str
+) -> Prediction:
+    pid = state.new_id()
+    checked = check_input(model.schema, given)
+    lora_refs, lora_problems = _resolve_loras(state, checked, now)
+    problems = [
+        *checked.errors,
+        *inputs.size_problems(checked),
+        *_url_problems(state, checked, base_url, now),
+        *lora_problems,
+    ]
+    seed = inputs.seed_value(checked.values.get("seed"))
+    if seed is None:
+        seed = state.rng.randrange(2**31)
+    jitter = 1 + JITTER * (2 * (inputs.digest_int(pid) % 10_000) / 10_000 - 1)
+    model_time = round(model.profile.duration * jitter, 2)
+    failure: Failure | None = None
+    if problems:
+        message = "; ".join(problems)
+        failure = Failure("invalid_user_input", message, FAILURE_FRACTION["invalid_user_input"])
+    elif inputs.wants_moderation(checked):
+        failure = Failure("content_moderation", None, FAILURE_FRACTION["content_moderation"])
+    elif state.settings.failure is not None:
+        failure = Failure(state.settings.failure)
+    prediction = Prediction(
+        id=pid,
+        model=model,
+        input=given,
+        values=checked.values,
+        api_key=key,
+        created=now,
+        duration=model_time * state.settings.speed,
+        model_time=model_time,
+        seed=seed,
+        count=inputs.image_count(checked),
+        fmt=inputs.output_format(model, checked),
+        failure=failure,
+        never_finish=state.settings.never_finish,
+        loras=lora_refs,
+    )
+    if model.is_trainer:
+        prediction.lora_key = f"{model.slug}:{pid}:{inputs.digest_int(checked.values)}"
+    else:
+        prediction.size = inputs.size(checked)
+        prediction.palette_seed = inputs.palette_key(checked, lora_refs)
+        prediction.visual_key = inputs.visual_key(model, checked, seed, lora_refs)
+    return prediction
+
+
+def _url_problems(state: State, checked: Checked, base_url: str, now: float) -> list[str]:
+    """URL inputs must be URLs; this emulator's own upload URLs must point to a live file."""
+    problems = []
+    for name in sorted(checked.given):
+        value = checked.values.get(name)
+        if not inputs.is_url_field(name) or not isinstance(value, str):
+            continue
+        if not value.startswith(("http://", "https://", "data:")):
+            problems.append(f"{name}: expected a URL, got {value[:60]!r}")
+            continue
+        upload_id = inputs.upload_id_from(value, base_url)
+        if upload_id is not None:
+            upload = state.uploads.get(upload_id)
+            if upload is None or upload.data is None or upload.expired(now):
+                problems.append(f"{name}: could not download {value}")
+    return problems
+
+
+def _resolve_loras(
+    state: State, checked: Checked, now: float
+) -> tuple[list[tuple[str, float]], list[str]]:
+    """``loras`` paths must be weights files that this emulator's trainers made."""
+    entries, problems = inputs.lora_entries(checked.values.get("loras"))
+    refs: list[tuple[str, float]] = []
+    for i, (path, scale) in enumerate(entries):
+        found = inputs.output_file_from(path)
+        trainer = state.predictions.get(found[0]) if found else None
+        if (
+            found is None
+            or trainer is None
+            or found[1] != "0.safetensors"
+            or trainer.lora_key is None
+            or not trainer.succeeded(now)
+        ):
+            problems.append(f"loras[{i}].path: could not load LoRA weights from {path!r}")
+            continue
+        refs.append((hashlib.sha256(trainer.lora_key.encode()).hexdigest()[:16], scale))
+    return refs, problems
+
+
+def _prune(state: State, now: float) -> None:
+    excess = len(state.predictions) - MAX_PREDICTIONS
+    if excess > 0:
+        old = [p.id for p in state.predictions.values() if p.is_terminal(now)][:excess]
+        for pid in old:
+            del state.predictions[pid]
+
+
+def _find(state: State, request: Request, pid: str) -> Prediction | Response:
+    if state.authorize(request) is None:
+        return unauthorized()
+    prediction = state.predictions.get(pid)
+    if prediction is None:
+        return Response.error(404, "Prediction not found")
+    return prediction
+
+
+def poll(state: State, request: Request, args: list[str]) -> Response:
+    with state.lock:
+        found = _find(state, request, args[0])
+        if isinstance(found, Response):
+            return found
+        now = state.now()
+        sizes: dict[str, int] = {}
+        if found.model.is_trainer and found.succeeded(now):
+            sizes = {name: len(trainer_file(found, name)) for name in found.output_names()}
+        body = found.body(
+            now,
+            request.base_url,
+            legacy_failed=state.settings.legacy_failed_status,
+            file_sizes=sizes,
+        )
+        return Response.json(200, body)
+
+
+def cancel(state: State, request: Request, args: list[str]) -> Response:
+    with state.lock:
+        found = _find(state, request, args[0])
+        if isinstance(found, Response):
+            return found
+        now = state.now()
+        if found.is_terminal(now):
+            status = found.status(now, legacy_failed=state.settings.legacy_failed_status)
+            return Response.error(400, f"Prediction cannot be canceled: it is already {status}")
+        found.cancelled_at = now
+        return Response.json(
+            200,
+            {
+                "status": "cancelled",
+                "message": "Prediction canceled successfully",
+                "predictionID": found.id,
+            },
+        )

@@ -1,0 +1,161 @@
+"""One-shot fault switches: what the next N requests to an endpoint go through.
+
+Kinds and their options:
+
+- ``rate_limit`` — 429 ``{"status":429,"error":"too many requests","details":...}``;
+  ``retry_after`` (seconds, default 1; ``None`` sends no ``Retry-After``).
+- ``payment_required`` — 402 ``{"status":402,"error":"payment required","details":...}``.
+- ``server_error`` — ``status`` (default 500); ``{"error":"Failed to create prediction"}`` on
+  create, ``{"error":"Failed to generate presigned URL"}`` on presign, else a generic error.
+- ``drop`` — the connection closes without an answer; ``after_processing`` (default False):
+  True means the request took effect (a create DID create its prediction) before the drop.
+- ``slow`` — ``seconds`` (default 2): the request is processed, then its answer is delayed.
+
+Rejecting kinds (rate_limit, payment_required, server_error, drop before processing) leave the
+state untouched: a rejected create creates nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .messages import Response
+
+KINDS = ("rate_limit", "payment_required", "server_error", "drop", "slow")
+ENDPOINTS = (
+    "any",
+    "models",
+    "model",
+    "create",
+    "poll",
+    "cancel",
+    "presign",
+    "put",
+    "files",
+    "delete",
+)
+_OPTIONS: dict[str, dict[str, Any]] = {
+    "rate_limit": {"retry_after": 1},
+    "payment_required": {},
+    "server_error": {"status": 500},
+    "drop": {"after_processing": False},
+    "slow": {"seconds": 2.0},
+}
+
+
+@dataclass
+class Fault:
+    kind: str
+    endpoint: str = "any"
+    times: int | None = 1  # None: until cleared
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, endpoint: str) -> bool:
+        return self.endpoint in ("any", endpoint)
+
+    def option(self, name: str) -> Any:
+        return self.options.get(name, _OPTIONS[self.kind].get(name))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "endpoint": self.endpoint, "times": self.times, **self.options}
+
+
+def make_fault(kind: str, endpoint: str = "any", times: int | None = 1, **options: Any) -> Fault:
+    """A validated :class:`Fault`; ``ValueError`` on an unknown kind, endpoint or option."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
+    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+        raise ValueError("times must be a positive integer or None")
+    unknown = set(options) - set(_OPTIONS[kind])
+    if unknown:
+        raise ValueError(f"fault {kind!r} takes no option(s) {', '.join(sorted(unknown))}")
+    if kind == "rate_limit" and options.get("retry_after") is not None:
+        _non_negative(options["retry_after"], "retry_after")
+    if kind == "slow" and "seconds" in options:
+        _non_negative(options["seconds"], "seconds")
+    if kind == "server_error" and "status" in options:
+        status = options["status"]
+        if isinstance(status, bool) or not isinstance(status, int) or not 500 <= status <= 599:
+            raise ValueError("status must be an integer 500..599")
+    if kind == "drop" and "after_processing" in options:
+        options["after_processing"] = bool(options["after_processing"])
+    return Fault(kind=kind, endpoint=endpoint, times=times, options=dict(options))
+
+
+def _non_negative(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number")
+
+
+def parse_spec(spec: str) -> Fault:
+    """A fault from the command line form ``kind[:endpoint[:times]]`` (times ``*``: forever)."""
+    parts = spec.split(":")
+    if not parts[0] or len(parts) > 3:
+        raise ValueError(f"bad fault spec {spec!r}; expected kind[:endpoint[:times]]")
+    endpoint = parts[1] if len(parts) > 1 and parts[1] else "any"
+    times: int | None = 1
+    if len(parts) > 2:
+        if parts[2] in ("*", "inf", "forever"):
+            times = None
+        else:
+            try:
+                times = int(parts[2])
+            except ValueError:
+                raise ValueError(f"bad times in fault spec {spec!r}") from None
+    return make_fault(parts[0], endpoint, times)
+
+
+def take(faults: list[Fault], endpoint: str) -> Fault | None:
+    """Use up one application of the first fault matching ``endpoint`` (caller holds the lock)."""
+    for fault in faults:
+        if fault.matches(endpoint):
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    faults.remove(fault)
+            return fault
+    return None
+
+
+def rejection(fault: Fault, endpoint: str) -> Response | None:
+    """The answer for a fault that stops the request, or None if the request goes ahead."""
+    if fault.kind == "rate_limit":
+        headers = {}
+        retry_after = fault.option("retry_after")
+        if retry_after is not None:
+            number = float(retry_after)
+            headers["Retry-After"] = str(int(number)) if number.is_integer() else str(number)
+        body = {
+            "status": 429,
+            "error": "too many requests",
+            "details": "Account rate limited: too many requests, slow down",
+        }
+        return Response.json(429, body, headers)
+    if fault.kind == "payment_required":
+        body = {
+            "status": 402,
+            "error": "payment required",
+            "details": "Insufficient balance: top up your account balance to continue",
+        }
+        return Response.json(402, body)
+    if fault.kind == "server_error":
+        message = {
+            "create": "Failed to create prediction",
+            "presign": "Failed to generate presigned URL",
+        }.get(endpoint, "Internal server error")
+        return Response.error(int(fault.option("status")), message)
+    if fault.kind == "drop" and not fault.option("after_processing"):
+        return Response(502, drop="before")
+    return None
+
+
+def apply_after(fault: Fault | None, response: Response) -> Response:
+    """Mark a processed ``response`` with the fault's late effect (a drop or a delay)."""
+    if fault is not None and fault.kind == "drop":
+        response.drop = "after"
+    elif fault is not None and fault.kind == "slow":
+        response.delay = float(fault.option("seconds"))
+    return response

@@ -1,0 +1,201 @@
+"""One prediction: its timeline, its outcome and how it looks when polled.
+
+A prediction is ``starting`` for the first 10 % of its duration, then ``processing``, then
+terminal: ``success`` at the full duration, or ``error`` (``failed`` in legacy mode) at the
+moment its failure happens — the end of ``starting`` for input validation errors, half-way
+for a forced ``failure``, the full duration for content moderation. ``metrics.predict_time``
+reports model time (the unscaled duration, so a demo at ``speed=0.01`` still shows realistic
+numbers); ``metrics.cost`` is 0 until success and for every failure or cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Model
+
+STARTING_FRACTION = 0.1
+
+CLASSIFICATIONS: dict[str, tuple[str, str, bool]] = {
+    # classification: (error_code, error_message, retryable)
+    "invalid_user_input": ("INPUT_VALIDATION_ERROR", "The input is invalid.", False),
+    "content_moderation": (
+        "CONTENT_POLICY_VIOLATION",
+        "The request was flagged by the content moderation system.",
+        False,
+    ),
+    "execution_timeout": (
+        "EXECUTION_TIMEOUT",
+        "The model did not finish within its time limit.",
+        True,
+    ),
+    "invalid_model_config": ("INVALID_MODEL_CONFIG", "The model is misconfigured.", False),
+    "provider_auth": (
+        "PROVIDER_AUTH_ERROR",
+        "The model provider rejected the service's credentials.",
+        False,
+    ),
+    "provider_error": ("PROVIDER_ERROR", "The model provider returned an error.", True),
+    "provider_rate_limit": (
+        "PROVIDER_RATE_LIMIT",
+        "The model provider is rate limiting requests.",
+        True,
+    ),
+    "provider_unavailable": (
+        "PROVIDER_UNAVAILABLE",
+        "The model provider is temporarily unavailable.",
+        True,
+    ),
+    "internal_error": ("INTERNAL_ERROR", "An internal error occurred.", True),
+    "unknown": ("UNKNOWN_ERROR", "An unknown error occurred.", False),
+}
+
+FAILURE_FRACTION = {"invalid_user_input": STARTING_FRACTION, "content_moderation": 1.0}
+FORCED_FAILURE_FRACTION = 0.5
+
+
+@dataclass
+class Failure:
+    classification: str
+    message: str | None = None  # None: the classification's standard message
+    fraction: float = FORCED_FAILURE_FRACTION  # of the duration, when the failure happens
+
+    def envelope(self, model_slug: str) -> dict[str, Any]:
+        code, standard, retryable = CLASSIFICATIONS.get(
+            self.classification, CLASSIFICATIONS["unknown"]
+        )
+        return {
+            "error": "Execution failed",
+            "error_code": code,
+            "error_message": self.message or standard,
+            "classification": {"category": self.classification},
+            "retryable": retryable,
+            "model_slug": model_slug,
+            "success": False,
+        }
+
+
+@dataclass
+class Prediction:
+    id: str
+    model: Model
+    input: Any  # as sent, echoed by polls
+    values: dict[str, Any]  # coerced, defaults filled in
+    api_key: str
+    created: float  # clock reading at create
+    duration: float  # clock seconds from create to the natural end (after speed scaling)
+    model_time: float  # seconds reported as predict_time at the natural end
+    seed: int
+    count: int = 1
+    fmt: str = "png"
+    size: tuple[int, int] = (1024, 1024)
+    palette_seed: int = 0
+    visual_key: int = 0  # seeds the pixels (see inputs.visual_key)
+    loras: list[tuple[str, float]] = field(default_factory=list)  # (digest, scale)
+    lora_key: str | None = None  # trainers: what their weights are made from
+    failure: Failure | None = None
+    never_finish: bool = False
+    cancelled_at: float | None = None
+
+    def _fraction(self, now: float) -> float:
+        """How far along (0..1+) the prediction is at ``now``."""
+        elapsed = max(0.0, now - self.created)
+        if self.duration <= 0:
+            return float("inf")
+        return elapsed / self.duration
+
+    def _end_fraction(self) -> float:
+        return self.failure.fraction if self.failure else 1.0
+
+    def status(self, now: float, *, legacy_failed: bool = False) -> str:
+        if self.cancelled_at is not None:
+            return "cancelled"
+        fraction = self._fraction(now)
+        if not self.never_finish and fraction >= self._end_fraction():
+            if self.failure:
+                return "failed" if legacy_failed else "error"
+            return "success"
+        return "starting" if fraction < STARTING_FRACTION else "processing"
+
+    def is_terminal(self, now: float) -> bool:
+        return self.status(now) in ("success", "error", "cancelled")
+
+    def succeeded(self, now: float) -> bool:
+        return self.status(now) == "success"
+
+    def predict_time(self, now: float) -> float:
+        at = self.cancelled_at if self.cancelled_at is not None else now
+        fraction = min(self._fraction(at), self._end_fraction())
+        if self.never_finish:
+            fraction = min(self._fraction(at), 1.0)
+        return round(self.model_time * fraction, 3)
+
+    def cost(self) -> float:
+        per_unit = self.model.profile.cost
+        units = 1 if self.model.is_trainer else self.count
+        return round(per_unit * units, 6)
+
+    def output_names(self) -> list[str]:
+        """File names under ``/files/{id}/`` that the output links to."""
+        if self.model.is_trainer:
+            return ["0.safetensors", "1.json"]
+        return [f"{i}.{self.fmt}" for i in range(self.count)]
+
+    def output(self, base_url: str, file_sizes: dict[str, int]) -> Any:
+        """The ``output`` value at success, in the model's shape (see the package docstring)."""
+        urls = [f"{base_url}/files/{self.id}/{name}" for name in self.output_names()]
+        shape = self.model.profile.shape
+        if shape == "lora":
+            weights, config = self.output_names()
+            return {
+                "diffusers_lora_file": {
+                    "url": urls[0],
+                    "content_type": "application/octet-stream",
+                    "file_name": "pytorch_lora_weights.safetensors",
+                    "file_size": file_sizes.get(weights, 0),
+                },
+                "config_file": {
+                    "url": urls[1],
+                    "content_type": "application/json",
+                    "file_name": "config.json",
+                    "file_size": file_sizes.get(config, 0),
+                },
+            }
+        if shape == "string" and len(urls) == 1:
+            return urls[0]
+        if shape == "images_object":
+            return {"images": urls, "seed": self.seed}
+        if shape == "image_url_object" and len(urls) == 1:
+            return {"image_url": urls[0]}
+        return urls
+
+    def body(
+        self,
+        now: float,
+        base_url: str,
+        *,
+        legacy_failed: bool,
+        file_sizes: dict[str, int],
+    ) -> dict[str, Any]:
+        """The ``GET /v1/prediction/{id}`` body."""
+        status = self.status(now, legacy_failed=legacy_failed)
+        output: Any = None
+        cost: float = 0
+        if status == "success":
+            output = self.output(base_url, file_sizes)
+            cost = self.cost()
+        elif status in ("error", "failed") and self.failure:
+            output = self.failure.envelope(self.model.slug)
+        return {
+            "id": self.id,
+            "input": self.input,
+            "status": status,
+            "output": output,
+            "logs": None,
+            "metrics": {"predict_time": self.predict_time(now), "cost": cost},
+            "urls": {
+                "get": f"{base_url}/v1/prediction/{self.id}",
+                "cancel": f"{base_url}/v1/prediction/{self.id}/cancel",
+            },
+        }

@@ -1,0 +1,156 @@
+"""The emulator's mutable state, shared by the endpoint modules under one re-entrant lock."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .faults import Fault
+from .messages import Request, Response
+from .predictions import CLASSIFICATIONS, Prediction
+from .uploads import Upload
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Settings:
+    """The persistent switches (see the package docstring)."""
+
+    speed: float = 1.0
+    api_key: str | None = None
+    account_cap: int | None = 10
+    failure: str | None = None
+    legacy_failed_status: bool = False
+    never_finish: bool = False
+    output_404: bool = False
+    string_defaults: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` checked and normalised; ``ValueError`` names the first bad one."""
+    unknown = set(settings) - set(SETTING_NAMES)
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    for name, value in settings.items():
+        if name == "speed":
+            if not _is_number(value) or value < 0:
+                raise ValueError("speed must be a non-negative number")
+            value = float(value)
+        elif name == "api_key":
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ValueError("api_key must be a non-empty string or None")
+        elif name == "account_cap":
+            if value is not None and (not _is_number(value) or int(value) != value or value < 0):
+                raise ValueError("account_cap must be a non-negative integer or None")
+            value = None if value is None else int(value)
+        elif name == "failure":
+            if value is not None and value not in CLASSIFICATIONS:
+                choices = ", ".join(sorted(CLASSIFICATIONS))
+                raise ValueError(f"failure must be None or one of: {choices}")
+        elif not isinstance(value, bool):
+            raise ValueError(f"{name} must be a boolean")
+        out[name] = value
+    return out
+
+
+class ByteLRU:
+    """A least-recently-used cache of generated files, bounded by total bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Any, bytes] = OrderedDict()
+        self._size = 0
+
+    def get(self, key: Any) -> bytes | None:
+        data = self._items.get(key)
+        if data is not None:
+            self._items.move_to_end(key)
+        return data
+
+    def put(self, key: Any, data: bytes) -> None:
+        if key in self._items:
+            self._size -= len(self._items.pop(key))
+        self._items[key] = data
+        self._size += len(data)
+        while self._size > self.max_bytes and len(self._items) > 1:
+            _, old = self._items.popitem(last=False)
+            self._size -= len(old)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+
+def request_keys(request: Request) -> list[str]:
+    """The API keys a request carries (``X-API-Key`` and/or ``Authorization: Bearer``)."""
+    keys = []
+    header = (request.header("x-api-key") or "").strip()
+    if header:
+        keys.append(header)
+    auth = request.header("authorization") or ""
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        keys.append(auth[7:].strip())
+    return keys
+
+
+class State:
+    """Everything the endpoints read and change. Hold ``lock`` while touching it."""
+
+    def __init__(self, clock: Clock, seed: int | None, cache_bytes: int) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.seed = seed
+        self.settings = Settings()
+        self.cache = ByteLRU(cache_bytes)
+        self.clear()
+
+    def clear(self) -> None:
+        with self.lock:
+            # Without a seed, ids differ from one process to the next like the service's do
+            # (a journal keyed by id must never see the same id twice).
+            self.rng = random.Random(self.seed) if self.seed is not None else random.Random()
+            self.predictions: dict[str, Prediction] = {}
+            self.uploads: dict[str, Upload] = {}
+            self.faults: list[Fault] = []
+            self.requests: dict[str, int] = {}
+            self.created: list[str] = []
+            self.cache.clear()
+
+    def now(self) -> float:
+        return self.clock()
+
+    def new_id(self) -> str:
+        """A UUID from the generator (deterministic when the emulator was given a ``seed``)."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def authorize(self, request: Request) -> str | None:
+        """The accepted API key of ``request``, or None."""
+        for key in request_keys(request):
+            if self.settings.api_key is None or key == self.settings.api_key:
+                return key
+        return None
+
+
+def unauthorized() -> Response:
+    return Response.error(401, "Invalid or missing API key")
