@@ -1,4 +1,4 @@
-"""A local emulator of the EachLabs Predictions API (``/work/shared/eachlabs/API.md``).
+"""A local emulator of the EachLabs Predictions API, following its public documentation.
 
 In process::
 
