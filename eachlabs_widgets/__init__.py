@@ -29,6 +29,7 @@ from ._generation import Generation, Output
 from ._journal import JournalEntry
 from ._media import LocalMedia
 from ._prediction import Prediction
+from ._render import Results
 from ._settings import configure
 from ._version import __version__
 
@@ -42,8 +43,10 @@ __all__ = [
     "InputValidationError",
     "JournalEntry",
     "LocalMedia",
+    "ModelForm",
     "NotFoundError",
     "Output",
+    "Panel",
     "PaymentRequiredError",
     "Prediction",
     "PredictionCancelledError",
@@ -51,6 +54,7 @@ __all__ = [
     "PredictionFailedError",
     "PredictionTimeoutError",
     "RateLimitError",
+    "Results",
     "ServerError",
     "TransportError",
     "__version__",
@@ -65,6 +69,18 @@ __all__ = [
     "resume",
     "unload_ipython_extension",
 ]
+
+
+# The widget classes import ipywidgets: loaded on first use, so importing the package stays cheap.
+_LAZY = {"ModelForm": ".forms", "Panel": ".panel"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:
