@@ -18,12 +18,15 @@ from ._exceptions import InputValidationError
 
 __all__ = [
     "SEED_MAX",
+    "check_value",
     "choose_seed",
     "coerce_value",
+    "declared_type",
     "default_of",
     "enum_of",
     "properties_of",
     "required_of",
+    "seed_property",
     "validate_inputs",
 ]
 

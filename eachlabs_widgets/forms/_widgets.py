@@ -1,0 +1,406 @@
+"""One small widget factory per field kind: ``FieldSpec -> Field``.
+
+A :class:`Field` owns a row (label, control, inline error), reads and writes its *raw* value
+(see :mod:`._fields`) and calls its change callbacks whenever the user edits it. Callbacks never
+print: problems go to the field's error label.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import random
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import ipywidgets as w
+
+from .._media import LocalMedia, sniff_content_type
+from ._fields import FieldSpec, cleared_raw, initial_raw, parse_raw, same_value, seed_range, to_raw
+
+__all__ = [
+    "CheckboxField",
+    "DropdownField",
+    "Field",
+    "MediaField",
+    "SeedField",
+    "SliderField",
+    "TextField",
+    "make_field",
+]
+
+_LABEL_WIDTH = "180px"
+_ACCEPT = {
+    "image": "image/*",
+    "audio": "audio/*",
+    "video": "video/*",
+    "archive": ".zip,application/zip",
+}
+_BLANK = object()  # the dropdown's "leave it to the service" entry (None would deselect)
+
+
+def error_html(message: str | None) -> str:
+    """The inline error markup (empty for no error)."""
+    if not message:
+        return ""
+    return f'<span style="color:#c62828">⚠ {html.escape(message)}</span>'
+
+
+class Field:
+    """A form field: ``row`` to display, ``raw``/``value`` to read and write, ``error`` label."""
+
+    def __init__(self, spec: FieldSpec, control: w.Widget, *, box: w.Widget | None = None) -> None:
+        self.spec = spec
+        self.control = control
+        tooltip = spec.description or None
+        self.label = w.Label(spec.label, tooltip=tooltip, layout=w.Layout(width=_LABEL_WIDTH))
+        self.error = w.HTML("", layout=w.Layout(margin="0 0 0 8px"))
+        self.row = w.HBox(
+            [self.label, box if box is not None else control, self.error],
+            layout=w.Layout(align_items="flex-start"),
+        )
+        self._callbacks: list[Callable[[Field], None]] = []
+        self._widgets: list[w.Widget] = [self.row, self.label, self.error, control]
+        if box is not None:
+            self._widgets.append(box)
+        if tooltip and hasattr(control, "tooltip"):
+            control.tooltip = tooltip
+
+    # -- value --------------------------------------------------------------------------------
+    @property
+    def raw(self) -> Any:
+        """What the widget holds (text, a bool, the chosen option, a LocalMedia…)."""
+        return self._get_raw()
+
+    @raw.setter
+    def raw(self, raw: Any) -> None:
+        self._set_raw(raw)
+
+    def _get_raw(self) -> Any:
+        raise NotImplementedError
+
+    def _set_raw(self, raw: Any) -> None:
+        raise NotImplementedError
+
+    @property
+    def value(self) -> Any:
+        """The payload value (``None``: left out, or invalid — see :meth:`check`)."""
+        return parse_raw(self.spec, self.raw)[0]
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self.raw = to_raw(self.spec, value)
+
+    def check(self) -> str | None:
+        """The field's problem, or ``None``."""
+        return parse_raw(self.spec, self.raw)[1]
+
+    def reset(self) -> None:
+        """Back to the default."""
+        self.raw = initial_raw(self.spec)
+
+    def clear(self) -> None:
+        """Empty (the key is left out), where the field can be empty; see :func:`cleared_raw`."""
+        self.raw = cleared_raw(self.spec)
+
+    # -- events -------------------------------------------------------------------------------
+    def on_change(self, callback: Callable[[Field], None]) -> None:
+        """Call ``callback(field)`` after every edit."""
+        self._callbacks.append(callback)
+
+    def _changed(self, _change: Any = None) -> None:
+        for callback in list(self._callbacks):
+            callback(self)
+
+    def show_error(self, message: str | None) -> None:
+        markup = error_html(message)
+        if self.error.value != markup:
+            self.error.value = markup
+
+    def close(self) -> None:
+        for widget in self._widgets:
+            for part in (widget, getattr(widget, "layout", None), getattr(widget, "style", None)):
+                if isinstance(part, w.Widget):
+                    part.close()
+
+
+class TextField(Field):
+    """text, textarea, number, list and json: the raw value is the box's text."""
+
+    _PLACEHOLDERS: ClassVar[dict[str, str]] = {
+        "list": "one item per line, or a JSON list",
+        "json": 'a JSON object, e.g. {"key": "value"}',
+        "media": "https://… or choose a file",
+    }
+
+    def __init__(self, spec: FieldSpec, *, box_items: list[w.Widget] | None = None) -> None:
+        multiline = spec.kind in ("textarea", "list", "json")
+        cls = w.Textarea if multiline else w.Text
+        layout = w.Layout(width="420px" if multiline else "260px")
+        self.text = cls(
+            value=str(initial_raw(spec) if spec.kind != "media" else ""),
+            placeholder=self._placeholder(spec),
+            layout=layout,
+            continuous_update=True,
+        )
+        if multiline:
+            self.text.rows = 4 if spec.kind == "json" else 3
+        box = w.HBox([self.text, *box_items]) if box_items else None
+        super().__init__(spec, self.text, box=box)
+        if box_items:
+            self._widgets.extend(box_items)
+        self.text.observe(self._changed, "value")
+
+    def _placeholder(self, spec: FieldSpec) -> str:
+        if spec.kind in self._PLACEHOLDERS:
+            return self._PLACEHOLDERS[spec.kind]
+        if spec.kind in ("number", "slider", "seed"):
+            bounds = ""
+            if spec.minimum is not None or spec.maximum is not None:
+                lo = "…" if spec.minimum is None else _num(spec.minimum)
+                hi = "…" if spec.maximum is None else _num(spec.maximum)
+                bounds = f" ({lo} to {hi})"
+            what = "random" if spec.kind == "seed" else "service default"
+            return f"{spec.type or 'value'}{bounds}; empty: {what}"
+        return "" if spec.required else "empty: service default"
+
+    def _get_raw(self) -> Any:
+        return self.text.value
+
+    def _set_raw(self, raw: Any) -> None:
+        self.text.value = "" if raw is None else str(raw)
+
+
+class SliderField(TextField):
+    """A bounded integer/number: a slider and a number box; the box holds the value."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        lo, hi = spec.minimum, spec.maximum
+        assert lo is not None and hi is not None and spec.step is not None
+        if spec.type == "integer":
+            self.slider: w.Widget = w.IntSlider(
+                min=int(lo), max=int(hi), value=int(lo), step=int(spec.step), readout=False
+            )
+        else:
+            self.slider = w.FloatSlider(
+                min=float(lo), max=float(hi), value=float(lo), step=float(spec.step), readout=False
+            )
+        self._syncing = False
+        super().__init__(spec, box_items=[self.slider])
+        self.text.layout.width = "110px"
+        self._text_to_slider()
+        self.slider.observe(self._slider_moved, "value")
+        self.text.observe(lambda _c: self._text_to_slider(), "value")
+
+    def _slider_moved(self, change: Any) -> None:
+        if self._syncing:
+            return
+        value = change["new"]
+        if isinstance(value, float) and self.spec.step:
+            value = round(value, max(0, -math.floor(math.log10(self.spec.step))))
+        self._syncing = True
+        try:
+            self.text.value = _num(value)
+        finally:
+            self._syncing = False
+
+    def _text_to_slider(self) -> None:
+        if self._syncing:
+            return
+        value, problem = parse_raw(self.spec, self.text.value)
+        if problem is not None or value is None:
+            return
+        self._syncing = True
+        try:
+            self.slider.value = value  # out-of-range values stay in the box, with an error
+        finally:
+            self._syncing = False
+
+
+class SeedField(TextField):
+    """A number box with a "randomise" button drawing from the seed's bounds."""
+
+    def __init__(self, spec: FieldSpec, rng: random.Random | None = None) -> None:
+        self.rng = rng or random.Random()
+        lo, hi = seed_range(spec)
+        self.button = w.Button(
+            description="",
+            icon="random",
+            tooltip=f"random seed ({lo} to {hi})",
+            layout=w.Layout(width="44px"),
+        )
+        super().__init__(spec, box_items=[self.button])
+        self.text.layout.width = "180px"
+        self.button.on_click(lambda _b: self.randomise())
+
+    def randomise(self) -> int:
+        """Set a random seed within the bounds and return it."""
+        lo, hi = seed_range(self.spec)
+        seed = self.rng.randint(lo, hi)
+        self.raw = to_raw(self.spec, seed)
+        return seed
+
+
+class DropdownField(Field):
+    """An enum (or an optional boolean): the raw value is the option, ``None`` for the blank."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        options: list[tuple[str, Any]] = []
+        if spec.blank_label is not None:
+            options.append((spec.blank_label, _BLANK))
+        seen: set[str] = {label for label, _ in options}
+        for option in spec.options:
+            label = option if isinstance(option, str) and option else _option_label(option)
+            if label in seen:
+                label = repr(option)
+            while label in seen:
+                label += " "
+            seen.add(label)
+            options.append((label, option))
+        self._values = [value for _, value in options]
+        self.dropdown = w.Dropdown(options=options, index=0, layout=w.Layout(width="260px"))
+        super().__init__(spec, self.dropdown)
+        self.reset()
+        self.dropdown.observe(self._changed, "index")
+
+    def _get_raw(self) -> Any:
+        index = self.dropdown.index
+        if index is None:
+            return None
+        value = self._values[index]
+        return None if value is _BLANK else value
+
+    def _set_raw(self, raw: Any) -> None:
+        target = _BLANK if raw is None else raw
+        for index, option in enumerate(self._values):
+            if option is target or (
+                option is not _BLANK and target is not _BLANK and same_value(option, target)
+            ):
+                self.dropdown.index = index
+                return
+        raise ValueError(f"{raw!r} is not one of the choices")
+
+
+class CheckboxField(Field):
+    def __init__(self, spec: FieldSpec) -> None:
+        self.checkbox = w.Checkbox(value=bool(initial_raw(spec)), indent=False)
+        super().__init__(spec, self.checkbox)
+        self.checkbox.observe(self._changed, "value")
+
+    def _get_raw(self) -> Any:
+        return bool(self.checkbox.value)
+
+    def _set_raw(self, raw: Any) -> None:
+        self.checkbox.value = bool(raw)
+
+
+class MediaField(TextField):
+    """A URL box and a file picker; a chosen file (or a kernel object) becomes a LocalMedia."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        self.local: LocalMedia | None = None
+        self.upload = w.FileUpload(
+            accept=_ACCEPT.get(spec.media or "", ""), multiple=False, description="File"
+        )
+        self.file_label = w.HTML("")
+        self.clear_button = w.Button(
+            description="×", tooltip="forget the chosen file", layout=w.Layout(width="32px")
+        )
+        self._quiet = False
+        super().__init__(spec, box_items=[self.upload, self.file_label, self.clear_button])
+        self._show_local()
+        self.reset()
+        self.upload.observe(self._uploaded, "value")
+        self.clear_button.on_click(lambda _b: self._clear_local())
+
+    def _get_raw(self) -> Any:
+        return self.local if self.local is not None else self.text.value
+
+    def _set_raw(self, raw: Any) -> None:
+        self._quiet = True
+        try:
+            if isinstance(raw, LocalMedia):
+                self.local = raw
+                self.text.value = ""
+            else:
+                self.local = None
+                self.text.value = "" if raw is None else str(raw)
+        finally:
+            self._quiet = False
+        self._show_local()
+        self._changed()
+
+    def _changed(self, _change: Any = None) -> None:
+        if self._quiet:
+            return
+        if _change is not None and self.local is not None and self.text.value.strip():
+            self.local = None  # typing a URL replaces the chosen file
+            self._show_local()
+        super()._changed(_change)
+
+    def _uploaded(self, change: Any) -> None:
+        files = change["new"]
+        if not files:
+            return
+        try:
+            self.raw = local_media_from_upload(files[0])
+        except Exception as exc:  # a malformed upload must not escape the callback
+            self.show_error(f"could not read the file: {exc}")
+        finally:
+            self.upload.value = ()
+
+    def _clear_local(self) -> None:
+        self.raw = ""
+
+    def _show_local(self) -> None:
+        local = self.local
+        if local is None:
+            self.file_label.value = ""
+            self.clear_button.layout.display = "none"
+        else:
+            self.file_label.value = html.escape(f"{local.filename} ({_size(len(local.data))})")
+            self.clear_button.layout.display = None
+
+
+def local_media_from_upload(entry: Any) -> LocalMedia:
+    """A :class:`LocalMedia` from one ``FileUpload.value`` entry (ipywidgets 8)."""
+    data = bytes(entry["content"])
+    content_type = entry.get("type") or sniff_content_type(data)
+    return LocalMedia(data, content_type, entry.get("name") or "upload")
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024**2:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024**2:.1f} MB"
+
+
+def _option_label(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)  # the empty string
+    if isinstance(value, (int, float)):
+        return _num(value)
+    return str(value)
+
+
+def _num(value: Any) -> str:
+    return repr(value) if isinstance(value, (int, float)) else str(value)
+
+
+def make_field(spec: FieldSpec, *, rng: random.Random | None = None) -> Field:
+    """The field widget for ``spec``."""
+    if spec.kind == "dropdown":
+        return DropdownField(spec)
+    if spec.kind == "checkbox":
+        return CheckboxField(spec)
+    if spec.kind == "slider":
+        return SliderField(spec)
+    if spec.kind == "seed":
+        return SeedField(spec, rng)
+    if spec.kind == "media":
+        return MediaField(spec)
+    return TextField(spec)
