@@ -30,7 +30,7 @@ _NAME_KINDS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"(^|_)(audio|voice|speech|sound)(_|$)"), "audio"),
     (re.compile(r"(^|_)(video|clip)(_|$)"), "video"),
-    (re.compile(r"(^|_)(lora|weights|file)(_url|_path)?$"), "other"),
+    (re.compile(r"(^|_)(lora|weights|file|checkpoint)(_url|_path)?$"), "other"),
 ]
 _DESC_KIND = re.compile(r"\burl\b[^.]*\b(image|audio|video|zip|archive|file)", re.IGNORECASE)
 _NOT_MEDIA = re.compile(
