@@ -125,6 +125,8 @@ class LiveCard(widgets.VBox):
                     widgets.Image(value=jpeg, format="jpeg", layout=widgets.Layout(margin="2px"))
                 )
         if thumbs:
+            for placeholder in self.gallery.children:
+                placeholder.close()
             self.gallery.children = tuple(thumbs)
         self.slots = thumbs
         self._render()

@@ -81,10 +81,11 @@ class Generation:
     @property
     def images(self) -> list[Image.Image]:
         """The image outputs as PIL images (decoded once)."""
-        if self._images is None:
+        images = self._images
+        if images is None:
             from PIL import Image
 
-            images: list[Image.Image] = []
+            images = []
             for out in self.outputs:
                 if out.is_image:
                     image = Image.open(io.BytesIO(out.data))

@@ -79,7 +79,7 @@ class Upload:
         return {"x-amz-meta-file-id": self.id}
 
 
-def signature_for(upload_id: str, content_type: str, salt: int) -> str:
+def signature_for(upload_id: str, content_type: str, salt: int | None) -> str:
     return hashlib.sha256(f"{salt}:{upload_id}:{content_type}".encode()).hexdigest()
 
 

@@ -67,3 +67,4 @@ def test_save_writes_images_and_sidecars(tmp_path):
     assert "a-fox-script" in paths[0].name
     assert not list((tmp_path / "out").glob(".*.tmp"))
     assert generation.images[0].size == (8, 6)
+    assert generation.images is generation.images  # decoded once, readable again

@@ -1,0 +1,135 @@
+"""Tab completion on ``%%eachgen`` / ``%eachgen`` lines: model slugs, ``--input`` names of the
+chosen model, and allowed values. :func:`candidates` is pure; :func:`make_matcher` adapts it to
+IPython's completer (Matcher API v2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .._render import EMBED_MODES
+from .._schema import declared_type, enum_of, properties_of
+from ._parse import OWN_FLAGS, OWN_VALUED
+
+__all__ = ["SUBCOMMANDS", "candidates", "make_matcher"]
+
+SUBCOMMANDS = ("models", "schema", "history", "resume", "config", "panel")
+_LINE = re.compile(r"^\s*(%%?)eachgen(\s.*)?$", re.DOTALL)
+
+Slugs = Callable[[], Sequence[str]]
+Schema = Callable[[str], Mapping[str, Any] | None]
+
+
+def _comma_part(fragment: str, values: Sequence[str]) -> list[str]:
+    """Values for the last part of a comma list, each returned as the whole fragment."""
+    head, _, last = fragment.rpartition(",")
+    prefix = head + "," if head or fragment.startswith(",") else ""
+    return [prefix + v for v in values if v.startswith(last)]
+
+
+def _model_of(words: Sequence[str], default_model: str) -> list[str]:
+    for i, word in enumerate(words):
+        if word == "--model" and i + 1 < len(words):
+            return [m for m in words[i + 1].split(",") if m]
+        if word.startswith("--model="):
+            return [m for m in word[8:].split(",") if m]
+    if words and not words[0].startswith("-") and words[0] not in SUBCOMMANDS:
+        return [m for m in words[0].split(",") if m]
+    return [default_model] if default_model else []
+
+
+def candidates(
+    text_until_cursor: str, *, slugs: Slugs, schema: Schema, default_model: str = ""
+) -> tuple[str, list[str]] | None:
+    """``(fragment, completions)`` for an eachgen line, or None for any other line.
+
+    ``fragment`` is the end of ``text_until_cursor`` that each completion replaces.
+    """
+    match = _LINE.match(text_until_cursor)
+    if match is None or match.group(2) is None:
+        return None
+    cell = match.group(1) == "%%"
+    rest = match.group(2)
+    words = rest.split()
+    fragment = "" if rest[-1:].isspace() else words.pop()
+    previous = words[-1] if words else None
+
+    if not cell and not words and not fragment.startswith("-"):
+        # the first word of the line magic: a subcommand or a model
+        return fragment, [s for s in SUBCOMMANDS if s.startswith(fragment)] + _comma_part(
+            fragment, list(slugs())
+        )
+    if not cell and words and words[0] in SUBCOMMANDS:
+        if words[0] in ("schema", "panel") and len(words) == 1:
+            return fragment, [s for s in slugs() if s.startswith(fragment)]
+        return fragment, []
+    if cell and not words and not fragment.startswith("-"):
+        return fragment, _comma_part(fragment, list(slugs()))
+
+    models = _model_of(
+        words + ([fragment] if fragment.startswith("--model=") else []), default_model
+    )
+    props: dict[str, dict[str, Any]] = {}
+    for model in models:
+        for name, prop in properties_of(schema(model)).items():
+            props.setdefault(name, prop)
+
+    def values_for(option: str, typed: str) -> list[str]:
+        if option == "--model":
+            return _comma_part(typed, list(slugs()))
+        if option == "--embed":
+            return [m for m in EMBED_MODES if m.startswith(typed)]
+        prop = props.get(option[2:]) or props.get(option[2:].replace("-", "_"))
+        if prop is None:
+            return []
+        allowed = enum_of(prop)
+        if allowed:
+            return _comma_part(typed, [str(a) for a in allowed])
+        if declared_type(prop) == "boolean":
+            return _comma_part(typed, ["true", "false"])
+        return []
+
+    if fragment.startswith("--") and "=" in fragment:
+        option, _, typed = fragment.partition("=")
+        return fragment, [f"{option}={v}" for v in values_for(option, typed)]
+    if fragment.startswith("-"):
+        names = [*OWN_VALUED[1:], *OWN_FLAGS, "-o"]
+        for name, prop in props.items():
+            names.append(f"--{name}")
+            if declared_type(prop) == "boolean":
+                names.append(f"--no-{name}")
+        return fragment, [n for n in names if n.startswith(fragment)]
+    if previous is not None and previous.startswith("--") and "=" not in previous:
+        return fragment, values_for(previous, fragment)
+    return fragment, []
+
+
+def make_matcher(slugs: Slugs, schema: Schema, default_model: Callable[[], str]) -> Any:
+    """An IPython completion matcher (API v2) over :func:`candidates`."""
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
+    @context_matcher()
+    def eachgen_matcher(context: Any) -> dict[str, Any]:
+        if context.cursor_line != 0 and context.full_text.lstrip().startswith("%%"):
+            return {"completions": [], "suppress": False}
+        try:
+            found = candidates(
+                context.text_until_cursor,
+                slugs=slugs,
+                schema=schema,
+                default_model=default_model(),
+            )
+        except Exception:  # completion must never raise into the editor
+            found = None
+        if found is None:
+            return {"completions": [], "suppress": False}
+        fragment, words = found
+        return {
+            "completions": [SimpleCompletion(w, type="eachgen") for w in words],
+            "matched_fragment": fragment,
+            "suppress": bool(words),
+            "ordered": True,
+        }
+
+    return eachgen_matcher

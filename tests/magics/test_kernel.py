@@ -1,0 +1,186 @@
+"""``%%eachgen`` in a real ipykernel against an emulator served on loopback by this process:
+live cards, ``--background``, interrupting a wait, and a kernel killed mid-prediction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from eachlabs_widgets.emulator import Emulator, serve
+
+from .conftest import FLUX
+from .kernel import Kernel, statuses, widget_states
+
+pytestmark = pytest.mark.kernel
+
+SLOW = "flux-2-max-text-to-image"  # 20 s at speed 1
+KEY = "test"
+
+
+def poll_status(emulator: Emulator, prediction_id: str) -> str:
+    answer = emulator.request("GET", f"/v1/prediction/{prediction_id}", headers={"X-API-Key": KEY})
+    return str(answer.json_body()["status"])
+
+
+def wait_until(check: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[tuple[Emulator, Kernel]]:
+    emulator = Emulator(speed=1.0)
+    server = serve(emulator)
+    workdir = tmp_path_factory.mktemp("kernel")
+    kernel = Kernel(
+        {
+            "EACHLABS_BASE_URL": server.url,
+            "EACHLABS_API_KEY": KEY,
+            "EACHLABS_HOME": str(workdir / "home"),
+        },
+        cwd=str(workdir),
+    )
+    try:
+        reply, _ = kernel.run(
+            "%load_ext eachlabs_widgets\n%config EachGen.poll_interval = 0.2", timeout=60
+        )
+        assert reply["status"] == "ok", reply
+        yield emulator, kernel
+    finally:
+        kernel.stop()
+        server.close()
+
+
+def test_live_card_updates_then_the_static_result(served):
+    _, kernel = served
+    reply, messages = kernel.run(f"%%eachgen {FLUX} --seed 1 -o g\na fox on a hill")
+    assert reply["status"] == "ok", reply
+    shown = statuses(messages)
+    assert shown[0] == "queued" and shown[-1] == "success"
+    assert {"starting", "processing"} & set(shown)
+    # the thumbnails travel as binary buffers, not inside the state
+    images = [(m, s) for m, s in widget_states(messages) if s.get("_model_name") == "ImageModel"]
+    assert images and all(m["buffers"] and m["buffers"][0][:2] == b"\xff\xd8" for m, _ in images)
+    # the cards were displayed, replaced in place by the static result, and closed
+    shown_display = next(m for m in messages if m["msg_type"] == "display_data")
+    display_id = shown_display["content"]["transient"]["display_id"]
+    assert "application/vnd.jupyter.widget-view+json" in shown_display["content"]["data"]
+    update = next(m for m in messages if m["msg_type"] == "update_display_data")
+    assert update["content"]["transient"]["display_id"] == display_id
+    assert "image/jpeg" in update["content"]["data"]
+    assert "a fox on a hill" in update["content"]["data"]["text/html"]
+    opened = {m["content"]["comm_id"] for m in messages if m["msg_type"] == "comm_open"}
+    closed = {m["content"]["comm_id"] for m in messages if m["msg_type"] == "comm_close"}
+    left = [
+        m["content"]["data"]["state"].get("_model_name")
+        for m in messages
+        if m["msg_type"] == "comm_open" and m["content"]["comm_id"] not in closed
+    ]
+    assert opened and left == []  # no widget state is left behind
+    out = kernel.stdout("print(type(g).__name__, g.status, len(g.images), g.seed)")
+    assert out.split() == ["Generation", "success", "1", "1"]
+
+
+def test_background_returns_at_once_and_sets_the_variable_later(served):
+    emulator, kernel = served
+    before = emulator.stats.predictions_created
+    start = time.monotonic()
+    reply, messages = kernel.run(f"%%eachgen {FLUX} --seed 2 --background -o bg\na quiet lake")
+    assert reply["status"] == "ok", reply
+    assert time.monotonic() - start < 1.2  # the prediction itself takes 1.5 s
+    assert kernel.stdout("print('bg' in globals())").strip() == "False"
+    cell = messages[0]["parent_header"]["msg_id"]
+    # the card keeps updating after the cell ended, in that cell's output
+    kernel.wait_for(
+        lambda m: m["parent_header"].get("msg_id") == cell and "success" in statuses([m]),
+        timeout=20,
+    )
+    wait_until(lambda: kernel.stdout("print('bg' in globals())").strip() == "True", 10)
+    out = kernel.stdout("print(type(bg).__name__, bg.status, bg.prompt)")
+    assert out.strip() == "Generation success a quiet lake"
+    assert emulator.stats.predictions_created == before + 1
+
+
+def test_interrupt_cancels_the_prediction_on_the_service(served):
+    emulator, kernel = served
+    before = emulator.stats.predictions_created
+    msg_id = kernel.submit(f"%%eachgen {SLOW} --seed 3 -o never\na slow storm")
+    wait_until(lambda: emulator.stats.predictions_created == before + 1)
+    prediction_id = emulator.stats.prediction_ids[-1]
+    time.sleep(0.3)  # the kernel is waiting between polls
+    kernel.km.interrupt_kernel()
+    reply = kernel.wait_idle(msg_id)
+    assert reply["status"] == "error"
+    assert reply["ename"] == "EachGenInterrupted"
+    assert prediction_id in reply["evalue"] and "cancelled" in reply["evalue"]
+    errors = [m for m in kernel.of(msg_id) if m["msg_type"] == "error"]
+    assert len(errors[0]["content"]["traceback"]) == 1  # one line, no traceback
+    assert poll_status(emulator, prediction_id) == "cancelled"
+    assert emulator.stats.requests.get("cancel") == 1
+    assert kernel.stdout("print('never' in globals())").strip() == "False"
+
+
+def test_a_killed_kernel_loses_nothing(tmp_path, monkeypatch):
+    from eachlabs_widgets import history, resume
+
+    emulator = Emulator(speed=0.5)  # flux-2-klein: 3 s
+    model = "flux-2-klein-9b-base-text-to-image"
+    with serve(emulator) as server:
+        home = tmp_path / "home"
+        kernel = Kernel(
+            {
+                "EACHLABS_BASE_URL": server.url,
+                "EACHLABS_API_KEY": KEY,
+                "EACHLABS_HOME": str(home),
+            },
+            cwd=str(tmp_path),
+        )
+        try:
+            kernel.run("%load_ext eachlabs_widgets", timeout=60)
+            kernel.submit(f"%%eachgen {model} --seed 1,2,3\na lighthouse")
+            wait_until(lambda: emulator.stats.predictions_created == 3)
+            time.sleep(0.2)  # the journal row is written right after the create answers
+            kernel.kill()
+        finally:
+            kernel.stop()
+        ids = set(emulator.stats.prediction_ids)
+        monkeypatch.setenv("EACHLABS_HOME", str(home))
+        monkeypatch.setenv("EACHLABS_API_KEY", KEY)
+        entries = history()
+        assert {e.id for e in entries} == ids
+        assert all(e.status in ("created", "starting", "processing") for e in entries)
+        assert all(e.base_url == server.url for e in entries)
+        for entry in entries:
+            generation = resume(entry.id)
+            assert generation.status == "success" and len(generation.images) == 1
+            assert generation.seed == entry.inputs["seed"]
+            assert all(p.is_file() for p in generation.paths)
+        assert {e.status for e in history()} == {"success"}
+        assert emulator.stats.predictions_created == 3  # nothing was created again
+
+
+def test_run_all_saves_the_images_without_widget_state(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("%load_ext eachlabs_widgets"),
+        nbformat.v4.new_code_cell(f"%%eachgen {FLUX} --seed 1,2 -o r\na red fox"),
+        nbformat.v4.new_code_cell("print(len(r), [g.status for g in r])"),
+    ]
+    NotebookClient(
+        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+    outputs = notebook.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["display_data"]
+    data = outputs[0].data
+    assert "application/vnd.jupyter.widget-view+json" not in data
+    assert data["text/html"].count("<img") == 2 and "seed=1" in data["text/html"]
+    assert notebook.cells[2].outputs[0].text.strip() == "2 ['success', 'success']"
