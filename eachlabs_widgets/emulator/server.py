@@ -76,6 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # Many clients connect at once (a notebook runs dozens of predictions): the default
+    # backlog of 5 resets connections under that load, which a real service would not do.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], emulator: Emulator, verbose: bool) -> None:
         self.emulator = emulator
