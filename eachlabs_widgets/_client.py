@@ -369,7 +369,7 @@ class AsyncEachLabs:
             outputs=outputs,
             created_at=created_at or datetime.now(timezone.utc),
             elapsed=(self._clock() - started) if started is not None else None,
-            emulated=self.settings().is_emulator,
+            emulated=self.settings().is_emulator or self._http.saw_emulator,
             polls=prediction.polls,
         )
         files = [str(p) for p in generation.save(save_to)] if save_to else None

@@ -138,6 +138,8 @@ class HTTP:
         self._own_client = client
         self._on_throttled = on_throttled
         self._rng = random.Random()
+        #: True once an answer came from the emulator (it says so in a header).
+        self.saw_emulator = False
 
     def client(self) -> httpx.AsyncClient:
         return self._own_client or shared_client(self._settings())
@@ -191,6 +193,8 @@ class HTTP:
                     ) from None
                 await self._sleep(delay)
                 continue
+            if response.headers.get("x-eachlabs-emulator"):
+                self.saw_emulator = True
             if response.status_code < 400:
                 log.debug("%s %s -> %d", method, short, response.status_code)
                 return response

@@ -239,6 +239,8 @@ class Emulator:
             log.exception("emulator failed on %s %s", request.method, request.path)
             response = Response.error(500, "Internal server error")
         response.headers["X-Request-Id"] = request_id
+        # Lets a client label what the emulator made, however it was reached.
+        response.headers["X-EachLabs-Emulator"] = "1"
         if head:
             response.headers["Content-Length"] = str(len(response.body))
             response.body = b""

@@ -84,6 +84,7 @@ async def test_generate_end_to_end(client, emulator, tmp_path):
     assert emulator.stats.predictions_created == 1
     assert len(g.paths) == 2 and all(p.exists() for p in g.paths)
     assert g.metrics["cost"] > 0
+    assert g.emulated  # labelled as the emulator's, although reached by URL
 
 
 async def test_same_seed_same_bytes(client):
