@@ -124,10 +124,15 @@ class LiveCard(widgets.VBox):
                 thumbs.append(
                     widgets.Image(value=jpeg, format="jpeg", layout=widgets.Layout(margin="2px"))
                 )
-        if thumbs:
-            for placeholder in self.gallery.children:
-                placeholder.close()
-            self.gallery.children = tuple(thumbs)
+        if not thumbs:  # files that are not images (LoRA weights, archives): name them
+            names = [p.name for p in generation.paths] or [
+                u.rsplit("/", 1)[-1] for u in generation.urls
+            ]
+            listing = "<br>".join(html.escape(n) for n in names) or "no output files"
+            thumbs = [widgets.HTML(f"<div style='font-size:90%'>{listing}</div>")]
+        for placeholder in self.gallery.children:
+            placeholder.close()
+        self.gallery.children = tuple(thumbs)
         self.slots = thumbs
         self._render()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -301,7 +302,18 @@ class AsyncEachLabs:
             if entry is not None:
                 return Generation.from_entry(entry)
         async with self._limiter.slot():
-            prediction_id = await self.create_prediction(model, payload)
+            create = asyncio.ensure_future(self.create_prediction(model, payload))
+            try:
+                prediction_id = await asyncio.shield(create)
+            except asyncio.CancelledError:
+                # Cancelled while the create was on its way: it may still create a
+                # prediction. Let it answer, record what it made, and cancel that too.
+                with contextlib.suppress(Exception):
+                    made = await create
+                    self._record(lambda j: j.created(made, model, payload, base_url))
+                    await self._cancel_quietly(made)
+                    self._record(lambda j: j.update(made, status="cancelled"))
+                raise
             started = self._clock()
             created_at = datetime.now(timezone.utc)
             self._record(lambda j: j.created(prediction_id, model, payload, base_url))

@@ -256,3 +256,17 @@ async def test_trainer_then_lora(client):
     assert lora_url.endswith(".safetensors")
     g = await client.run("flux-2-lora", {"prompt": "x", "loras": [{"path": lora_url, "scale": 1}]})
     assert len(g.images) == 1
+
+
+async def test_cancelling_during_the_create_still_cancels_what_it_made(client, emulator):
+    emulator.never_finish = True
+    emulator.inject("slow", endpoint="create", seconds=0.3)
+    task = asyncio.create_task(client.run(TURBO, {"prompt": "x"}))
+    await asyncio.sleep(0.1)  # the create is on its way, its answer not yet back
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert emulator.stats.predictions_created == 1
+    pid = emulator.stats.prediction_ids[0]
+    assert (await client.get_prediction(pid)).status == "cancelled"
+    assert client.journal.get(pid).status == "cancelled"
