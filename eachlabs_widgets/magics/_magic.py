@@ -193,8 +193,9 @@ class EachGen(Magics):
 
         Every input of the model is an option (see ``%eachgen schema MODEL``):
         ``--image_size landscape_16_9 --num_images 2 --seed 42 --negative_prompt "…"``; also
-        ``--name=value``, ``--flag`` / ``--no-flag`` for booleans. Values are checked against the
-        model's schema before anything is sent.
+        ``--name=value``, ``--flag`` / ``--no-flag`` for booleans; ``--input.NAME value`` for an
+        input named like one of the options below. Values are checked against the model's schema
+        before anything is sent.
 
         ``{name}`` in the body and in values is filled from the notebook's variables (``{{`` and
         ``}}`` for literal braces). A value that is exactly ``{name}`` passes the object itself: a

@@ -50,6 +50,9 @@ __all__ = [
 #: The magic's own options that take a value, and those that are flags.
 OWN_VALUED = ("-o", "--out", "--model", "--timeout", "--embed", "--output-dir")
 OWN_FLAGS = ("--force", "--background", "--emulator")
+#: ``--input.NAME value`` always means the model input NAME, even one named like an option of
+#: the magic's own (gpt-image's ``background``, say).
+INPUT_PREFIX = "--input."
 _SEPARATOR = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
 _FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_][^{}]*)\}")
 _SCALARS = ("integer", "number", "boolean")
@@ -100,7 +103,9 @@ def split_tokens(tokens: Sequence[str]) -> Split:
     """Separate the magic's own options (and its positional MODEL) from the model inputs.
 
     A model option takes the next token as its value unless that token is an option too
-    (``--flag`` alone is a boolean switched on); ``--name=value`` always works.
+    (``--flag`` alone is a boolean switched on); ``--name=value`` always works. One of the
+    magic's own flags followed by a value (``--background opaque``) is the model input of that
+    name, since the flags take none; ``--input.NAME`` names a model input explicitly.
     """
     out = Split()
     seen: dict[str, str] = {}
@@ -117,12 +122,13 @@ def split_tokens(tokens: Sequence[str]) -> Split:
                 "are written --name value"
             )
         name, eq, value = token.partition("=")
-        if name in OWN_FLAGS:
-            if eq:
-                raise UsageError(f"{name} takes no value")
+        if name.startswith(INPUT_PREFIX) and len(name) > len(INPUT_PREFIX):
+            name = "--" + name[len(INPUT_PREFIX) :]
+            token = name + (eq + value if eq else "")
+        elif name in OWN_FLAGS and not eq and (i >= len(tokens) or _is_option(tokens[i])):
             out.own.append(name)
             continue
-        if name in OWN_VALUED:
+        elif name in OWN_VALUED:
             out.own.append(name)
             if eq:
                 out.own.append(value)

@@ -28,20 +28,6 @@ __all__ = [
 ]
 
 _PLACEHOLDER = "<upload the file and paste its URL>"
-#: Options the magic keeps for itself (``--background``, ``--model`` …): a model input of the
-#: same name cannot be written in a cell (gpt-image-v1-5's ``background``).
-_MAGIC_OWN = frozenset(
-    {"-o", "--out", "--model", "--timeout", "--embed", "--output-dir"}
-    | {"--force", "--background", "--emulator"}
-)
-
-
-def _magic_own_options() -> frozenset[str]:
-    try:
-        from ..magics._parse import OWN_FLAGS, OWN_VALUED
-    except ImportError:  # pragma: no cover - the magic is part of the package
-        return _MAGIC_OWN
-    return frozenset((*OWN_FLAGS, *OWN_VALUED))
 
 
 @dataclass(frozen=True)
@@ -87,24 +73,24 @@ def eachgen_cell(model: str, inputs: Mapping[str, Any]) -> RunText:
 
     The options live on the magic's one line: a string value with a line break cannot be
     written there (its breaks become spaces, and it is listed in ``missing``); an input named
-    like one of the magic's own options (``background``) is left out and listed too.
+    like one of the magic's own options (``background``) is written ``--input.background``.
     """
+    from ..magics._parse import INPUT_PREFIX, OWN_FLAGS, OWN_VALUED
+
     prompt, rest, missing = _split(inputs)
     parts = ["%%eachgen", shlex.quote(model)]
-    own = _magic_own_options()
+    own = {*OWN_FLAGS, *OWN_VALUED}
     for name, value in rest.items():
         if value is None:
             continue
-        if f"--{name}" in own:
-            missing.append(name)
-            continue
+        option = INPUT_PREFIX + name if f"--{name}" in own else f"--{name}"
         if isinstance(value, str) and ("\n" in value or "\r" in value):
             missing.append(name)
             value = " ".join(value.splitlines())
         text = format_cli_value(value)
         # "--seed -1" would read -1 as an option: glue a value read as "-…" to its name
         glue = shlex.split(text)[0].startswith("-") if text else False
-        parts.extend([f"--{name}={text}"] if glue else [f"--{name}", text])
+        parts.extend([f"{option}={text}"] if glue else [option, text])
     text = " ".join(parts)
     if prompt is not None:
         text += "\n" + escape_braces(prompt)

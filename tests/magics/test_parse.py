@@ -104,3 +104,17 @@ def test_a_local_file_for_a_file_input_is_uploaded(tmp_path):
     assert job.inputs["image_url"] == path
     (job,) = build_jobs([("m", schema)], ["p"], [ModelOption("image_url", "https://x/y.png")])
     assert job.inputs["image_url"] == "https://x/y.png"
+
+
+def test_a_model_input_named_like_a_magic_flag():
+    from eachlabs_widgets.magics._parse import split_tokens, tokenize
+
+    split = split_tokens(tokenize("gpt-image --background opaque --force"))
+    assert split.own == ["gpt-image", "--force"]
+    assert [(o.name, o.value) for o in split.inputs] == [("background", "opaque")]
+    split = split_tokens(tokenize("gpt-image --background --background=transparent"))
+    assert split.own == ["gpt-image", "--background"]
+    assert [(o.name, o.value) for o in split.inputs] == [("background", "transparent")]
+    split = split_tokens(tokenize("m --input.timeout 5 --timeout 9"))
+    assert split.own == ["m", "--timeout", "9"]
+    assert [(o.name, o.value) for o in split.inputs] == [("timeout", "5")]
