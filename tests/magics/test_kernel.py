@@ -11,8 +11,8 @@ import pytest
 
 from eachlabs_widgets.emulator import Emulator, serve
 
+from ..kernel_driver import Kernel, statuses, widget_states
 from .conftest import FLUX
-from .kernel import Kernel, statuses, widget_states
 
 pytestmark = pytest.mark.kernel
 

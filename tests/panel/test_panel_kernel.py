@@ -7,69 +7,16 @@ the panel went idle, so they are read from raw iopub rather than through nbclien
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from ..kernel_driver import Kernel
+
 pytestmark = pytest.mark.kernel
 
 SECRET = "sk-kernel-SECRET-must-not-leak-42"
-
-
-class Kernel:
-    def __init__(self, km: Any, kc: Any) -> None:
-        self.km, self.kc = km, kc
-        self.iopub: list[dict[str, Any]] = []
-
-    def _read(self, timeout: float) -> dict[str, Any] | None:
-        try:
-            msg = self.kc.get_iopub_msg(timeout=timeout)
-        except Exception:  # queue.Empty
-            return None
-        self.iopub.append(msg)
-        return msg
-
-    def execute(self, code: str, timeout: float = 30) -> str:
-        """Run a cell; its stdout. Raises on an error reply."""
-        msg_id = self.kc.execute(code)
-        out, deadline = [], time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = self._read(0.2)
-            if msg is None or msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                out.append(content["text"])
-            elif kind == "error":
-                raise AssertionError("\n".join(content["traceback"]))
-            elif kind == "status" and content["execution_state"] == "idle":
-                return "".join(out)
-        raise AssertionError(f"cell did not finish: {code}")
-
-    def comm(self, comm_id: str, data: dict[str, Any]) -> None:
-        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
-        self.kc.shell_channel.send(msg)
-
-    def click(self, comm_id: str) -> None:
-        self.comm(comm_id, {"method": "custom", "content": {"event": "click"}})
-
-    def type(self, comm_id: str, value: str) -> None:
-        self.comm(comm_id, {"method": "update", "state": {"value": value}, "buffer_paths": []})
-
-    def wait_for(self, found: Callable[[dict[str, Any]], bool], timeout: float = 20) -> dict:
-        """The first iopub message (read so far or from now on) for which ``found`` holds."""
-        for msg in self.iopub:
-            if found(msg):
-                return msg
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = self._read(0.2)
-            if msg is not None and found(msg):
-                return msg
-        raise AssertionError("no such iopub message")
 
 
 def state_update(msg: dict[str, Any], comm_ids: set[str], text: str) -> bool:
@@ -90,21 +37,17 @@ def image_opened(msg: dict[str, Any]) -> bool:
 
 @pytest.fixture
 def kernel(tmp_path) -> Iterator[Kernel]:
-    from jupyter_client.manager import start_new_kernel
-
-    env = dict(os.environ)
-    env.update(
-        EACHLABS_BASE_URL="emulator",
-        EACHLABS_EMULATOR_SPEED="0.01",
-        EACHLABS_HOME=str(tmp_path / "home"),
-        EACHLABS_API_KEY=SECRET,
-    )
-    km, kc = start_new_kernel(startup_timeout=60, env=env, cwd=str(tmp_path))
+    env = {
+        "EACHLABS_BASE_URL": "emulator",
+        "EACHLABS_EMULATOR_SPEED": "0.01",
+        "EACHLABS_HOME": str(tmp_path / "home"),
+        "EACHLABS_API_KEY": SECRET,
+    }
+    kernel = Kernel(env, str(tmp_path))
     try:
-        yield Kernel(km, kc)
+        yield kernel
     finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        kernel.stop()
 
 
 def test_generate_and_cancel_through_comm_messages(kernel):
@@ -146,12 +89,12 @@ def test_generate_and_cancel_through_comm_messages(kernel):
             "print(json.dumps(ids()))"
         )
     )
-    seen = len(kernel.iopub)
+    seen = len(kernel.messages)
     kernel.click(ids["generate"])
     kernel.wait_for(lambda m: state_update(m, {ids["cancel"]}, '"disabled": false'))
     processing = kernel.wait_for(
         lambda m: (
-            kernel.iopub.index(m) >= seen
+            kernel.messages.index(m) >= seen
             and m["msg_type"] == "comm_msg"
             and ">processing</span>" in json.dumps(m["content"])
         )
@@ -163,5 +106,5 @@ def test_generate_and_cancel_through_comm_messages(kernel):
     )
     assert status.strip() == "cancelled"  # cancelled on the service
 
-    everything = json.dumps([m["content"] for m in kernel.iopub])
+    everything = json.dumps([m["content"] for m in kernel.messages])
     assert SECRET not in everything  # the key never travels as widget state

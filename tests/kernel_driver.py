@@ -67,13 +67,30 @@ class Kernel:
         return [m for m in self.messages if m["parent_header"].get("msg_id") == msg_id]
 
     def stdout(self, code: str) -> str:
-        reply, messages = self.run(code)
-        assert reply["status"] == "ok", reply
+        return self.execute(code)
+
+    def execute(self, code: str, timeout: float = 30) -> str:
+        """Run a cell that must succeed; its stdout."""
+        reply, messages = self.run(code, timeout)
+        if reply["status"] != "ok":
+            raise AssertionError("\n".join(reply.get("traceback", [])) or str(reply))
         return "".join(
             m["content"]["text"]
             for m in messages
             if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
         )
+
+    def comm(self, comm_id: str, data: dict[str, Any]) -> None:
+        """Send a shell ``comm_msg``, as a frontend does for a widget."""
+        self.kc.shell_channel.send(
+            self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        )
+
+    def click(self, comm_id: str) -> None:
+        self.comm(comm_id, {"method": "custom", "content": {"event": "click"}})
+
+    def type(self, comm_id: str, value: str) -> None:
+        self.comm(comm_id, {"method": "update", "state": {"value": value}, "buffer_paths": []})
 
     def wait_for(self, predicate: Callable[[Message], bool], timeout: float = 30) -> Message:
         """Read iopub until a message satisfies ``predicate`` (already-read ones count)."""
