@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,17 +99,18 @@ class Server:
     log: Path
 
 
-def write_notebook(path: Path, source: str = PANEL_CELL) -> None:
+def write_notebook(path: Path, sources: Sequence[str] = (PANEL_CELL,)) -> None:
     notebook = {
         "cells": [
             {
                 "cell_type": "code",
                 "execution_count": None,
-                "id": "panel",
+                "id": f"cell-{index}",
                 "metadata": {},
                 "outputs": [],
                 "source": source,
             }
+            for index, source in enumerate(sources)
         ],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -180,9 +181,11 @@ def servers(tmp_path) -> Iterator[dict[str, Any]]:
     """Start servers on demand; every one is stopped (with its kernels) at the end."""
     started: list[Server] = []
 
-    def launch(kind: str, notebook: str = "panel.ipynb") -> Server:
+    def launch(
+        kind: str, notebook: str = "panel.ipynb", sources: Sequence[str] = (PANEL_CELL,)
+    ) -> Server:
         (tmp_path / "notebooks").mkdir(exist_ok=True)
-        write_notebook(tmp_path / "notebooks" / notebook)
+        write_notebook(tmp_path / "notebooks" / notebook, sources)
         server = start(kind, tmp_path, notebook)
         started.append(server)
         return server
