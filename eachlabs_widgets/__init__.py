@@ -31,6 +31,7 @@ from ._media import LocalMedia
 from ._prediction import Prediction
 from ._render import Results
 from ._settings import configure
+from ._sync_client import EachLabs
 from ._version import __version__
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "AsyncEachLabs",
     "AuthenticationError",
     "ConfigurationError",
+    "EachLabs",
     "EachLabsError",
     "Generation",
     "InputValidationError",

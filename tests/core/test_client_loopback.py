@@ -270,3 +270,15 @@ async def test_cancelling_during_the_create_still_cancels_what_it_made(client, e
     pid = emulator.stats.prediction_ids[0]
     assert (await client.get_prediction(pid)).status == "cancelled"
     assert client.journal.get(pid).status == "cancelled"
+
+
+def test_the_sync_client_drives_the_same_core(emulator, tmp_path):
+    from eachlabs_widgets import EachLabs
+
+    with EachLabs(api_key="right-key", base_url=emulator.url, journal=False) as client:
+        assert len(client.list_models("flux-2")) >= 7
+        pid = client.create_prediction(TURBO, {"prompt": "x"})
+        assert client.wait(pid, timeout=30).succeeded
+        g = client.run(TURBO, {"prompt": "a fox", "num_images": 2}, save_to=str(tmp_path))
+        assert len(g.images) == 2 and len(g.paths) == 2
+        assert "right-key" not in repr(client)
