@@ -24,7 +24,7 @@ __all__ = ["EMBED_MODES", "Results", "generation_bundle", "set_embed_mode", "thu
 
 EMBED_MODES = ("thumbnail", "full", "none")
 THUMBNAIL_HEIGHT = 256
-_embed = {"mode": os.environ.get("EACHLABS_EMBED", "thumbnail")}
+_embed: dict[str, str] = {}  # what set_embed_mode chose; else EACHLABS_EMBED, read per call
 
 
 def set_embed_mode(mode: str) -> None:
@@ -35,7 +35,7 @@ def set_embed_mode(mode: str) -> None:
 
 
 def embed_mode() -> str:
-    mode = _embed["mode"]
+    mode = _embed.get("mode") or os.environ.get("EACHLABS_EMBED", "thumbnail")
     return mode if mode in EMBED_MODES else "thumbnail"
 
 

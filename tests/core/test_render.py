@@ -1,0 +1,62 @@
+"""What a result looks like with no kernel and no widget state: its MIME bundle."""
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from eachlabs_widgets import Generation, Output, PredictionFailedError, Results
+from eachlabs_widgets._render import generation_bundle, set_embed_mode
+
+EVIL = '<script>alert("x")</script> & fox'
+
+
+def png(size=(1024, 576)) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 60).convert("RGB").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def generation() -> Generation:
+    return Generation(
+        id="p<1>", model="flux", status="success", inputs={"prompt": EVIL, "seed": 3},
+        urls=["https://cdn/0.png", "https://cdn/1.png"],
+        outputs=[Output("https://cdn/0.png", png()), Output("https://cdn/1.png", png())],
+        metrics={"cost": 0.016}, elapsed=1.25, emulated=True, paths=[Path("out/a b.png")],
+    )  # fmt: skip
+
+
+def test_thumbnail_bundle_is_small_and_escaped(generation):
+    bundle = generation_bundle(generation, "thumbnail")
+    sheet = Image.open(io.BytesIO(base64.b64decode(bundle["image/jpeg"])))
+    assert sheet.height == 256 and sheet.width > 2 * 455  # both images side by side
+    assert len(bundle["image/jpeg"]) < 150_000
+    html = bundle["text/html"]
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "p&lt;1&gt;" in html and "emulator" in html and "seed 3" in html and "$0.016" in html
+    assert "out/a b.png" in html
+    assert "flux (emulator) 2 output(s) seed=3" in bundle["text/plain"]
+
+
+def test_full_embeds_the_images_as_made_and_none_only_links(generation):
+    full = generation_bundle(generation, "full")["text/html"]
+    assert full.count("data:image/png;base64,") == 2
+    none = generation_bundle(generation, "none")
+    assert "data:image" not in none["text/html"] and "image/jpeg" not in none
+    assert "a b.png" in none["text/html"]
+
+
+def test_embed_mode_is_checked(generation):
+    with pytest.raises(ValueError, match="thumbnail, full, none"):
+        set_embed_mode("huge")
+
+
+def test_results_grid_labels_and_failures(generation):
+    failure = PredictionFailedError(prediction_id="p2", message="flagged <b>")
+    bundle = Results([("seed=1", generation), ("seed=<2>", failure)])._repr_mimebundle_()
+    assert "seed=&lt;2&gt;" in bundle["text/html"] and "flagged &lt;b&gt;" in bundle["text/html"]
+    assert "[seed=1]" in bundle["text/plain"]
+    assert Results([("a", generation), ("b", failure)]).generations == [generation, None]
