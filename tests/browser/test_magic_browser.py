@@ -41,7 +41,6 @@ def test_live_card_then_static_result(servers, browser, artifacts):
         except Exception:  # playwright's TimeoutError
             continue
 
-    started = time.monotonic()
     run_cell(page, 1)
     card = page.locator(f"{CELL} >> nth=1 >> .eachlabs-card").first
     card.wait_for(timeout=15_000)
@@ -58,7 +57,6 @@ def test_live_card_then_static_result(servers, browser, artifacts):
     assert "emulator" in text and "seed 7" in text
     assert page.locator(f"{CELL} >> nth=1 >> .jp-OutputArea-output img").count() == 2
     page.locator(f"{CELL} >> nth=1").screenshot(path=artifacts / "magic-lab-done.png")
-    assert time.monotonic() - started < 40
 
     # Saved, the notebook holds the images themselves and no widget views.
     page.keyboard.press("Control+s")

@@ -6,7 +6,6 @@ Screenshots are written to ``test-artifacts/`` at the repository root.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
@@ -80,7 +79,6 @@ def run_first_cell(page: Any) -> None:
 
 
 def test_jupyterlab(servers, browser, artifacts):
-    started = time.monotonic()
     lab = servers["launch"]("lab")
     page = browser.new_page()
     page.goto(f"{lab.url}/lab/tree/panel.ipynb?token={lab.token}&reset")
@@ -99,7 +97,6 @@ def test_jupyterlab(servers, browser, artifacts):
 
     cancel_a_slow_run(page)
     page.locator(PANEL).screenshot(path=artifacts / "panel-lab-cancelled.png")
-    assert time.monotonic() - started < 60
 
 
 def test_voila(servers, browser, artifacts):
