@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -47,15 +48,16 @@ def test_live_card_then_static_result(servers, browser, artifacts):
     page.wait_for_selector(f"{CELL} >> nth=1 >> .eachlabs-status:has-text('processing')")
     page.locator(f"{CELL} >> nth=1").screenshot(path=artifacts / "magic-lab-running.png")
 
-    # When both end, the cards give way to the static grid: two labelled images.
-    page.wait_for_selector(f"{CELL} >> nth=1 >> .jp-OutputArea-output img", timeout=30_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    assert page.locator(f"{CELL} >> nth=1 >> .eachlabs-card").count() == 0
+    # When both end, the cards give way to the static grid: two labelled images. (A finished
+    # card shows its thumbnails too, as widget images: wait for the static ones, data: URIs.)
+    static = f"{CELL} >> nth=1 >> .jp-OutputArea-output img[src^='data:image/jpeg']"
+    page.wait_for_selector(static, timeout=30_000)
+    expect(page.locator(f"{CELL} >> nth=1 >> .eachlabs-card")).to_have_count(0)
     output = page.locator(f"{CELL} >> nth=1 >> .jp-OutputArea-output").first
     text = output.inner_text()
     assert "flux-2-max-text-to-image" in text and "flux-2-flash-text-to-image" in text
     assert "emulator" in text and "seed 7" in text
-    assert page.locator(f"{CELL} >> nth=1 >> .jp-OutputArea-output img").count() == 2
+    expect(page.locator(static)).to_have_count(2)
     page.locator(f"{CELL} >> nth=1").screenshot(path=artifacts / "magic-lab-done.png")
 
     # Saved, the notebook holds the images themselves and no widget views.
