@@ -3,8 +3,9 @@
 Runs the real client against the in-process emulator on a virtual clock shared by both (the
 client's sleeps advance it), so hours of model time take a second and the figures are exact.
 For each model, several predictions run one after another: the first knows nothing, the later
-ones use the duration learned from the earlier ones. A fixed 1-second poll is measured in the
-same run for comparison.
+ones use the duration learned from the earlier ones, and a last one runs as in a new kernel
+(nothing learned in process; the journal's records of the earlier runs instead). A fixed
+1-second poll is measured in the same run for comparison.
 
     python benchmarks/polling.py [--runs 4]
 """
@@ -14,9 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
+from pathlib import Path
 
 from eachlabs_widgets import AsyncEachLabs
 from eachlabs_widgets._client import learner
+from eachlabs_widgets._journal import Journal
 from eachlabs_widgets._limiter import PredictionLimiter
 from eachlabs_widgets._polling import PollSchedule
 from eachlabs_widgets.emulator import Emulator
@@ -28,6 +32,7 @@ MODELS = [
     "flux-2-max-text-to-image",
     "flux-lora-portrait-trainer",
 ]
+Row = tuple[float, float, int]  # model duration, seconds late, polls
 
 
 class VirtualTime:
@@ -48,9 +53,9 @@ class FixedInterval(PollSchedule):
 
 
 async def measure(
-    model: str, runs: int, schedule: PollSchedule | None
-) -> list[tuple[float, float, int]]:
-    """(duration, notice latency, polls) per run."""
+    model: str, runs: int, schedule: PollSchedule | None, journal: Journal | None = None
+) -> list[Row]:
+    """One row per run; with a journal, one more run as in a new kernel."""
     vt = VirtualTime()
     emulator = Emulator(speed=1.0, clock=vt.clock, seed=1)
     learner.forget()
@@ -61,47 +66,41 @@ async def measure(
         sleep=vt.sleep,
         clock=vt.clock,
         poll=schedule,
-        journal=False,
+        journal=journal or False,
         limiter=PredictionLimiter(10),
     )
-    inputs = (
-        {"images_data_url": "https://example.com/a.zip"}
-        if "trainer" in model
-        else {"prompt": "a fox"}
-    )
-    payload = await client.prepare_input(model, inputs)
+    trainer = "trainer" in model
+    inputs = {"images_data_url": "https://example.com/a.zip"} if trainer else {"prompt": "a fox"}
     rows = []
-    for _ in range(runs):
-        pid = await client.create_prediction(model, payload)
+    for run in range(runs + (1 if journal else 0)):
+        if run == runs:
+            learner.forget()  # a new kernel: only the journal remembers
         start = vt.now
-        record = emulator._state.predictions[pid]
-        prediction = await client.wait(pid, model=model, started=start)
-        end = record.created + record.duration
-        rows.append((record.duration, vt.now - end, prediction.polls))
+        generation = await client.run(model, inputs)
+        record = emulator._state.predictions[generation.id]
+        noticed = start + (generation.elapsed or 0.0)
+        rows.append(
+            (record.duration, noticed - (record.created + record.duration), generation.polls)
+        )
     await client.aclose()
     return rows
 
 
+def cell(rows: list[Row]) -> str:
+    return f"{statistics.mean(r[1] for r in rows):7.2f} {statistics.mean(r[2] for r in rows):7.1f}"
+
+
 async def main(runs: int) -> None:
-    print(
-        f"{'model':34} {'dur s':>7} | {'adaptive: first run':>22} | {'later runs (learned)':>22} | {'fixed 1 s':>17}"
-    )
-    print(
-        f"{'':34} {'':>7} | {'late s':>10} {'polls':>11} | {'late s':>10} {'polls':>11} | {'late s':>7} {'polls':>9}"
-    )
+    heads = ("first run", "later (learned)", "new kernel", "fixed 1 s")
+    print(f"{'model':30} {'dur s':>6} |" + "".join(f" {h:>15} |" for h in heads))
+    print(f"{'':30} {'':>6} |" + f" {'late s':>7} {'polls':>7} |" * len(heads))
     for model in MODELS:
-        adaptive = await measure(model, runs, None)
+        with tempfile.TemporaryDirectory() as home:
+            adaptive = await measure(model, runs, None, Journal(Path(home) / "journal.db"))
         fixed = await measure(model, runs, FixedInterval())
-        first, later = adaptive[0], adaptive[1:]
         duration = statistics.mean(r[0] for r in adaptive)
-        late_later = statistics.mean(r[1] for r in later)
-        polls_later = statistics.mean(r[2] for r in later)
-        late_fixed = statistics.mean(r[1] for r in fixed)
-        polls_fixed = statistics.mean(r[2] for r in fixed)
-        print(
-            f"{model:34} {duration:7.1f} | {first[1]:10.2f} {first[2]:11d} | "
-            f"{late_later:10.2f} {polls_later:11.1f} | {late_fixed:7.2f} {polls_fixed:9.1f}"
-        )
+        columns = (adaptive[:1], adaptive[1:runs], adaptive[runs:], fixed)
+        print(f"{model:30} {duration:6.1f} |" + "".join(f" {cell(c)} |" for c in columns))
 
 
 if __name__ == "__main__":

@@ -214,7 +214,7 @@ class AsyncEachLabs:
         bounds the whole wait (``PredictionTimeoutError``; the prediction may still finish).
         """
         start = self._clock() if started is None else started
-        expected = learner.expected(model) if model else None
+        expected = self._expected_duration(model) if model else None
         polls = 0
         previous = start
         while True:
@@ -224,10 +224,11 @@ class AsyncEachLabs:
             if on_update is not None:
                 on_update(prediction)
             if prediction.done:
+                # The end lies between the last two polls: the midpoint is the best guess.
+                duration = (previous + now) / 2 - start
                 if prediction.succeeded and model:
-                    # The end lies between the last two polls: learn the midpoint.
-                    learner.observe(model, (previous + now) / 2 - start)
-                prediction = dataclasses.replace(prediction, polls=polls)
+                    learner.observe(model, duration)
+                prediction = dataclasses.replace(prediction, polls=polls, duration=duration)
                 error = prediction.error(model)
                 if error is not None:
                     raise error
@@ -242,6 +243,20 @@ class AsyncEachLabs:
                 delay = max(0.0, min(delay, timeout - elapsed))
             previous = now
             await self._sleep(delay)
+
+    def _expected_duration(self, model: str) -> float | None:
+        """What this process learned of ``model``; in a new process, what the journal recorded."""
+        expected = learner.expected(model)
+        journal = self.journal
+        if expected is None and journal is not None:
+            try:
+                recorded = journal.durations(model, self.settings().base_url)
+            except Exception:  # the journal is a help here, never a requirement
+                recorded = []
+            for seconds in reversed(recorded):  # oldest first, so the newest weigh most
+                learner.observe(model, seconds)
+            expected = learner.expected(model)
+        return expected
 
     # -- files ----------------------------------------------------------------------------
 
@@ -367,7 +382,11 @@ class AsyncEachLabs:
         urls = prediction.urls
         self._record(
             lambda j: j.update(
-                prediction_id, status="downloading", urls=urls, metrics=prediction.metrics
+                prediction_id,
+                status="downloading",
+                urls=urls,
+                metrics=prediction.metrics,
+                duration=prediction.duration,
             )
         )
         outputs = list(await asyncio.gather(*(self._download_output(u) for u in urls)))

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS predictions (
     urls TEXT NOT NULL DEFAULT '[]',
     metrics TEXT NOT NULL DEFAULT '{}',
     error TEXT,
-    files TEXT NOT NULL DEFAULT '[]'
+    files TEXT NOT NULL DEFAULT '[]',
+    duration REAL
 );
 CREATE INDEX IF NOT EXISTS predictions_created ON predictions (created_at DESC);
 CREATE INDEX IF NOT EXISTS predictions_key ON predictions (input_key);
@@ -129,8 +130,11 @@ class Journal:
         metrics: Mapping[str, Any] | None = None,
         error: str | None = None,
         files: list[str] | None = None,
+        duration: float | None = None,
     ) -> None:
         sets: dict[str, Any] = {"updated_at": time.time()}
+        if duration is not None and duration > 0:
+            sets["duration"] = duration
         if status is not None:
             sets["status"] = status
         if urls is not None:
@@ -175,6 +179,17 @@ class Journal:
             cursor = conn.execute(query, args)
             names = [d[0] for d in cursor.description]
             return [_entry(dict(zip(names, row, strict=False))) for row in cursor.fetchall()]
+
+    def durations(self, model: str, base_url: str, limit: int = 10) -> list[float]:
+        """How long ``model``'s latest successful predictions ran, newest first (seconds)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT duration FROM predictions WHERE model = ? AND base_url = ?"
+                " AND status = 'success' AND duration IS NOT NULL"
+                " ORDER BY created_at DESC LIMIT ?",
+                (model, base_url, limit),
+            ).fetchall()
+        return [float(r[0]) for r in rows]
 
     def find_reusable(
         self, model: str, inputs: Mapping[str, Any], base_url: str

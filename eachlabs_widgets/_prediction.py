@@ -31,6 +31,8 @@ class Prediction:
     metrics: dict[str, Any] = field(default_factory=dict)
     logs: str | None = None
     polls: int = 0
+    #: Seconds from create to the end, as the client saw it (set by ``wait``).
+    duration: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod

@@ -237,3 +237,23 @@ async def test_cancelling_the_wait_cancels_the_prediction_on_the_service(service
     assert service.count("/v1/prediction/p1/cancel") == 1
     assert journal.get("p1").status == "cancelled"
     await client.aclose()
+
+
+async def test_a_new_process_starts_from_the_durations_in_the_journal(
+    make_client, journal, service
+):
+    from eachlabs_widgets._client import learner
+
+    steps = list(service.statuses)
+    async with make_client() as client:
+        await client.run("flux", {"prompt": "fox"})
+        service.statuses = [{"status": "processing"}, *steps]
+        await client.run("flux", {"prompt": "fox"})
+    recorded = journal.durations("flux", "https://api.example")
+    assert len(recorded) == 2 and all(d > 0 for d in recorded)
+    learner.forget()  # what a new kernel knows
+    async with make_client() as client:
+        assert client._expected_duration("flux") == pytest.approx(
+            recorded[1] + 0.3 * (recorded[0] - recorded[1])
+        )
+        assert client._expected_duration("other-model") is None
