@@ -1,4 +1,4 @@
-"""A real ipykernel driven over raw iopub (see NOTEBOOK-TESTING.md): every message is kept,
+"""A real ipykernel driven over raw iopub, as a frontend would: every message is kept,
 also those that arrive after a cell went idle (widget updates from background tasks)."""
 
 from __future__ import annotations
