@@ -6,9 +6,10 @@ from typing import Any
 
 from ._client import AsyncEachLabs
 from ._generation import Generation
-from ._journal import JournalEntry, default_journal
+from ._journal import default_journal
 from ._settings import output_dir
 from ._sync import run_sync
+from ._tables import History
 
 __all__ = [
     "agenerate",
@@ -71,10 +72,10 @@ def resume(
 
 def history(
     limit: int | None = 50, *, model: str | None = None, status: str | None = None
-) -> list[JournalEntry]:
+) -> History:
     """Recorded predictions, newest first (each with ``.id``, ``.model``, ``.status``, ``.inputs``,
-    ``.created_at``)."""
-    return default_journal().entries(limit=limit, model=model, status=status)
+    ``.created_at``); a list that shows as a table in a notebook."""
+    return History(default_journal().entries(limit=limit, model=model, status=status))
 
 
 def list_models(name: str | None = None) -> list[dict[str, Any]]:

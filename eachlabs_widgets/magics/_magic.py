@@ -1,7 +1,7 @@
 """The ``EachGen`` magics: ``%%eachgen`` generates, ``%eachgen`` also lists, explains, resumes.
 
 A thin adapter: the line is parsed by :mod:`._parse`, jobs run through :class:`._runner.CellRun`
-on the async client, and tables come from :mod:`._views`.
+on the async client, and tables come from :mod:`.._tables`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from .._limiter import ACCOUNT_CAP, limiter
 from .._polling import PollSchedule
 from .._render import EMBED_MODES, embed_mode, set_embed_mode
 from .._sync import run_sync
+from .._tables import TextView, config_table, history_table, models_table, schema_table
 from ._complete import SUBCOMMANDS
 from ._parse import ModelOption, build_jobs, fill, fill_value, split_prompts, split_tokens, tokenize
-from ._views import TextView, config_table, history_table, models_table, schema_table
 
 if TYPE_CHECKING:
     from .._client import AsyncEachLabs

@@ -45,3 +45,16 @@ def test_a_record_survives_sigkill(tmp_path):
     process.join(30)
     assert process.exitcode == -signal.SIGKILL
     assert Journal(path).get("killed-1").status == "created"
+
+
+def test_history_shows_as_a_table(tmp_path, monkeypatch):
+    import eachlabs_widgets as el
+    from eachlabs_widgets._journal import default_journal
+
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path / "home"))
+    default_journal().created("p-1", "flux", {"prompt": "a <b>fox</b>"}, "emulator")
+    entries = el.history()
+    assert [e.id for e in entries] == ["p-1"]
+    bundle = entries._repr_mimebundle_()
+    assert "p-1" in bundle["text/plain"] and "flux" in bundle["text/plain"]
+    assert "&lt;b&gt;fox" in bundle["text/html"] and "<b>fox" not in bundle["text/html"]

@@ -1,4 +1,4 @@
-"""Static tables for ``%eachgen models | schema | history | config``: HTML and plain text.
+"""Static tables (``%eachgen models | schema | history | config``, ``history()``): HTML and text.
 
 Each is a small object with ``_repr_mimebundle_``, so it shows in any frontend and in a saved
 notebook without widget state. Every text from the service or the user is HTML-escaped.
@@ -10,10 +10,18 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._journal import JournalEntry
-from .._schema import declared_type, default_of, enum_of, properties_of, required_of
+from ._journal import JournalEntry
+from ._schema import declared_type, default_of, enum_of, properties_of, required_of
 
-__all__ = ["Table", "TextView", "config_table", "history_table", "models_table", "schema_table"]
+__all__ = [
+    "History",
+    "Table",
+    "TextView",
+    "config_table",
+    "history_table",
+    "models_table",
+    "schema_table",
+]
 
 
 def _cell(value: Any) -> str:
@@ -167,3 +175,11 @@ def history_table(entries: Sequence[JournalEntry]) -> Table:
 def config_table(settings: Sequence[tuple[str, Any, str]]) -> Table:
     """Settings as ``(name, value, where it comes from)``; never holds the key itself."""
     return Table(["setting", "value", "source"], settings, title="eachgen settings")
+
+
+class History(list[JournalEntry]):
+    """What ``history()`` returns: a list of entries that shows as a table in a notebook."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle: dict[str, Any] = history_table(self)._repr_mimebundle_()
+        return bundle
