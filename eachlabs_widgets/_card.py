@@ -45,8 +45,8 @@ class LiveCard(widgets.VBox):
         self._started = time.monotonic()
         self._ended: float | None = None
         self.header = widgets.HTML()
-        self.slots = [self._placeholder() for _ in range(max(1, slots))]
-        self.gallery = widgets.HBox(self.slots, layout=widgets.Layout(flex_flow="row wrap"))
+        placeholders = [self._placeholder() for _ in range(max(1, slots))]
+        self.gallery = widgets.HBox(placeholders, layout=widgets.Layout(flex_flow="row wrap"))
         self._ticker: asyncio.Task[None] | None = None
         super().__init__([self.header, self.gallery], layout=widgets.Layout(margin="4px 0"))
         self.add_class("eachlabs-card")
@@ -133,7 +133,6 @@ class LiveCard(widgets.VBox):
         for placeholder in self.gallery.children:
             placeholder.close()
         self.gallery.children = tuple(thumbs)
-        self.slots = thumbs
         self._render()
 
     def fail(self, error: BaseException) -> None:

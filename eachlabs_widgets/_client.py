@@ -24,7 +24,7 @@ from ._http import HTTP, Sleep, new_client
 from ._journal import Journal, default_journal
 from ._limiter import PredictionLimiter
 from ._limiter import limiter as shared_limiter
-from ._media import file_type_of, is_local_media, media_kind, to_local_media
+from ._media import file_type_of, is_local_media, to_local_media
 from ._polling import DurationLearner, PollSchedule
 from ._prediction import Prediction
 from ._retry import RetryPolicy
@@ -127,7 +127,7 @@ class AsyncEachLabs:
         """One model with its ``request_schema`` (cached per base URL for this process)."""
         key = (self.settings().base_url, slug)
         if key in _model_cache:
-            return _model_cache[key]
+            return dict(_model_cache[key])
         try:
             model = await self._http.json(
                 "GET", "/v1/model", params={"slug": slug}, auth=self._has_key()
@@ -157,10 +157,10 @@ class AsyncEachLabs:
         props = properties_of(schema)
         local = {k: v for k, v in inputs.items() if k in props and is_local_media(v)}
         remote = {k: v for k, v in inputs.items() if k not in local}
+        # Local files stand in as a name while the rest is checked: nothing is uploaded for
+        # inputs that are refused.
         payload = validate_inputs(model, schema, {**remote, **{k: "local-file" for k in local}})
         for name, value in local.items():
-            if media_kind(name, props[name]) is None:
-                log.debug("uploading %s although its schema does not say it takes a file", name)
             payload[name] = await self.upload(value)
         return choose_seed(schema, payload)
 
@@ -277,9 +277,9 @@ class AsyncEachLabs:
         return str(presign["public_url"])
 
     async def download(self, url: str) -> bytes:
-        """The bytes at ``url`` (an output file). The API key is never sent to file hosts."""
-        response = await self._http.request("GET", url, auth=False)
-        return response.content
+        """The bytes at ``url`` (an output file or a ``data:`` URI). The API key is never sent
+        to file hosts."""
+        return (await self._download_output(url)).data
 
     async def _download_output(self, url: str) -> Output:
         if url.startswith("data:"):

@@ -141,18 +141,16 @@ class HTTP:
         #: True once an answer came from the emulator (it says so in a header).
         self.saw_emulator = False
 
-    def client(self) -> httpx.AsyncClient:
-        return self._own_client or shared_client(self._settings())
-
-    def url(self, path: str) -> str:
+    @staticmethod
+    def url(settings: Settings, path: str) -> str:
+        """``path`` on the service's base URL (an absolute URL, e.g. an output file, as is)."""
         if path.startswith(("http://", "https://")):
             return path
-        base = self._settings().base_url
-        if base == "emulator":
+        if settings.is_emulator:
             from .emulator import EMULATOR_BASE_URL
 
-            base = EMULATOR_BASE_URL
-        return base + path
+            return EMULATOR_BASE_URL + path
+        return settings.base_url + path
 
     async def request(
         self,
@@ -167,17 +165,18 @@ class HTTP:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """One logical request, retried as the policy allows; raises on an error answer."""
-        settings = self._settings()
+        settings = self._settings()  # once: every try goes to the same place with the same key
         sent_headers = {"X-Request-Id": uuid.uuid4().hex, **(headers or {})}
         if auth:
             sent_headers["X-API-Key"] = settings.require_key().reveal()
-        url = self.url(path)
+        url = self.url(settings, path)
         short = httpx.URL(url).path
+        client = self._own_client or shared_client(settings)
         number = 0
         while True:
             number += 1
             try:
-                response = await self.client().request(
+                response = await client.request(
                     method, url, json=json, params=params, content=content, headers=sent_headers
                 )
             except httpx.TransportError as exc:
@@ -218,7 +217,7 @@ class HTTP:
                 "the service answered with something that is not JSON",
                 status_code=response.status_code,
                 method=method,
-                path=httpx.URL(self.url(path)).path,
+                path=response.request.url.path,
             ) from None
 
 
