@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -14,13 +13,14 @@ from typing import Any
 import httpx
 
 from ._exceptions import (
+    APIError,
     NotFoundError,
     PredictionCancelledError,
     PredictionError,
     PredictionTimeoutError,
 )
 from ._generation import Generation, Output
-from ._http import HTTP, Sleep, new_client
+from ._http import HTTP, DeadlineReached, Sleep, new_client
 from ._journal import Journal, default_journal
 from ._limiter import PredictionLimiter
 from ._limiter import limiter as shared_limiter
@@ -36,6 +36,12 @@ __all__ = ["AsyncEachLabs", "learner"]
 log = logging.getLogger("eachlabs_widgets")
 VERSION = "0.0.1"  # deprecated by the service, always "0.0.1", still sent as its guide does
 PAGE_SIZE = 100
+#: At most this many catalogue pages are read (the catalogue holds well under 1,000 models).
+MAX_PAGES = 50
+#: How long an interrupt waits for a create in flight to answer, so it can cancel what it made.
+CREATE_HOLD = 10.0
+#: How long cancelling a prediction may take before it is left in the journal for resume().
+CANCEL_HOLD = 10.0
 
 #: Each model's typical duration, learned from earlier predictions in this process.
 learner = DurationLearner()
@@ -107,25 +113,54 @@ class AsyncEachLabs:
     # -- models ---------------------------------------------------------------------------
 
     async def list_models(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Every model (optionally filtered by ``name``), paging until a short page."""
+        """Every model (optionally filtered by ``name``), paging until a short page.
+
+        Paging stops, with what was gathered, when a page repeats the previous one (a service
+        or proxy that ignores ``offset``) or after :data:`MAX_PAGES` pages (API.md, "List
+        models"). Raises :class:`APIError` when a page is not a JSON list.
+        """
         models: list[dict[str, Any]] = []
+        seen: set[str] = set()
         offset = 0
-        while True:
+        previous: list[Any] | None = None
+        for _page in range(MAX_PAGES):
             params: dict[str, Any] = {"limit": PAGE_SIZE, "offset": offset}
             if name:
                 params["name"] = name
             page = await self._http.json("GET", "/v1/models", params=params, auth=self._has_key())
             if not isinstance(page, list):
+                raise APIError(
+                    f"the model list is not a JSON list but {type(page).__name__}",
+                    status_code=200,
+                    method="GET",
+                    path="/v1/models",
+                )
+            if page == previous:
+                log.warning("the model list repeated a page at offset %d: stopped there", offset)
                 break
-            models.extend(m for m in page if isinstance(m, dict))
+            for model in page:
+                slug = model.get("slug") if isinstance(model, dict) else None
+                if isinstance(slug, str) and slug not in seen:
+                    seen.add(slug)
+                    models.append(model)
             if len(page) < PAGE_SIZE:
                 break
+            previous = page
             offset += len(page)
+        else:
+            log.warning("the model list has more than %d pages: stopped there", MAX_PAGES)
         return models
 
     async def get_model(self, slug: str) -> dict[str, Any]:
-        """One model with its ``request_schema`` (cached per base URL for this process)."""
-        key = (self.settings().base_url, slug)
+        """One model with its ``request_schema`` (API.md, "Get model"), cached per base URL for
+        this process once the answer is known to be well formed.
+
+        Raises :class:`NotFoundError` for an unknown slug and :class:`APIError` for an answer
+        that is not a model (a detail that is not an object, a ``request_schema`` that is not
+        an object).
+        """
+        base_url = self.settings().base_url
+        key = (base_url, slug)
         if key in _model_cache:
             return dict(_model_cache[key])
         try:
@@ -134,12 +169,21 @@ class AsyncEachLabs:
             )
         except NotFoundError as exc:
             raise NotFoundError(
-                f"unknown model {slug!r}; list them with eachlabs_widgets.list_models()",
+                f"unknown model {slug!r} at {base_url}; list them with "
+                "eachlabs_widgets.list_models()",
                 status_code=404,
                 details=exc.message,
                 method="GET",
                 path="/v1/model",
             ) from None
+        problem = _model_problem(model)
+        if problem:
+            raise APIError(
+                f"the service's description of model {slug!r} is malformed: {problem}",
+                status_code=200,
+                method="GET",
+                path="/v1/model",
+            )
         _model_cache[key] = model
         return dict(model)
 
@@ -184,15 +228,33 @@ class AsyncEachLabs:
             prediction_id = (
                 answer.get("predictionID") or answer.get("prediction_id") or answer.get("id")
             )
-        if not prediction_id:
-            raise PredictionError(
-                f"the create answer holds no prediction id: {answer!r}"[:300], prediction_id=""
+        if not isinstance(prediction_id, (str, int)) or isinstance(prediction_id, bool):
+            raise APIError(
+                "the create answer holds no prediction id, so the prediction (if one was made) "
+                "cannot be followed; look for it on the EachLabs dashboard before trying again: "
+                + repr(answer)[:200],
+                status_code=200,
+                method="POST",
+                path="/v1/prediction",
             )
         return str(prediction_id)
 
-    async def get_prediction(self, prediction_id: str) -> Prediction:
-        body = await self._http.json("GET", f"/v1/prediction/{prediction_id}")
-        return Prediction.from_json(body if isinstance(body, dict) else {}, prediction_id)
+    async def get_prediction(
+        self, prediction_id: str, *, deadline: float | None = None
+    ) -> Prediction:
+        """The prediction as the service describes it now (API.md, "Get prediction").
+
+        Raises :class:`APIError` when the answer is not a JSON object."""
+        body = await self._http.json("GET", f"/v1/prediction/{prediction_id}", deadline=deadline)
+        if not isinstance(body, dict):
+            raise APIError(
+                f"the answer for prediction {prediction_id} is not a JSON object but "
+                f"{type(body).__name__}",
+                status_code=200,
+                method="GET",
+                path=f"/v1/prediction/{prediction_id}",
+            )
+        return Prediction.from_json(body, prediction_id)
 
     async def cancel_prediction(self, prediction_id: str) -> dict[str, Any]:
         """Ask the service to cancel (best effort; a cancelled prediction is not billed)."""
@@ -207,42 +269,55 @@ class AsyncEachLabs:
         model: str | None = None,
         on_update: OnUpdate | None = None,
         started: float | None = None,
+        deadline: float | None = None,
     ) -> Prediction:
         """Poll until the prediction ends; returns it on success, raises on any other end.
 
         The schedule adapts to the model's typical duration once one is known. ``timeout``
-        bounds the whole wait (``PredictionTimeoutError``; the prediction may still finish).
+        (seconds) bounds the whole wait, polls in flight included: it raises
+        :class:`PredictionTimeoutError` (the prediction may still finish; resume it by id).
+        ``deadline`` is the same bound as a ``time.monotonic()`` instant, for a caller whose
+        own ``timeout`` started earlier.
         """
         start = self._clock() if started is None else started
+        if timeout is not None:
+            own = time.monotonic() + max(0.0, timeout - (self._clock() - start))
+            deadline = own if deadline is None else min(deadline, own)
         expected = self._expected_duration(model) if model else None
         polls = 0
         previous = start
-        while True:
-            prediction = await self.get_prediction(prediction_id)
-            polls += 1
-            now = self._clock()
-            if on_update is not None:
-                on_update(prediction)
-            if prediction.done:
-                # The end lies between the last two polls: the midpoint is the best guess.
-                duration = (previous + now) / 2 - start
-                if prediction.succeeded and model:
-                    learner.observe(model, duration)
-                prediction = dataclasses.replace(prediction, polls=polls, duration=duration)
-                error = prediction.error(model)
-                if error is not None:
-                    raise error
-                return prediction
-            elapsed = now - start
-            if timeout is not None and elapsed >= timeout:
-                raise PredictionTimeoutError(
-                    prediction_id=prediction_id, timeout=timeout, model=model
-                )
-            delay = self._poll.next_delay(elapsed, polls, expected)
-            if timeout is not None:
-                delay = max(0.0, min(delay, timeout - elapsed))
-            previous = now
-            await self._sleep(delay)
+        try:
+            while True:
+                prediction = await self.get_prediction(prediction_id, deadline=deadline)
+                polls += 1
+                now = self._clock()
+                if on_update is not None:
+                    on_update(prediction)
+                if prediction.done:
+                    # The end lies between the last two polls: the midpoint is the best guess.
+                    duration = (previous + now) / 2 - start
+                    if prediction.succeeded and model:
+                        learner.observe(model, duration)
+                    prediction = dataclasses.replace(prediction, polls=polls, duration=duration)
+                    error = prediction.error(model)
+                    if error is not None:
+                        raise error
+                    return prediction
+                elapsed = now - start
+                if timeout is not None and elapsed >= timeout:
+                    raise DeadlineReached("the wait's timeout passed")
+                delay = self._poll.next_delay(elapsed, polls, expected)
+                if timeout is not None:
+                    delay = max(0.0, min(delay, timeout - elapsed))
+                if deadline is not None:
+                    delay = max(0.0, min(delay, deadline - time.monotonic()))
+                previous = now
+                await self._sleep(delay)
+        except DeadlineReached:
+            waited = timeout if timeout is not None else self._clock() - start
+            raise PredictionTimeoutError(
+                prediction_id=prediction_id, timeout=waited, model=model
+            ) from None
 
     def _expected_duration(self, model: str) -> float | None:
         """What this process learned of ``model``; in a new process, what the journal recorded."""
@@ -269,6 +344,14 @@ class AsyncEachLabs:
             "/v1/upload/presign",
             json={"content_type": ctype, "file_type": file_type_of(ctype)},
         )
+        problem = _presign_problem(presign)
+        if problem:
+            raise APIError(
+                f"the upload answer is malformed: {problem}",
+                status_code=200,
+                method="POST",
+                path="/v1/upload/presign",
+            )
         headers = {str(k): str(v) for k, v in (presign.get("required_headers") or {}).items()}
         headers["Content-Type"] = ctype
         await self._http.request(
@@ -307,9 +390,18 @@ class AsyncEachLabs:
     ) -> Generation:
         """Validate, create, record, wait, download (and save): one finished :class:`Generation`.
 
-        With ``reuse=True`` and an explicit seed, an earlier successful run of exactly these
-        inputs whose files are still on disk is returned instead (no new spend).
+        ``timeout`` (seconds) is a deadline for the whole call, requests in flight included,
+        except the create itself: abandoning a create could leave a paid prediction nobody
+        knows of. With ``reuse=True`` and an explicit seed, an earlier successful run of exactly
+        these inputs whose files are still on disk is returned instead (no new spend).
+
+        The prediction id reaches ``on_update`` (status ``created``) as soon as the create
+        answers, before any journal write. If the call is cancelled (Ctrl+C, a Cancel button)
+        while the create is in flight, the create is given up to :data:`CREATE_HOLD` seconds
+        to answer and what it made is cancelled on the service; a prediction that cannot be
+        cancelled stays in the journal for :func:`~eachlabs_widgets.resume`.
         """
+        deadline = time.monotonic() + timeout if timeout is not None else None
         payload = await self.prepare_input(model, inputs)
         base_url = self.settings().base_url
         if reuse and inputs.get("seed") is not None and self.journal is not None:
@@ -317,23 +409,9 @@ class AsyncEachLabs:
             if entry is not None:
                 return Generation.from_entry(entry)
         async with self._limiter.slot():
-            create = asyncio.ensure_future(self.create_prediction(model, payload))
-            try:
-                prediction_id = await asyncio.shield(create)
-            except asyncio.CancelledError:
-                # Cancelled while the create was on its way: it may still create a
-                # prediction. Let it answer, record what it made, and cancel that too.
-                with contextlib.suppress(Exception):
-                    made = await create
-                    self._record(lambda j: j.created(made, model, payload, base_url))
-                    await self._cancel_quietly(made)
-                    self._record(lambda j: j.update(made, status="cancelled"))
-                raise
+            prediction_id = await self._create(model, payload, base_url, on_update)
             started = self._clock()
             created_at = datetime.now(timezone.utc)
-            self._record(lambda j: j.created(prediction_id, model, payload, base_url))
-            if on_update is not None:
-                on_update(Prediction(id=prediction_id, status="created", input=payload))
             return await self.follow(
                 prediction_id,
                 model,
@@ -343,7 +421,49 @@ class AsyncEachLabs:
                 save_to=save_to,
                 started=started,
                 created_at=created_at,
+                deadline=deadline,
             )
+
+    async def _create(
+        self,
+        model: str,
+        payload: dict[str, Any],
+        base_url: str,
+        on_update: OnUpdate | None,
+    ) -> str:
+        """Create the prediction in a task of its own, so that nothing can abandon it half-way.
+
+        The id is told to ``on_update`` first, then journaled (off the loop).
+        """
+
+        def created(prediction_id: str) -> None:
+            if on_update is not None:
+                on_update(Prediction(id=prediction_id, status="created", input=payload))
+            self._record(lambda j: j.created(prediction_id, model, payload, base_url))
+
+        create = asyncio.ensure_future(self.create_prediction(model, payload))
+        try:
+            prediction_id = await asyncio.shield(create)
+        except asyncio.CancelledError:
+            made = await _settle(create, CREATE_HOLD)
+            if made is not None:
+                created(made)
+                await self._cancel_and_record(made)
+            elif not create.done():
+                # Still unanswered: whenever it answers, record and cancel what it made.
+                create.add_done_callback(lambda task: self._late_create(task, created))
+            raise
+        created(prediction_id)
+        return prediction_id
+
+    def _late_create(self, task: asyncio.Future[str], created: Callable[[str], None]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        prediction_id = task.result()
+        created(prediction_id)
+        cleanup = asyncio.ensure_future(self._cancel_and_record(prediction_id))
+        _background.add(cleanup)
+        cleanup.add_done_callback(_background.discard)
 
     async def follow(
         self,
@@ -356,6 +476,7 @@ class AsyncEachLabs:
         save_to: str | None = None,
         started: float | None = None,
         created_at: datetime | None = None,
+        deadline: float | None = None,
     ) -> Generation:
         """Wait for an existing prediction, download and save its outputs; creates nothing.
 
@@ -364,11 +485,15 @@ class AsyncEachLabs:
         """
         try:
             prediction = await self.wait(
-                prediction_id, timeout, model=model, on_update=on_update, started=started
+                prediction_id,
+                timeout,
+                model=model,
+                on_update=on_update,
+                started=started,
+                deadline=deadline,
             )
         except asyncio.CancelledError:
-            await self._cancel_quietly(prediction_id)
-            self._record(lambda j: j.update(prediction_id, status="cancelled"))
+            await self._cancel_and_record(prediction_id)
             raise
         except PredictionTimeoutError:
             raise
@@ -407,11 +532,26 @@ class AsyncEachLabs:
         self._record(lambda j: j.update(prediction_id, status="success", files=files))
         return generation
 
-    async def _cancel_quietly(self, prediction_id: str) -> None:
-        try:
-            await asyncio.shield(self.cancel_prediction(prediction_id))
-        except (asyncio.CancelledError, Exception) as exc:  # best effort, never mask the cancel
-            log.warning("could not cancel prediction %s: %s", prediction_id, exc)
+    async def _cancel_and_record(self, prediction_id: str) -> None:
+        """Cancel on the service, absorbing further interrupts for up to :data:`CANCEL_HOLD`
+        seconds, and journal how it went (a failed cancel leaves the row resumable)."""
+        cancel = asyncio.ensure_future(self.cancel_prediction(prediction_id))
+        answered = await _settle(cancel, CANCEL_HOLD)
+        if answered is not None:
+            self._record(lambda j: j.update(prediction_id, status="cancelled"))
+            return
+        if not cancel.done():
+            cancel.cancel()
+        problem = "no answer" if not cancel.done() or cancel.cancelled() else cancel.exception()
+        log.warning(
+            "could not cancel prediction %s (%s); it may still run and be billed: "
+            "eachlabs_widgets.resume(%r) picks it up",
+            prediction_id,
+            problem,
+            prediction_id,
+        )
+        message = f"could not be cancelled ({problem}); resume it by id"
+        self._record(lambda j: j.update(prediction_id, error=message))
 
     def _record(self, action: Callable[[Journal], None]) -> None:
         journal = self.journal
@@ -421,3 +561,50 @@ class AsyncEachLabs:
             action(journal)
         except Exception as exc:  # a full disk must not lose the prediction itself
             log.warning("could not write the journal: %s", exc)
+
+
+_background: set[asyncio.Future[Any]] = set()
+
+
+async def _settle(task: asyncio.Future[Any], limit: float) -> Any:
+    """``task``'s result once it ends, waiting at most ``limit`` seconds and absorbing any
+    cancellation meanwhile (a second Ctrl+C must not abandon a create or a cancel in flight).
+    ``None`` when it failed or did not end in time."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit
+    while not task.done():
+        remaining = end - loop.time()
+        if remaining <= 0:
+            break
+        try:
+            await asyncio.wait({task}, timeout=remaining)
+        except asyncio.CancelledError:
+            continue
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()
+    return None
+
+
+def _model_problem(model: Any) -> str | None:
+    """What is wrong with a model detail answer, or ``None``."""
+    if not isinstance(model, dict):
+        return f"expected a JSON object, got {type(model).__name__}"
+    schema = model.get("request_schema")
+    if schema is not None and not isinstance(schema, dict):
+        return f"its request_schema is {type(schema).__name__}, not a JSON object"
+    if isinstance(schema, dict):
+        props = schema.get("properties")
+        if props is not None and not isinstance(props, dict):
+            return f"its request_schema.properties is {type(props).__name__}, not an object"
+    return None
+
+
+def _presign_problem(presign: Any) -> str | None:
+    if not isinstance(presign, dict):
+        return f"expected a JSON object, got {type(presign).__name__}"
+    for name in ("presigned_url", "public_url"):
+        if not isinstance(presign.get(name), str) or not presign[name]:
+            return f"it has no {name}"
+    if not isinstance(presign.get("required_headers") or {}, dict):
+        return "its required_headers is not an object"
+    return None

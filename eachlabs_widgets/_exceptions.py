@@ -97,7 +97,10 @@ class APIError(EachLabsError):
         self.request_id = request_id
         self.retry_after = retry_after
         where = f" ({method} {path})" if method else ""
-        text = f"{status_code} {message}{where}"
+        # A malformed answer came with a success status: the number would only confuse.
+        text = (
+            f"{message}{where}" if 200 <= status_code < 300 else f"{status_code} {message}{where}"
+        )
         if details:
             text += f": {details}"
         super().__init__(text)

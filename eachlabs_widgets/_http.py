@@ -1,19 +1,27 @@
-"""The one place that does HTTP: the shared client per event loop, retries, and error mapping.
+"""The one place that does HTTP: the shared client per event loop, retries, redirects, the key,
+deadlines and error mapping.
 
 Building an ``httpx.AsyncClient`` costs ~18 ms of blocking CPU (its SSL context), so one client
-per event loop is made lazily and reused by every call on that loop; the API key is added per
-request, never stored on the client, so a key set after import takes effect.
+per event loop is made lazily and reused by every call on that loop. A client whose loop has
+closed (``asyncio.run()`` called again and again) is closed with its loop and forgotten.
+
+The API key never sits in a plain local or on the client: an :class:`httpx.Auth` flow reads it
+from the :class:`~._settings.Secret` as each request leaves, and only for the API's own origin.
+Redirects are followed by hand, so that an authenticated request never follows one to another
+origin (nor from https to http), and a create is never silently turned into a GET.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import platform
 import random
+import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 import httpx
@@ -21,6 +29,7 @@ import httpx
 from ._exceptions import (
     APIError,
     AuthenticationError,
+    EachLabsError,
     NotFoundError,
     PaymentRequiredError,
     RateLimitError,
@@ -28,10 +37,17 @@ from ._exceptions import (
     TransportError,
 )
 from ._retry import Attempt, Kind, RetryPolicy, parse_retry_after
-from ._settings import Settings
+from ._settings import Secret, Settings
 from ._version import __version__
 
-__all__ = ["HTTP", "USER_AGENT", "error_from_response", "shared_client"]
+__all__ = [
+    "HTTP",
+    "USER_AGENT",
+    "DeadlineReached",
+    "error_from_response",
+    "origin_of",
+    "shared_client",
+]
 
 log = logging.getLogger("eachlabs_widgets")
 
@@ -39,11 +55,47 @@ USER_AGENT = (
     f"eachlabs-widgets/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_REDIRECTS = 5
 Sleep = Callable[[float], Awaitable[None]]
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
     weakref.WeakKeyDictionary()
 )
+#: Keeps each loop's closer task alive (the loop holds tasks only weakly).
+_closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class DeadlineReached(EachLabsError, TimeoutError):
+    """The caller's deadline passed while a request was in flight or waiting to be retried."""
+
+
+def origin_of(url: httpx.URL | str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port made explicit."""
+    url = httpx.URL(url)
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, port
+
+
+class KeyAuth(httpx.Auth):
+    """Adds ``X-API-Key`` to requests for ``origin`` only, reading the key as each one leaves."""
+
+    def __init__(self, secret: Secret, origin: tuple[str, str, int | None]) -> None:
+        self._secret = secret
+        self._origin = origin
+
+    @property
+    def secret(self) -> Secret:
+        return self._secret
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if origin_of(request.url) == self._origin:
+            request.headers["X-API-Key"] = self._secret.reveal()
+        yield request
+
+    def __repr__(self) -> str:
+        return "<KeyAuth ***>"
 
 
 def _emulator_transport() -> httpx.AsyncBaseTransport:
@@ -52,10 +104,36 @@ def _emulator_transport() -> httpx.AsyncBaseTransport:
     return shared_emulator().transport()
 
 
+def _forget_closed_loops() -> None:
+    """Drop the clients of loops that were closed without ending their tasks."""
+    for loop in [loop for loop in list(_clients.keys()) if loop.is_closed()]:
+        _clients.pop(loop, None)
+        _closers.pop(loop, None)
+
+
+async def _close_with_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Wait for the loop's end; ``asyncio.run()`` cancels this task then, and the clients close."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for client in _clients.pop(loop, {}).values():
+            with contextlib.suppress(Exception):  # the loop is ending: nothing more can be done
+                await client.aclose()
+
+
 def shared_client(settings: Settings) -> httpx.AsyncClient:
     """This loop's client for the real service (or for the embedded emulator)."""
     loop = asyncio.get_running_loop()
-    per_loop = _clients.setdefault(loop, {})
+    per_loop = _clients.get(loop)
+    if per_loop is None:
+        _forget_closed_loops()
+        per_loop = _clients[loop] = {}
+        if not getattr(loop, "_eachlabs_private", False):  # our own sync loop never ends
+            closer = loop.create_task(_close_with_loop(loop), name="eachlabs-closer")
+            # A loop closed by hand (not by asyncio.run) drops this task unfinished: that is
+            # expected, not worth the "Task was destroyed but it is pending" warning.
+            closer._log_destroy_pending = False  # type: ignore[attr-defined]
+            _closers[loop] = closer
     key = "emulator" if settings.is_emulator else "default"
     client = per_loop.get(key)
     if client is None or client.is_closed:
@@ -65,18 +143,22 @@ def shared_client(settings: Settings) -> httpx.AsyncClient:
 
 
 def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """A client with our timeouts and User-Agent (the key is added per request, never here)."""
+    """A client with our timeouts and User-Agent. It follows no redirect by itself (see
+    :meth:`HTTP.request`) and holds no key (each request gets its own :class:`KeyAuth`)."""
     return httpx.AsyncClient(
         transport=transport,
         timeout=TIMEOUT,
         headers={"User-Agent": USER_AGENT},
-        follow_redirects=True,
+        follow_redirects=False,
     )
 
 
 async def close_shared_clients() -> None:
     """Close this loop's shared clients (a script may call it before its loop ends)."""
     loop = asyncio.get_running_loop()
+    closer = _closers.pop(loop, None)
+    if closer is not None:
+        closer.cancel()
     for client in _clients.pop(loop, {}).values():
         await client.aclose()
 
@@ -90,7 +172,7 @@ def _message_of(response: httpx.Response) -> tuple[str, str | None]:
     if isinstance(body, dict):
         message = body.get("error") or body.get("message") or response.reason_phrase
         details = body.get("details")
-        return str(message), (str(details) if details else None)
+        return str(message)[:500], (str(details)[:500] if details else None)
     return response.reason_phrase or "error", None
 
 
@@ -100,15 +182,23 @@ _BY_STATUS: dict[int, type[APIError]] = {
     404: NotFoundError,
     429: RateLimitError,
 }
+KEY_HINT = (
+    "Check the API key: give it with eachlabs_widgets.login() (or %eachgen login), or set "
+    "EACHLABS_API_KEY before starting Jupyter."
+)
 
 
-def error_from_response(response: httpx.Response) -> APIError:
-    """The :class:`APIError` for an error answer: the service's own message, never the key."""
+def error_from_response(response: httpx.Response, secret: Secret | None = None) -> APIError:
+    """The :class:`APIError` for an error answer: the service's own message, with the key (if
+    the service echoed it) replaced by ``***``."""
     message, details = _message_of(response)
+    if secret is not None:
+        message = secret.redact(message)
+        details = secret.redact(details) if details else details
     status = response.status_code
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
     if status == 401:
-        details = (details + ". " if details else "") + "Check EACHLABS_API_KEY."
+        details = (details + ". " if details else "") + KEY_HINT
     return cls(
         message,
         status_code=status,
@@ -118,6 +208,11 @@ def error_from_response(response: httpx.Response) -> APIError:
         request_id=response.headers.get("x-request-id"),
         retry_after=parse_retry_after(response.headers.get("retry-after")),
     )
+
+
+def _show(url: httpx.URL) -> str:
+    """A URL as shown in messages: origin and path, never the query (it may hold a signature)."""
+    return str(url.copy_with(query=None, fragment=None))
 
 
 class HTTP:
@@ -146,11 +241,18 @@ class HTTP:
         """``path`` on the service's base URL (an absolute URL, e.g. an output file, as is)."""
         if path.startswith(("http://", "https://")):
             return path
+        return HTTP.base(settings) + path
+
+    @staticmethod
+    def base(settings: Settings) -> str:
         if settings.is_emulator:
             from .emulator import EMULATOR_BASE_URL
 
-            return EMULATOR_BASE_URL + path
-        return settings.base_url + path
+            return EMULATOR_BASE_URL
+        return settings.base_url
+
+    def client(self, settings: Settings | None = None) -> httpx.AsyncClient:
+        return self._own_client or shared_client(settings or self._settings())
 
     async def request(
         self,
@@ -163,34 +265,62 @@ class HTTP:
         params: dict[str, Any] | None = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
+        deadline: float | None = None,
     ) -> httpx.Response:
-        """One logical request, retried as the policy allows; raises on an error answer."""
+        """One logical request, retried as the policy allows; raises on an error answer.
+
+        ``deadline`` (``time.monotonic()`` seconds) bounds every try and every wait between
+        tries (:class:`DeadlineReached`); a create ignores it, since abandoning a create in
+        flight could leave a paid prediction nobody knows of.
+        """
         settings = self._settings()  # once: every try goes to the same place with the same key
+        key_auth = KeyAuth(settings.require_key(), origin_of(self.base(settings))) if auth else None
         sent_headers = {"X-Request-Id": uuid.uuid4().hex, **(headers or {})}
-        if auth:
-            sent_headers["X-API-Key"] = settings.require_key().reveal()
-        url = self.url(settings, path)
-        short = httpx.URL(url).path
-        client = self._own_client or shared_client(settings)
+        url = httpx.URL(self.url(settings, path))
+        short = url.path
+        client = self.client(settings)
+        if kind == "create":
+            deadline = None
         number = 0
         while True:
             number += 1
+            failure: BaseException | None = None
             try:
-                response = await client.request(
-                    method, url, json=json, params=params, content=content, headers=sent_headers
+                response = await _bounded(
+                    self._follow(
+                        client, method, url, key_auth, sent_headers, json, params, content
+                    ),
+                    deadline,
                 )
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                failure = exc
+            if failure is not None:
+                # Built outside the except block: no httpx frame (whose locals hold the
+                # request headers) stays reachable from the error we raise.
                 sent = not isinstance(
-                    exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+                    failure,
+                    (
+                        httpx.ConnectError,
+                        httpx.ConnectTimeout,
+                        httpx.PoolTimeout,
+                        httpx.LocalProtocolError,
+                        httpx.UnsupportedProtocol,
+                    ),
                 )
+                local = isinstance(failure, (httpx.LocalProtocolError, httpx.UnsupportedProtocol))
+                name = type(failure).__name__
+                failure = None
                 attempt = Attempt(transport_error=True, sent=sent)
-                delay = self.retry.next_delay(kind, number, attempt, self._rng)
-                log.debug("%s %s: %s (try %d)", method, short, type(exc).__name__, number)
+                delay = None if local else self.retry.next_delay(kind, number, attempt, self._rng)
+                log.debug("%s %s: %s (try %d)", method, short, name, number)
                 if delay is None:
                     raise TransportError(
-                        _transport_message(exc, kind, sent), method=method, path=short, sent=sent
-                    ) from None
-                await self._sleep(delay)
+                        _transport_message(name, kind, sent, url),
+                        method=method,
+                        path=short,
+                        sent=sent,
+                    )
+                await _sleep_within(self._sleep, delay, deadline)
                 continue
             if response.headers.get("x-eachlabs-emulator"):
                 self.saw_emulator = True
@@ -198,7 +328,7 @@ class HTTP:
                 log.debug("%s %s -> %d", method, short, response.status_code)
                 return response
             await response.aread()
-            error = error_from_response(response)
+            error = error_from_response(response, key_auth.secret if key_auth is not None else None)
             if response.status_code == 429 and self._on_throttled is not None:
                 self._on_throttled()
             attempt = Attempt(status=response.status_code, retry_after=error.retry_after)
@@ -206,7 +336,58 @@ class HTTP:
             log.debug("%s %s -> %d (try %d)", method, short, response.status_code, number)
             if delay is None:
                 raise error
-            await self._sleep(delay)
+            await _sleep_within(self._sleep, delay, deadline)
+
+    async def _follow(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: httpx.URL,
+        key_auth: KeyAuth | None,
+        headers: dict[str, str],
+        json: Any,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+    ) -> httpx.Response:
+        """Send, following redirects only where that is safe for the key and the method."""
+        start = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = await client.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                content=content,
+                headers=headers,
+                auth=key_auth if key_auth is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+            location = response.headers.get("location")
+            if response.status_code not in (301, 302, 303, 307, 308) or not location:
+                return response
+            await response.aclose()
+            target = response.url.join(location)
+            refusal = _redirect_refusal(
+                method, response.status_code, response.url, target, key_auth
+            )
+            if refusal:
+                raise APIError(
+                    refusal,
+                    status_code=response.status_code,
+                    method=method,
+                    path=start.path,
+                    request_id=response.headers.get("x-request-id"),
+                )
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method not in ("GET", "HEAD")
+            ):
+                method, json, content = "GET", None, None  # unreachable for writes (refused)
+            url, params = target, None
+        raise APIError(
+            f"more than {MAX_REDIRECTS} redirects, last to {_show(url)}",
+            status_code=310,
+            method=method,
+            path=start.path,
+        )
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, **kwargs)
@@ -221,11 +402,60 @@ class HTTP:
             ) from None
 
 
-def _transport_message(exc: httpx.TransportError, kind: Kind, sent: bool) -> str:
-    name = type(exc).__name__
+def _redirect_refusal(
+    method: str, status: int, source: httpx.URL, target: httpx.URL, key_auth: KeyAuth | None
+) -> str | None:
+    """Why this redirect must not be followed, or ``None`` to follow it."""
+    where = f"{method} {_show(source)} was redirected ({status}) to {_show(target)}"
+    fix = (
+        "Check the base URL (EACHLABS_BASE_URL or base_url=): it should be the service's own "
+        "https address, e.g. https://api.eachlabs.ai"
+    )
+    if target.scheme not in ("http", "https"):
+        return f"{where}, which is not an http(s) URL"
+    if key_auth is not None:
+        if origin_of(target) != origin_of(source):
+            return f"{where}, another origin; the API key is only sent to the API itself. {fix}"
+    elif source.scheme == "https" and target.scheme == "http":
+        return f"{where}: from https to plain http, which is not followed"
+    if method not in ("GET", "HEAD") and status in (301, 302, 303):
+        return (
+            f"{where}; following it would turn the {method} into a GET without its body, "
+            f"so nothing was created there. {fix}"
+        )
+    return None
+
+
+async def _bounded(awaitable: Awaitable[httpx.Response], deadline: float | None) -> httpx.Response:
+    if deadline is None:
+        return await awaitable
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()
+        raise DeadlineReached("the deadline passed before the request was sent")
+    try:
+        return await asyncio.wait_for(awaitable, remaining)
+    except asyncio.TimeoutError:
+        raise DeadlineReached("the deadline passed while a request was in flight") from None
+
+
+async def _sleep_within(sleep: Sleep, delay: float, deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() + delay >= deadline:
+        raise DeadlineReached("the deadline passes before the next try")
+    await sleep(delay)
+
+
+def _transport_message(name: str, kind: Kind, sent: bool, url: httpx.URL) -> str:
+    if name == "DecodingError":
+        return (
+            "the answer could not be decoded (its Content-Encoding header does not match its body)"
+        )
+    if name in ("LocalProtocolError", "UnsupportedProtocol"):
+        return f"the request to {_show(url)} could not be built ({name})"
     if kind == "create" and sent:
         return (
             f"the create request was sent but its answer was lost ({name}); it was not retried "
             "because a prediction may have been created and retrying could pay twice"
         )
-    return f"could not reach the EachLabs service ({name})"
+    return f"could not reach {url.scheme}://{url.netloc.decode()} ({name})"

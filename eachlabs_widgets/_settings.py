@@ -24,13 +24,46 @@ EMULATOR_KEY = "emulator-demo-key"
 _overrides: dict[str, Any] = {}
 
 
+def clean_key(value: str) -> str:
+    """``value`` with surrounding whitespace removed, checked to be sendable as a header.
+
+    A key read from a file usually ends in a newline: that is stripped. A key with a control
+    character, a space or a non-ASCII character inside it cannot be sent as ``X-API-Key``:
+    :class:`ConfigurationError` says so (without showing the key).
+    """
+    key = value.strip()
+    for index, char in enumerate(key):
+        if not ("!" <= char <= "~"):
+            what = (
+                "a space"
+                if char == " "
+                else "a control character"
+                if ord(char) < 32 or ord(char) == 127
+                else "a non-ASCII character"
+            )
+            raise ConfigurationError(
+                f"the EachLabs API key holds {what} (U+{ord(char):04X}) at position "
+                f"{index + 1} of {len(key)}; a key is printable ASCII only. Copy it again "
+                "from the EachLabs dashboard."
+            )
+    return key
+
+
 class Secret:
-    """A string that never shows itself in a repr, str or f-string."""
+    """A string that never shows itself in a repr, str or f-string.
+
+    Built from a key, it strips surrounding whitespace and refuses a key that cannot be sent
+    (:func:`clean_key`).
+    """
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
-        self._value = value
+        self._value = clean_key(value)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every occurrence of the secret replaced by ``***``."""
+        return text.replace(self._value, "***") if self._value else text
 
     def reveal(self) -> str:
         return self._value
@@ -86,9 +119,9 @@ def configure(
     if output_dir is not None:
         _overrides["output_dir"] = output_dir
     if api_key is not None:
-        _overrides["api_key"] = Secret(api_key) if api_key else None
+        _overrides["api_key"] = Secret(api_key) if api_key.strip() else None
     if base_url is not None:
-        _overrides["base_url"] = base_url
+        _overrides["base_url"] = normalise_base_url(base_url)
 
 
 def reset_configuration() -> None:
@@ -97,10 +130,25 @@ def reset_configuration() -> None:
 
 
 def normalise_base_url(url: str) -> str:
+    """The service's origin (and any proxy prefix) without trailing slashes or ``/v1``.
+
+    Every request path starts with ``/v1`` (API.md, "Endpoints"), so a base URL written with
+    the version in it (``https://api.eachlabs.ai/v1``, as OpenAI-style clients teach) means the
+    same service. Raises :class:`ConfigurationError` for a URL that is not http(s).
+    """
     url = url.strip()
     if url.lower() in (EMULATOR, "emulator:", "emulator://"):
         return EMULATOR
-    return url.rstrip("/")
+    url = url.rstrip("/")
+    if url.lower().endswith("/v1"):
+        url = url[:-3].rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest:
+        raise ConfigurationError(
+            f"the EachLabs base URL {url!r} is not an http(s) URL; use "
+            f"{DEFAULT_BASE_URL!r} (the default), or 'emulator' for the embedded emulator"
+        )
+    return url
 
 
 def resolve(api_key: str | Secret | None = None, base_url: str | None = None) -> Settings:
@@ -114,13 +162,13 @@ def resolve(api_key: str | Secret | None = None, base_url: str | None = None) ->
     key: Secret | None
     if isinstance(api_key, Secret):
         key = api_key
-    elif api_key:
+    elif api_key and api_key.strip():
         key = Secret(api_key)
     elif "api_key" in _overrides:
         key = _overrides["api_key"]
     else:
-        env = os.environ.get("EACHLABS_API_KEY", "").strip()
-        key = Secret(env) if env else None
+        env = os.environ.get("EACHLABS_API_KEY", "")
+        key = Secret(env) if env.strip() else None
     return Settings(base_url=normalise_base_url(url), api_key=key)
 
 

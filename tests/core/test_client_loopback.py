@@ -260,9 +260,10 @@ async def test_trainer_then_lora(client):
 
 async def test_cancelling_during_the_create_still_cancels_what_it_made(client, emulator):
     emulator.never_finish = True
-    emulator.inject("slow", endpoint="create", seconds=0.3)
+    emulator.inject("slow", endpoint="create", seconds=1.0)
     task = asyncio.create_task(client.run(TURBO, {"prompt": "x"}))
-    await asyncio.sleep(0.1)  # the create is on its way, its answer not yet back
+    while emulator.stats.faults_pending:  # the create arrived; its answer is held back
+        await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
