@@ -103,9 +103,10 @@ class Settings:
         if self.is_emulator:
             return Secret(EMULATOR_KEY)
         raise ConfigurationError(
-            "No EachLabs API key: set the EACHLABS_API_KEY environment variable "
-            "(in a notebook: %env EACHLABS_API_KEY=…), or pass api_key=. To try the package "
-            "without a key, use the embedded emulator: EACHLABS_BASE_URL=emulator."
+            "No EachLabs API key: run eachlabs_widgets.login() (or %eachgen login) to type it "
+            "in without it being saved in the notebook, or set the EACHLABS_API_KEY "
+            "environment variable before starting Jupyter. To try the package without a key, "
+            "use the embedded emulator: EACHLABS_BASE_URL=emulator."
         )
 
 
