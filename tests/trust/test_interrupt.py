@@ -163,8 +163,7 @@ def test_the_stop_button_during_the_create_cancels_the_prediction(api, tmp_path)
         assert "paid-1" in text
         assert _cancels(api) == ["/v1/prediction/paid-1/cancel"]
         rows = kernel.stdout(
-            "import eachlabs_widgets as el\n"
-            "print([(e.id, e.status) for e in el.history(None)])"
+            "import eachlabs_widgets as el\nprint([(e.id, e.status) for e in el.history(None)])"
         )
         assert "('paid-1', 'cancelled')" in rows
         assert SECRET not in text + rows

@@ -40,7 +40,9 @@ async def _call(client, what: str):
 
 @pytest.mark.parametrize("status", REDIRECTS)
 @pytest.mark.parametrize(("what", "route"), ENDPOINTS)
-async def test_no_redirect_carries_the_key_to_another_origin(api, foreign, client, status, what, route):
+async def test_no_redirect_carries_the_key_to_another_origin(
+    api, foreign, client, status, what, route
+):
     api.routes[route] = lambda h: (status, {"Location": f"{foreign.url}/collect{h.path}"}, b"")
     with pytest.raises(el.APIError) as caught:
         await _call(client, what)
@@ -94,7 +96,9 @@ async def test_a_create_moved_with_307_or_308_keeps_its_method_and_body(api, cli
 
 def test_redirect_rules_for_unauthenticated_downloads():
     source = httpx.URL("https://files.example/a.png")
-    assert _redirect_refusal("GET", 302, source, httpx.URL("https://cdn.example/a.png"), None) is None
+    assert (
+        _redirect_refusal("GET", 302, source, httpx.URL("https://cdn.example/a.png"), None) is None
+    )
     downgrade = _redirect_refusal("GET", 302, source, httpx.URL("http://cdn.example/a.png"), None)
     assert downgrade and "plain http" in downgrade
     auth = KeyAuth(Secret(SECRET), origin_of("https://api.example"))
