@@ -14,6 +14,7 @@ import httpx
 
 from ._exceptions import (
     APIError,
+    InputValidationError,
     NotFoundError,
     PredictionCancelledError,
     PredictionError,
@@ -24,7 +25,14 @@ from ._http import HTTP, DeadlineReached, Sleep, new_client
 from ._journal import Journal, default_journal
 from ._limiter import PredictionLimiter
 from ._limiter import limiter as shared_limiter
-from ._media import file_type_of, is_local_media, to_local_media
+from ._media import (
+    LocalMedia,
+    existing_local_file,
+    file_type_of,
+    is_local_media,
+    media_kind,
+    to_local_media,
+)
 from ._polling import DurationLearner, PollSchedule
 from ._prediction import Prediction
 from ._retry import RetryPolicy
@@ -195,17 +203,40 @@ class AsyncEachLabs:
     async def prepare_input(self, model: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """Inputs checked against the model's schema, coerced, with a seed, files uploaded.
 
-        Raises :class:`InputValidationError` before anything is created.
+        A file input takes a URL (``http(s)://``, ``data:``, sent as it is) or a local file:
+        bytes, a PIL image, a :class:`~pathlib.Path`, a :class:`LocalMedia`, or a string that
+        names an existing file (``"cat.png"``, ``"~/x.jpg"``, ``"file:///…"``, quoted or not).
+        Local files are read, then uploaded (API.md "Uploads") only once every input passed.
+        Raises :class:`InputValidationError` naming the field before anything is uploaded
+        or created: for a local path that names no file, a file that cannot be read, or any
+        input the schema refuses.
         """
         schema = (await self.get_model(model)).get("request_schema") or {}
         props = properties_of(schema)
-        local = {k: v for k, v in inputs.items() if k in props and is_local_media(v)}
-        remote = {k: v for k, v in inputs.items() if k not in local}
-        # Local files stand in as a name while the rest is checked: nothing is uploaded for
-        # inputs that are refused.
-        payload = validate_inputs(model, schema, {**remote, **{k: "local-file" for k in local}})
+        local: dict[str, Any] = {}
+        for name, value in inputs.items():
+            if name not in props:
+                continue
+            if is_local_media(value):
+                local[name] = value
+            elif media_kind(name, props[name]) is not None:
+                path = existing_local_file(value)
+                if path is not None:
+                    local[name] = path
+        # Local files stand in as a name while the rest is checked: nothing is read or
+        # uploaded for inputs that are refused.
+        payload = validate_inputs(model, schema, {**inputs, **{k: "local-file" for k in local}})
+        files: dict[str, LocalMedia] = {}
+        problems: list[dict[str, Any]] = []
         for name, value in local.items():
-            payload[name] = await self.upload(value)
+            try:
+                files[name] = to_local_media(value)
+            except (OSError, TypeError, ValueError) as exc:
+                problems.append({"field": name, "message": f"{name}: cannot read the file: {exc}"})
+        if problems:
+            raise InputValidationError(model, problems)
+        for name, media in files.items():
+            payload[name] = await self.upload(media)
         return choose_seed(schema, payload)
 
     async def create_prediction(
