@@ -36,7 +36,6 @@ import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -99,7 +98,7 @@ CREATE TABLE predictions (
 )
 """
 _INDEXES = (
-    "CREATE INDEX IF NOT EXISTS predictions_created ON predictions (created_at DESC)",
+    "CREATE INDEX IF NOT EXISTS predictions_created ON predictions (created_at)",
     "CREATE INDEX IF NOT EXISTS predictions_id ON predictions (id)",
     "CREATE INDEX IF NOT EXISTS predictions_key ON predictions (input_key)",
     "CREATE INDEX IF NOT EXISTS predictions_model ON predictions (model, base_url, created_at)",
@@ -150,25 +149,127 @@ def input_key(model: str, inputs: Mapping[str, Any], base_url: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
 class JournalEntry:
-    """One recorded prediction. ``created_at`` is when its create answered (UTC);
-    ``duration`` how long it ran on the service (seconds, once known); ``emulator`` whether an
-    emulator made it, ``session`` which process recorded it."""
+    """One recorded prediction (read-only).
 
-    id: str
-    model: str
-    status: str
-    inputs: dict[str, Any]
-    created_at: datetime
-    base_url: str
-    urls: list[str] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    files: list[str] = field(default_factory=list)
-    emulator: bool = False
-    session: str = ""
-    duration: float | None = None
+    ``id``, ``model``, ``status``, ``base_url``; ``inputs`` (dict), ``urls`` (list of str),
+    ``metrics`` (dict), ``error`` (str or None), ``files`` (paths saved, list of str);
+    ``created_at``: when its create answered (aware datetime, UTC); ``duration``: seconds it
+    ran on the service, once known; ``emulator``: whether an emulator made it; ``session``:
+    which process recorded it.
+
+    Entries read from the journal decode their JSON fields on first use, so listing
+    thousands of them costs little more than reading them.
+    """
+
+    __slots__ = ("_decoded", "_row")
+    _row: tuple[Any, ...]
+    _decoded: dict[str, Any]
+
+    def __init__(
+        self,
+        id: str,
+        model: str,
+        status: str,
+        inputs: dict[str, Any],
+        created_at: datetime,
+        base_url: str,
+        urls: list[str] | None = None,
+        metrics: dict[str, Any] | None = None,
+        error: str | None = None,
+        files: list[str] | None = None,
+        emulator: bool = False,
+        session: str = "",
+        duration: float | None = None,
+    ) -> None:
+        row = (id, model, status, None, None, base_url, None, None, error, None)
+        _set(self, "_row", (*row, emulator, session, duration))
+        decoded = {
+            "inputs": inputs,
+            "created_at": created_at,
+            "urls": list(urls or []),
+            "metrics": dict(metrics or {}),
+            "files": list(files or []),
+        }
+        _set(self, "_decoded", decoded)
+
+    @classmethod
+    def _of_row(cls, row: tuple[Any, ...]) -> JournalEntry:
+        entry = _new(cls)
+        _set(entry, "_row", row)
+        _set(entry, "_decoded", {})
+        return entry
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a JournalEntry is read-only (cannot set {name!r})")
+
+    def _json(self, name: str, index: int, empty: Any) -> Any:
+        decoded = self._decoded
+        if name not in decoded:
+            decoded[name] = _loads(self._row[index], empty)
+        return decoded[name]
+
+    @property
+    def id(self) -> str:
+        return str(self._row[0])
+
+    @property
+    def model(self) -> str:
+        return str(self._row[1])
+
+    @property
+    def status(self) -> str:
+        return str(self._row[2])
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        value: dict[str, Any] = self._json("inputs", 3, {})
+        return value
+
+    @property
+    def created_at(self) -> datetime:
+        decoded = self._decoded
+        if "created_at" not in decoded:
+            decoded["created_at"] = _fromtimestamp(self._row[4], tz=_utc)
+        value: datetime = decoded["created_at"]
+        return value
+
+    @property
+    def base_url(self) -> str:
+        return str(self._row[5])
+
+    @property
+    def urls(self) -> list[str]:
+        value: list[str] = self._json("urls", 6, [])
+        return value
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        value: dict[str, Any] = self._json("metrics", 7, {})
+        return value
+
+    @property
+    def error(self) -> str | None:
+        value = self._row[8]
+        return None if value is None else str(value)
+
+    @property
+    def files(self) -> list[str]:
+        value: list[str] = self._json("files", 9, [])
+        return value
+
+    @property
+    def emulator(self) -> bool:
+        return bool(self._row[10])
+
+    @property
+    def session(self) -> str:
+        return str(self._row[11])
+
+    @property
+    def duration(self) -> float | None:
+        value = self._row[12]
+        return None if value is None else float(value)
 
     @property
     def prompt(self) -> str | None:
@@ -179,10 +280,39 @@ class JournalEntry:
     def from_this_process(self) -> bool:
         return self.session == _session
 
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _ENTRY_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JournalEntry):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts, like the dataclass it replaces
+
     def __repr__(self) -> str:
         when = self.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         label = " (emulator)" if self.emulator else ""
         return f"<JournalEntry {self.id} {self.model}{label} {self.status} {when}>"
+
+
+_ENTRY_FIELDS = (
+    "id",
+    "model",
+    "status",
+    "inputs",
+    "created_at",
+    "base_url",
+    "urls",
+    "metrics",
+    "error",
+    "files",
+    "emulator",
+    "session",
+    "duration",
+)
+_new = object.__new__
+_set = object.__setattr__
 
 
 # -- the schema ---------------------------------------------------------------------------
@@ -271,23 +401,7 @@ _utc = timezone.utc
 _fromtimestamp = datetime.fromtimestamp
 
 
-def _entry(row: tuple[Any, ...]) -> JournalEntry:
-    (pid, model, status, inputs, created, base_url, urls, metrics, error, files) = row[:10]
-    return JournalEntry(
-        id=pid,
-        model=model,
-        status=status,
-        inputs=_loads(inputs, {}),
-        created_at=_fromtimestamp(created, tz=_utc),
-        base_url=base_url,
-        urls=_loads(urls, []),
-        metrics=_loads(metrics, {}),
-        error=error,
-        files=_loads(files, []),
-        emulator=bool(row[10]),
-        session=row[11],
-        duration=row[12],
-    )
+_entry = JournalEntry._of_row
 
 
 def _where_id(prediction_id: str, base_url: str | None) -> tuple[str, tuple[Any, ...]]:
