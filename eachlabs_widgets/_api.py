@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._client import AsyncEachLabs
+from ._exceptions import NotFoundError
 from ._generation import Generation
-from ._journal import default_journal
-from ._settings import output_dir
+from ._journal import JournalEntry, JournalError, PredictionNotFound, default_journal
+from ._settings import EMULATOR, output_dir
 from ._sync import run_sync
 from ._tables import History
 
@@ -46,20 +47,62 @@ def generate(
 async def aresume(
     prediction_id: str, *, model: str | None = None, timeout: float | None = None
 ) -> Generation:
-    """Re-attach to a prediction by id: poll it, download and save its outputs. Creates nothing."""
-    entry = default_journal().get(prediction_id)
+    """Re-attach to a prediction by id: poll it, download and save its outputs. Creates nothing.
+
+    The journal gives the prediction's model, inputs and service; ``model=`` resumes one the
+    journal does not know (or when the journal cannot be read), on the configured service.
+    Raises :class:`PredictionNotFound` (an ``EachLabsError`` and a ``KeyError``) when the
+    prediction is unknown and no ``model=`` is given, or when it was made by an emulator that
+    no longer holds it (emulator predictions do not outlive the emulator's process).
+    """
+    journal = default_journal()
+    try:
+        entry = await journal.aget(prediction_id)
+    except JournalError as exc:
+        if model is None:
+            raise PredictionNotFound(
+                f"{exc}. To resume {prediction_id!r} without the journal, name its model: "
+                f"resume({prediction_id!r}, model='MODEL')",
+                prediction_id=prediction_id,
+            ) from None
+        entry = None
     if entry is None and model is None:
-        raise KeyError(
-            f"prediction {prediction_id!r} is not in the journal; pass model= to resume it anyway"
+        raise PredictionNotFound(
+            f"prediction {prediction_id!r} is not in the journal ({journal.path}); pass model= "
+            f"to resume it anyway: resume({prediction_id!r}, model='MODEL')",
+            prediction_id=prediction_id,
         )
+    if entry is not None and entry.base_url == EMULATOR and not entry.from_this_process:
+        raise PredictionNotFound(_emulator_gone(entry), prediction_id=prediction_id)
     client = AsyncEachLabs(base_url=entry.base_url if entry else None)
-    return await client.follow(
-        prediction_id,
-        model or (entry.model if entry else ""),
-        entry.inputs if entry else {},
-        timeout=timeout,
-        save_to=output_dir(),
-        created_at=entry.created_at if entry else None,
+    if entry is None and model is not None:
+        # Recorded now, so its end and its files are in history() like any other.
+        journal.submit_created(prediction_id, model, {}, client.settings().base_url)
+    try:
+        return await client.follow(
+            prediction_id,
+            model or (entry.model if entry else ""),
+            entry.inputs if entry else {},
+            timeout=timeout,
+            save_to=output_dir(),
+            created_at=entry.created_at if entry else None,
+        )
+    except NotFoundError as exc:
+        gone = exc.path.startswith("/v1/prediction/")
+        if gone and entry is not None and entry.emulator:
+            raise PredictionNotFound(_emulator_gone(entry), prediction_id=prediction_id) from None
+        raise
+
+
+def _emulator_gone(entry: JournalEntry) -> str:
+    if entry.base_url == EMULATOR and not entry.from_this_process:
+        where = "the embedded emulator of another process"
+    else:
+        where = f"the emulator at {entry.base_url}, which no longer holds it"
+    return (
+        f"prediction {entry.id!r} was made by {where}: emulator predictions do not outlive "
+        f"the emulator's process, so it cannot be resumed. Its inputs are in "
+        f"history(emulator=True); run them again for a new one."
     )
 
 
@@ -71,11 +114,23 @@ def resume(
 
 
 def history(
-    limit: int | None = 50, *, model: str | None = None, status: str | None = None
+    limit: int | None = 50,
+    *,
+    model: str | None = None,
+    status: str | None = None,
+    emulator: bool | None = None,
 ) -> History:
     """Recorded predictions, newest first (each with ``.id``, ``.model``, ``.status``, ``.inputs``,
-    ``.created_at``); a list that shows as a table in a notebook."""
-    return History(default_journal().entries(limit=limit, model=model, status=status))
+    ``.created_at``, ``.emulator``); a list that shows as a table in a notebook.
+
+    ``limit=None`` lists them all. ``emulator``: by default (None) the emulator's predictions
+    are listed only if this process made them (others cannot be resumed); True lists every
+    one, False none. Raises :class:`JournalError` (an ``EachLabsError``) when the journal
+    cannot be read; a damaged journal is moved aside, said once, and a new one started.
+    """
+    return History(
+        default_journal().entries(limit=limit, model=model, status=status, emulator=emulator)
+    )
 
 
 def list_models(name: str | None = None) -> list[dict[str, Any]]:

@@ -355,10 +355,8 @@ class AsyncEachLabs:
         expected = learner.expected(model)
         journal = self.journal
         if expected is None and journal is not None:
-            try:
-                recorded = journal.durations(model, self.settings().base_url)
-            except Exception:  # the journal is a help here, never a requirement
-                recorded = []
+            # Never waits: what the journal's background read has found so far.
+            recorded = journal.durations_nowait(model, self.settings().base_url)
             for seconds in reversed(recorded):  # oldest first, so the newest weigh most
                 learner.observe(model, seconds)
             expected = learner.expected(model)
@@ -588,8 +586,11 @@ class AsyncEachLabs:
         journal = self.journal
         if journal is None:
             return
+        emulated = self.settings().is_emulator or self._http.saw_emulator
         try:
-            action(journal)
+            # Submitted to the journal's thread: returns at once, written in order, retried
+            # while another process holds the file locked.
+            action(journal.deferring(emulator=emulated))
         except Exception as exc:  # a full disk must not lose the prediction itself
             log.warning("could not write the journal: %s", exc)
 
