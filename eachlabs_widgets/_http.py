@@ -163,8 +163,13 @@ class HTTP:
         params: dict[str, Any] | None = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
-        """One logical request, retried as the policy allows; raises on an error answer."""
+        """One logical request, retried as the policy allows; raises on an error answer.
+
+        With ``stream=True`` the body of a successful answer is not read: the caller reads it
+        (``aiter_bytes``) and must ``aclose()`` the response.
+        """
         settings = self._settings()  # once: every try goes to the same place with the same key
         sent_headers = {"X-Request-Id": uuid.uuid4().hex, **(headers or {})}
         if auth:
@@ -176,9 +181,10 @@ class HTTP:
         while True:
             number += 1
             try:
-                response = await client.request(
+                built = client.build_request(
                     method, url, json=json, params=params, content=content, headers=sent_headers
                 )
+                response = await client.send(built, stream=stream)
             except httpx.TransportError as exc:
                 sent = not isinstance(
                     exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -198,6 +204,7 @@ class HTTP:
                 log.debug("%s %s -> %d", method, short, response.status_code)
                 return response
             await response.aread()
+            await response.aclose()
             error = error_from_response(response)
             if response.status_code == 429 and self._on_throttled is not None:
                 self._on_throttled()
