@@ -185,7 +185,7 @@ def _write_data_uri(url: str, handle: object, cap: int) -> str | None:
         raise _TooLarge(None)
     if head.endswith(";base64"):
         try:
-            data = base64.b64decode(payload, validate=False)
+            data = base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise _Malformed(f"the data: URI is not valid base64 ({exc})") from None
     else:

@@ -65,7 +65,12 @@ def decode_image(data: bytes) -> Image.Image:
     with warnings.catch_warnings():
         # Opening reads only the header; the size is checked below, before any pixel.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        image = Image.open(io.BytesIO(data))
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError:
+            raise ValueError(
+                f"it has more pixels than twice the {limit / 1e6:.0f} megapixel limit on decoding"
+            ) from None
     if image.width * image.height > limit:
         raise ValueError(
             f"it is {image.width}×{image.height} pixels, more than the "
