@@ -119,17 +119,29 @@ class LiveCard(widgets.VBox):
         self.prediction_id = generation.id
         thumbs: list[Any] = []
         for image in generation.images:
-            jpeg = thumbnail_jpeg([image], height=160)
+            try:
+                jpeg = thumbnail_jpeg([image], height=160)
+            except Exception:  # an image Pillow opened but cannot scale: named below
+                jpeg = None
             if jpeg:
                 thumbs.append(
                     widgets.Image(value=jpeg, format="jpeg", layout=widgets.Layout(margin="2px"))
                 )
+        broken = generation.undecodable
+        for index in broken:  # paid for and kept on disk, but not a picture Pillow can show
+            thumbs.append(widgets.HTML(_not_shown(generation, index)))
         if not thumbs:  # files that are not images (LoRA weights, archives): name them
             names = [p.name for p in generation.paths] or [
                 u.rsplit("/", 1)[-1] for u in generation.urls
             ]
             listing = "<br>".join(html.escape(n) for n in names) or "no output files"
             thumbs = [widgets.HTML(f"<div style='font-size:90%'>{listing}</div>")]
+        if generation.raw_output:
+            self.detail = "no output file: the raw output is kept in .output"
+        elif broken:
+            self.detail = f"{len(broken)} output(s) do not decode as images: kept as files"
+        if generation.save_error:
+            self.detail = (self.detail + "; " if self.detail else "") + "files not saved"
         for placeholder in self.gallery.children:
             placeholder.close()
         self.gallery.children = tuple(thumbs)
@@ -144,3 +156,17 @@ class LiveCard(widgets.VBox):
             self.set_status("timeout", str(error))
         else:
             self.set_status("error", str(error))
+
+
+def _not_shown(generation: Generation, index: int) -> str:
+    """A placeholder tile for output ``index``, which does not decode: its file name, why."""
+    if index < len(generation.paths):
+        name = generation.paths[index].name
+    else:
+        name = generation.outputs[index].url.split("?", 1)[0].rsplit("/", 1)[-1] or "output"
+    why = generation.undecodable.get(index, "")
+    return (
+        "<div style='width:160px;min-height:96px;background:#fef3c7;border-radius:4px;"
+        f"padding:4px;font-size:85%;overflow-wrap:anywhere' title='{html.escape(why, quote=True)}'>"
+        f"⚠ not shown (does not decode as an image)<br><code>{html.escape(name)}</code></div>"
+    )

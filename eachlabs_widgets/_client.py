@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ._download import download_all, download_to_file, off_loop, read_staged
 from ._exceptions import (
     APIError,
     InputValidationError,
@@ -388,21 +392,30 @@ class AsyncEachLabs:
         )
         return str(presign["public_url"])
 
-    async def download(self, url: str) -> bytes:
+    async def download(self, url: str, *, deadline: float | None = None) -> bytes:
         """The bytes at ``url`` (an output file or a ``data:`` URI). The API key is never sent
-        to file hosts."""
-        return (await self._download_output(url)).data
+        to file hosts.
 
-    async def _download_output(self, url: str) -> Output:
-        if url.startswith("data:"):
-            import base64
+        Streamed through a staging file in the system's temp folder, capped at
+        ``EACHLABS_MAX_DOWNLOAD_MB``; ``deadline`` (``time.monotonic()`` seconds) bounds it.
+        Raises :class:`OutputDownloadError`.
+        """
+        return (await self._download_output(url, deadline=deadline)).data
 
-            head, _, data = url.partition(",")
-            raw = base64.b64decode(data) if head.endswith(";base64") else data.encode()
-            return Output(url="data:", data=raw, content_type=head[5:].split(";")[0] or None)
-        response = await self._http.request("GET", url, auth=False)
+    async def _download_output(
+        self, url: str, *, prediction_id: str | None = None, deadline: float | None = None
+    ) -> Output:
+        staged = await download_to_file(
+            self._http, url, folder=None, prediction_id=prediction_id, deadline=deadline
+        )
+        try:
+            data = staged.path.read_bytes()
+        finally:
+            staged.discard()
         return Output(
-            url=url, data=response.content, content_type=response.headers.get("content-type")
+            url="data:" if url.startswith("data:") else url,
+            data=data,
+            content_type=staged.content_type,
         )
 
     # -- the whole flow -------------------------------------------------------------------
@@ -543,22 +556,68 @@ class AsyncEachLabs:
                 duration=prediction.duration,
             )
         )
-        outputs = list(await asyncio.gather(*(self._download_output(u) for u in urls)))
-        generation = Generation(
-            id=prediction_id,
-            model=model,
-            status=prediction.status,
-            inputs=dict(inputs),
-            urls=urls,
-            metrics=prediction.metrics,
-            outputs=outputs,
-            created_at=created_at or datetime.now(timezone.utc),
-            elapsed=(self._clock() - started) if started is not None else None,
-            emulated=self.settings().is_emulator or self._http.saw_emulator,
-            polls=prediction.polls,
+        deadline = None
+        if timeout is not None:  # what is left of the call's timeout bounds the downloads
+            spent = self._clock() - started if started is not None else 0.0
+            deadline = time.monotonic() + max(0.0, timeout - spent)
+        folder = Path(save_to).expanduser() if save_to else None
+        # An OutputDownloadError leaves the journal at "downloading": resume() fetches again.
+        staged = await download_all(
+            self._http, urls, folder=folder, prediction_id=prediction_id, deadline=deadline
         )
-        files = [str(p) for p in generation.save(save_to)] if save_to else None
-        self._record(lambda j: j.update(prediction_id, status="success", files=files))
+        try:
+            contents = await off_loop(read_staged, staged)
+            outputs = [
+                Output(url=item.url, data=data, content_type=item.content_type)
+                for item, data in zip(staged, contents, strict=True)
+            ]
+            if not outputs:  # a success that names no file: keep what the service answered
+                outputs = [Output.from_raw(prediction.output)]
+            generation = Generation(
+                id=prediction_id,
+                model=model,
+                status=prediction.status,
+                inputs=dict(inputs),
+                urls=urls,
+                metrics=prediction.metrics,
+                outputs=outputs,
+                created_at=created_at or datetime.now(timezone.utc),
+                elapsed=(self._clock() - started) if started is not None else None,
+                emulated=self.settings().is_emulator or self._http.saw_emulator,
+                polls=prediction.polls,
+                output=prediction.output,
+            )
+            notes = []
+            if generation.raw_output:
+                raw = json.dumps(prediction.output, default=str)
+                notes.append(f"the answer held no output file; raw output: {raw[:2000]}")
+                warnings.warn(
+                    f"prediction {prediction_id} ({model}) succeeded but its output names no file "
+                    f"this client recognises; the raw output is kept in the Generation's .output "
+                    f"(and saved as JSON): {raw[:200]}",
+                    stacklevel=2,
+                )
+            files = None
+            if save_to:
+                # Each finished download is completed in place and moved to its name.
+                generation._staged = {i: s.path for i, s in enumerate(staged)}
+                try:
+                    files = [str(p) for p in await off_loop(generation.save, save_to)]
+                except OSError as exc:
+                    files = [str(p) for p in generation.paths]
+                    generation.save_error = f"{exc.strerror or exc} ({save_to})"
+                    notes.append(f"files not saved: {generation.save_error}")
+                    warnings.warn(
+                        f"prediction {prediction_id} ({model}) succeeded, but its files could not "
+                        f"be saved to {save_to}: {exc}. The result is in the returned Generation "
+                        "(save it elsewhere with .save(folder)); the journal records it.",
+                        stacklevel=2,
+                    )
+        finally:  # whatever was not moved into place (nothing, normally) goes
+            for item in staged:
+                item.discard()
+        error = "; ".join(notes) or None
+        self._record(lambda j: j.update(prediction_id, status="success", files=files, error=error))
         return generation
 
     async def _cancel_and_record(self, prediction_id: str) -> None:

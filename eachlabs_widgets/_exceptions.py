@@ -10,6 +10,7 @@
     │   ├── RateLimitError         429: too many predictions in flight
     │   └── ServerError            5xx: the service failed
     ├── TransportError             the request could not complete (connection, timeout)
+    ├── OutputDownloadError        a prediction succeeded but its output file did not download
     └── PredictionError            a prediction did not end in success
         ├── PredictionFailedError      it ended in ``error``/``failed``
         ├── PredictionCancelledError   it was cancelled
@@ -30,6 +31,7 @@ __all__ = [
     "EachLabsError",
     "InputValidationError",
     "NotFoundError",
+    "OutputDownloadError",
     "PaymentRequiredError",
     "PredictionCancelledError",
     "PredictionError",
@@ -140,6 +142,43 @@ class TransportError(EachLabsError):
         self.path = path
         self.sent = sent
         super().__init__(f"{message} ({method} {path})" if method else message)
+
+
+class OutputDownloadError(EachLabsError):
+    """A prediction succeeded (and is recorded in the journal), but an output file did not
+    download: the link expired (403) or vanished (404), the file host failed, the file was
+    larger than the size cap, or the call's deadline passed.
+
+    ``prediction_id`` names the prediction (``None`` for a bare :meth:`download`),
+    ``url`` is the link without its query (signed links carry credentials there),
+    ``status_code`` the file host's HTTP status if it answered, ``reason`` what went wrong.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        prediction_id: str | None,
+        url: str,
+        status_code: int | None = None,
+    ) -> None:
+        self.reason = reason
+        self.prediction_id = prediction_id
+        self.url = url
+        self.status_code = status_code
+        if prediction_id:
+            text = (
+                f"prediction {prediction_id} succeeded and is recorded in the journal, but "
+                f"downloading its output failed: {reason} ({url}). Only the download failed: "
+                f"retry it with eachlabs_widgets.resume({prediction_id!r}) while the service's "
+                "output links are still valid"
+            )
+            if status_code in (403, 404, 410):
+                text += " (this answer usually means the link has expired: it cannot be fetched "
+                text += "again, but its parameters and seed are in the journal)"
+        else:
+            text = f"downloading {url} failed: {reason}"
+        super().__init__(text)
 
 
 class PredictionError(EachLabsError):

@@ -3,6 +3,10 @@
 Images are written as the service made them, byte for byte: the parameters go into a
 sidecar JSON and into the file's own metadata by inserting a PNG ``tEXt`` chunk or a JPEG
 comment segment, never by re-encoding.
+
+A saved file never replaces another: it is written whole under a hidden temporary name, then
+linked to a name that does not exist yet (``os.link`` fails rather than overwrite), so two
+predictions can never write the same path, whatever their names share.
 """
 
 from __future__ import annotations
@@ -18,7 +22,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "embed_metadata", "extension_for", "read_png_text", "safe_stem"]
+__all__ = [
+    "atomic_write",
+    "embed_metadata",
+    "extension_for",
+    "metadata_insertion",
+    "place_exclusively",
+    "read_png_text",
+    "safe_stem",
+    "write_output",
+]
 
 METADATA_KEY = "eachlabs"
 _EXT_BY_TYPE = {
@@ -28,6 +41,7 @@ _EXT_BY_TYPE = {
     "image/gif": ".gif",
     "video/mp4": ".mp4",
     "application/zip": ".zip",
+    "application/json": ".json",
 }
 
 
@@ -68,27 +82,115 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def embed_metadata(data: bytes, parameters: Mapping[str, Any]) -> bytes:
-    """``data`` with ``parameters`` as JSON inside: a PNG text chunk or a JPEG comment."""
+def metadata_insertion(data: bytes, parameters: Mapping[str, Any]) -> tuple[int, bytes] | None:
+    """Where and what to insert into ``data`` to carry ``parameters`` as JSON: a PNG ``tEXt``
+    chunk before ``IEND`` or a JPEG comment after the start marker; ``None`` for other files.
+    """
     text = json.dumps(dict(parameters), default=str, ensure_ascii=True)
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _png_with_text(data, METADATA_KEY, text)
+        end = data.rfind(b"IEND")
+        if end < 12:
+            return None
+        body = METADATA_KEY.encode("latin-1") + b"\x00" + text.encode("latin-1")
+        chunk = struct.pack(">I", len(body)) + b"tEXt" + body
+        chunk += struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
+        return end - 4, chunk  # the IEND chunk starts with its 4-byte length
     if data.startswith(b"\xff\xd8"):
         payload = f"{METADATA_KEY}:{text}".encode()
         if len(payload) <= 65533:
-            return data[:2] + b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload + data[2:]
-    return data
+            return 2, b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload
+    return None
 
 
-def _png_with_text(data: bytes, key: str, text: str) -> bytes:
-    body = key.encode("latin-1") + b"\x00" + text.encode("latin-1")
-    chunk = struct.pack(">I", len(body)) + b"tEXt" + body
-    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
-    end = data.rfind(b"IEND")
-    if end < 4:
+def embed_metadata(data: bytes, parameters: Mapping[str, Any]) -> bytes:
+    """``data`` with ``parameters`` as JSON inside: a PNG text chunk or a JPEG comment."""
+    insertion = metadata_insertion(data, parameters)
+    if insertion is None:
         return data
-    at = end - 4  # the IEND chunk starts with its 4-byte length
-    return data[:at] + chunk + data[at:]
+    at, extra = insertion
+    return data[:at] + extra + data[at:]
+
+
+def write_output(
+    folder: Path,
+    stem: str,
+    ext: str,
+    data: bytes,
+    parameters: Mapping[str, Any],
+    *,
+    staged: Path | None = None,
+) -> Path:
+    """Save ``data`` with ``parameters`` inside as ``folder/stem + ext`` (or ``stem-2 + ext``…,
+    whichever name is free); returns the path. Never overwrites a file.
+
+    ``staged`` is a file already holding ``data`` in ``folder`` (a finished download): it is
+    completed in place and moved into place, so only the inserted metadata (and, for a JPEG,
+    what follows it) is written again. ``data`` is written from memory views, never copied.
+    Raises ``OSError`` (full disk, read-only folder); nothing is left half-written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    insertion = metadata_insertion(data, parameters)
+    view = memoryview(data)
+    if staged is not None and staged.parent.resolve() == folder.resolve():
+        tmp = staged
+        with open(tmp, "r+b") as handle:
+            if insertion is not None:
+                at, extra = insertion
+                handle.seek(at)
+                handle.write(extra)
+                handle.write(view[at:])
+                handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+    else:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{stem[:40]}.", suffix=".tmp")
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                at, extra = insertion if insertion is not None else (len(data), b"")
+                handle.write(view[:at])
+                handle.write(extra)
+                handle.write(view[at:])
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    try:
+        return place_exclusively(tmp, folder, stem, ext)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def place_exclusively(tmp: Path, folder: Path, stem: str, ext: str) -> Path:
+    """Move the finished file ``tmp`` to ``folder/stem + ext``, or to ``stem-2 + ext``, ``stem-3
+    + ext``… if that name is taken (by another prediction, another process, an earlier run).
+
+    The name is claimed by the operating system, not checked first: ``os.link`` fails when the
+    name exists. Where links are not supported (some network or FAT folders), the name is
+    claimed with ``O_EXCL`` and the file renamed onto that claim.
+    """
+    for number in range(1, 10_000):
+        path = folder / (f"{stem}{ext}" if number == 1 else f"{stem}-{number}{ext}")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            continue
+        except OSError:
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            except FileExistsError:
+                continue
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                path.unlink(missing_ok=True)  # give the claimed name back
+                raise
+            return path
+        tmp.unlink(missing_ok=True)
+        return path
+    raise FileExistsError(f"no free file name for {stem}{ext} in {folder}")
 
 
 def read_png_text(data: bytes) -> dict[str, str]:

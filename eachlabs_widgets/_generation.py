@@ -2,37 +2,82 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._files import atomic_write, embed_metadata, extension_for, safe_stem, write_sidecar
+from ._files import extension_for, safe_stem, write_output, write_sidecar
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from ._journal import JournalEntry
 
-__all__ = ["DEFAULT_OUTPUT_DIR", "Generation", "Output"]
+__all__ = ["DEFAULT_OUTPUT_DIR", "Generation", "Output", "decode_image"]
 
 DEFAULT_OUTPUT_DIR = "eachgen_outputs"
+#: Used when Pillow's own decompression-bomb limit is switched off (``MAX_IMAGE_PIXELS = None``).
+FALLBACK_MAX_PIXELS = 89_478_485
 
 
 @dataclass(frozen=True)
 class Output:
-    """One downloaded output file."""
+    """One downloaded output file (``data`` as the service made it).
+
+    ``raw`` marks the stand-in for an answer that held no file: ``data`` is then the service's
+    raw ``output`` as JSON (``{"raw_output": …}``) and ``url`` is empty.
+    """
 
     url: str
     data: bytes = field(repr=False)
     content_type: str | None = None
+    raw: bool = False
 
     @property
     def is_image(self) -> bool:
+        """The bytes announce an image (whether Pillow can decode it is another matter)."""
         from ._media import sniff_content_type
 
         return sniff_content_type(self.data).startswith("image/")
+
+    @classmethod
+    def from_raw(cls, value: Any) -> Output:
+        """The stand-in that keeps a success's ``output`` when it names no file."""
+        text = json.dumps({"raw_output": value}, indent=2, default=str, ensure_ascii=False)
+        return cls(url="", data=text.encode(), content_type="application/json", raw=True)
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """``data`` decoded by Pillow, refusing images of more pixels than Pillow's
+    decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``) before decoding them.
+
+    Raises ``ValueError`` for a bomb, ``OSError`` (``UnidentifiedImageError``) or another
+    exception from Pillow for a truncated, corrupt or unknown file.
+    """
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS or FALLBACK_MAX_PIXELS
+    with warnings.catch_warnings():
+        # Opening reads only the header; the size is checked below, before any pixel.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError:
+            raise ValueError(
+                f"it has more pixels than twice the {limit / 1e6:.0f} megapixel limit on decoding"
+            ) from None
+    if image.width * image.height > limit:
+        raise ValueError(
+            f"it is {image.width}×{image.height} pixels, more than the "
+            f"{limit / 1e6:.0f} megapixel limit on decoding"
+        )
+    image.load()
+    return image
 
 
 @dataclass
@@ -57,7 +102,14 @@ class Generation:
     polls: int = 0
     #: True when this result was reused from an earlier identical run (nothing was spent).
     reused: bool = False
+    #: The service's ``output`` as it answered (URLs, a text, an object, ``None``…).
+    output: Any = field(default=None, repr=False)
+    #: Why the outputs were not saved (a full disk, a folder that cannot be written), if so.
+    save_error: str | None = None
     _images: list[Image.Image] | None = field(default=None, repr=False, compare=False)
+    _undecodable: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    #: Finished downloads waiting in a staging file to be saved (output index -> file).
+    _staged: dict[int, Path] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def prompt(self) -> str | None:
@@ -80,19 +132,34 @@ class Generation:
 
     @property
     def images(self) -> list[Image.Image]:
-        """The image outputs as PIL images (decoded once)."""
+        """The image outputs that decode, as PIL images (decoded once). Never raises: an
+        output that does not decode (truncated, a decompression bomb, an unknown format) is
+        left out here and listed in :attr:`undecodable`; its file is kept all the same."""
         images = self._images
         if images is None:
-            from PIL import Image
-
             images = []
-            for out in self.outputs:
-                if out.is_image:
-                    image = Image.open(io.BytesIO(out.data))
-                    image.load()
-                    images.append(image)
-            self._images = images
+            problems: dict[int, str] = {}
+            for index, out in enumerate(self.outputs):
+                if not out.is_image:
+                    continue
+                try:
+                    images.append(decode_image(out.data))
+                except Exception as exc:  # Pillow raises many kinds for a broken file
+                    problems[index] = f"{type(exc).__name__}: {exc}"[:200]
+            self._images, self._undecodable = images, problems
         return images
+
+    @property
+    def undecodable(self) -> dict[int, str]:
+        """Outputs that announce an image but do not decode: index -> why. Shown as links."""
+        self.images  # noqa: B018 - decoding is what finds them
+        return dict(self._undecodable)
+
+    @property
+    def raw_output(self) -> bool:
+        """True when the service's answer held no file: ``output`` is all there is (kept as a
+        JSON stand-in in ``outputs`` and saved like a file)."""
+        return any(out.raw for out in self.outputs)
 
     def parameters(self, index: int | None = None) -> dict[str, Any]:
         """What is recorded beside and inside every saved file."""
@@ -112,27 +179,49 @@ class Generation:
         return params
 
     def file_stem(self, index: int) -> str:
+        """The name of output ``index`` without extension: time, model, prompt, the whole id.
+
+        Names may still meet (ids that differ only in case or punctuation); saving then picks
+        the next free name rather than overwrite.
+        """
         when = self.created_at.astimezone().strftime("%Y%m%d-%H%M%S")
         prompt = safe_stem(self.prompt or "", 40)
-        return f"{when}_{safe_stem(self.model, 32)}_{prompt}_{safe_stem(self.id, 12)}_{index}"
+        return f"{when}_{safe_stem(self.model, 32)}_{prompt}_{safe_stem(self.id, 64)}_{index}"
 
     def save(self, directory: str | Path = DEFAULT_OUTPUT_DIR) -> list[Path]:
         """Write every output into ``directory``, each with a ``.json`` sidecar; returns the paths.
 
-        Writes are atomic, names are safe whatever the prompt holds, and the parameters are
-        also embedded in PNG and JPEG files.
+        A file is written whole before it gets its name and never replaces another file (a
+        taken name gets ``-2``, ``-3``…); names are safe whatever the prompt holds; the
+        parameters are also embedded in PNG and JPEG files. Raises ``OSError`` when the folder
+        cannot be written; :attr:`paths` then lists what was saved before the failure.
         """
         folder = Path(directory).expanduser()
-        paths = []
+        paths: list[Path] = []
+        self.paths = paths
         for index, out in enumerate(self.outputs):
             ext = extension_for(out.url, out.content_type, out.data)
-            path = folder / (self.file_stem(index) + ext)
             params = self.parameters(index)
-            atomic_write(path, embed_metadata(out.data, params))
-            write_sidecar(path, params)
+            staged = self._staged.pop(index, None)
+            try:
+                path = write_output(
+                    folder, self.file_stem(index), ext, out.data, params, staged=staged
+                )
+            finally:
+                if staged is not None:
+                    with contextlib.suppress(OSError):
+                        staged.unlink(missing_ok=True)  # moved into place, or not needed
             paths.append(path)
-        self.paths = paths
+            write_sidecar(path, params)
         return paths
+
+    def discard_staged(self) -> None:
+        """Remove the staging files of downloads that were not saved (the bytes stay in
+        ``outputs``)."""
+        for path in self._staged.values():
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        self._staged.clear()
 
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> Generation:
@@ -144,6 +233,13 @@ class Generation:
             Output(url=url, data=path.read_bytes())
             for url, path in zip(entry.urls or [str(p) for p in paths], paths, strict=False)
         ]
+        output: Any = list(entry.urls)
+        if not entry.urls and len(outputs) == 1:  # perhaps the stand-in of a raw output
+            with contextlib.suppress(ValueError):
+                kept = json.loads(outputs[0].data)
+                if isinstance(kept, dict) and set(kept) == {"raw_output"}:
+                    output = kept["raw_output"]
+                    outputs = [Output.from_raw(output)]
         return cls(
             id=entry.id,
             model=entry.model,
@@ -156,6 +252,7 @@ class Generation:
             emulated=entry.base_url == EMULATOR,
             paths=paths,
             reused=True,
+            output=output,
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -165,7 +262,14 @@ class Generation:
 
     def __repr__(self) -> str:
         label = " (emulator)" if self.emulated else ""
+        if self.raw_output:
+            what = "no output file, the raw output is kept in .output"
+        else:
+            what = f"{len(self.outputs)} output(s)"
+        notes = ""
+        if self.save_error:
+            notes += ", not saved"
         return (
             f"<Generation {self.id} {self.model}{label} {self.status}: "
-            f"{len(self.outputs)} output(s), seed={self.seed!r}>"
+            f"{what}, seed={self.seed!r}{notes}>"
         )

@@ -266,12 +266,16 @@ class HTTP:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
         deadline: float | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
         """One logical request, retried as the policy allows; raises on an error answer.
 
         ``deadline`` (``time.monotonic()`` seconds) bounds every try and every wait between
         tries (:class:`DeadlineReached`); a create ignores it, since abandoning a create in
         flight could leave a paid prediction nobody knows of.
+
+        With ``stream=True`` the body of a successful answer is not read: the caller reads it
+        (``aiter_bytes``) and must ``aclose()`` the response.
         """
         settings = self._settings()  # once: every try goes to the same place with the same key
         key_auth = KeyAuth(settings.require_key(), origin_of(self.base(settings))) if auth else None
@@ -288,7 +292,7 @@ class HTTP:
             try:
                 response = await _bounded(
                     self._follow(
-                        client, method, url, key_auth, sent_headers, json, params, content
+                        client, method, url, key_auth, sent_headers, json, params, content, stream
                     ),
                     deadline,
                 )
@@ -328,6 +332,7 @@ class HTTP:
                 log.debug("%s %s -> %d", method, short, response.status_code)
                 return response
             await response.aread()
+            await response.aclose()
             error = error_from_response(response, key_auth.secret if key_auth is not None else None)
             if response.status_code == 429 and self._on_throttled is not None:
                 self._on_throttled()
@@ -348,17 +353,17 @@ class HTTP:
         json: Any,
         params: dict[str, Any] | None,
         content: bytes | None,
+        stream: bool = False,
     ) -> httpx.Response:
         """Send, following redirects only where that is safe for the key and the method."""
         start = url
         for _hop in range(MAX_REDIRECTS + 1):
-            response = await client.request(
-                method,
-                url,
-                json=json,
-                params=params,
-                content=content,
-                headers=headers,
+            built = client.build_request(
+                method, url, json=json, params=params, content=content, headers=headers
+            )
+            response = await client.send(
+                built,
+                stream=stream,
                 auth=key_auth if key_auth is not None else httpx.USE_CLIENT_DEFAULT,
             )
             location = response.headers.get("location")

@@ -2,6 +2,8 @@
 
 A :class:`Generation` renders through ``_repr_mimebundle_`` as a static image, an HTML figure
 and plain text, so results still show after the notebook is reopened, on GitHub and in VS Code.
+Rendering never fails on what the service sent: an output that does not decode is a link with
+a note, an answer without a file shows its raw output.
 Embedding a small JPEG thumbnail (by default) keeps saved notebooks small; the full-size files
 are on disk. Every text from the service or the user is HTML-escaped.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -92,7 +95,37 @@ def _plain(generation: Generation) -> str:
         text += f"\nprompt: {generation.prompt}"
     for path in generation.paths:
         text += f"\nsaved: {path}"
+    for index, why in generation.undecodable.items():
+        text += f"\noutput {index} is not shown: it does not decode as an image ({why})"
+    if generation.raw_output:
+        text += f"\nno output file; the raw output (in .output): {_raw_text(generation, 500)}"
+    if generation.save_error:
+        text += f"\nnot saved: {generation.save_error}"
     return text
+
+
+def _raw_text(generation: Generation, limit: int) -> str:
+    text = json.dumps(generation.output, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _notes(generation: Generation) -> str:
+    """What the picture cannot say: outputs that are not shown, an answer without a file, files
+    that were not saved."""
+    notes = []
+    for index, why in generation.undecodable.items():
+        notes.append(
+            f"output {index} is not shown: it does not decode as an image "
+            f"({html.escape(why)}); the file is kept, see the link"
+        )
+    if generation.raw_output:
+        notes.append(
+            "the answer held no output file; the raw output is kept in <code>.output</code>: "
+            f"<code>{html.escape(_raw_text(generation, 500))}</code>"
+        )
+    if generation.save_error:
+        notes.append(f"not saved: {html.escape(generation.save_error)}")
+    return "".join(f"<div style='color:#b45309;font-size:90%'>⚠ {n}</div>" for n in notes)
 
 
 def _file_links(generation: Generation) -> str:
@@ -104,6 +137,7 @@ def _file_links(generation: Generation) -> str:
         links = [
             f"<a href='{html.escape(url, quote=True)}' target='_blank'>output {i}</a>"
             for i, url in enumerate(generation.urls)
+            if url.startswith(("http://", "https://"))
         ]
     return "<div style='font-size:90%'>" + " · ".join(links) + "</div>"
 
@@ -114,15 +148,19 @@ def generation_bundle(generation: Generation, mode: str | None = None) -> dict[s
     bundle: dict[str, Any] = {"text/plain": _plain(generation)}
     body = ""
     if mode == "thumbnail":
-        jpeg = thumbnail_jpeg(generation.images)
+        try:
+            jpeg = thumbnail_jpeg(generation.images)
+        except Exception:  # an image Pillow opened but cannot scale: the links remain
+            jpeg = None
         if jpeg:
             encoded = base64.b64encode(jpeg).decode()
             bundle["image/jpeg"] = encoded
             body = f"<img src='data:image/jpeg;base64,{encoded}' style='max-width:100%'/>"
     elif mode == "full":
         imgs = []
-        for out in generation.outputs:
-            if out.is_image:
+        broken = generation.undecodable
+        for index, out in enumerate(generation.outputs):
+            if out.is_image and index not in broken:
                 from ._media import sniff_content_type
 
                 ctype = sniff_content_type(out.data)
@@ -133,7 +171,7 @@ def generation_bundle(generation: Generation, mode: str | None = None) -> dict[s
         "<figure style='margin:0.5em 0'>"
         + body
         + f"<figcaption style='font-size:90%'>{_caption(generation)}{_file_links(generation)}"
-        "</figcaption></figure>"
+        f"{_notes(generation)}</figcaption></figure>"
     )
     return bundle
 

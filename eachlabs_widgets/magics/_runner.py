@@ -117,7 +117,11 @@ class CellRun:
             card.fail(exc)
             return exc
         self.outcomes[index] = generation
-        card.finish(generation)
+        try:
+            card.finish(generation)
+        except Exception as exc:  # showing it must never cost the cell a paid result
+            log.warning("could not show the result of %s: %s", generation.id, exc)
+            card.set_status("success", f"could not show the result: {exc}")
         if generation.reused:
             card.set_status("success", "reused an identical earlier run: nothing spent")
         return generation

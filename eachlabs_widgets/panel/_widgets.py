@@ -189,7 +189,9 @@ class RunView(w.VBox):
 
     def finish(self, generation: Generation) -> None:
         self.card.finish(generation)
-        if images_of(generation):  # shown in the gallery and the viewer: keep the card short
+        if generation.undecodable:  # files that do not decode: the card's tiles name them
+            pass
+        elif images_of(generation):  # shown in the gallery and the viewer: keep the card short
             self.card.gallery.layout.display = "none"
         else:  # a trainer's weights, a video…: links instead of pictures
             links = " · ".join(

@@ -10,6 +10,7 @@ from eachlabs_widgets import (
     AsyncEachLabs,
     AuthenticationError,
     NotFoundError,
+    OutputDownloadError,
     PaymentRequiredError,
     PredictionCancelledError,
     PredictionFailedError,
@@ -232,10 +233,12 @@ async def test_never_finishing_predictions_time_out(client, emulator):
 
 async def test_output_urls_that_404(client, emulator):
     emulator.output_404 = True
-    with pytest.raises(NotFoundError):
+    with pytest.raises(OutputDownloadError) as caught:
         await client.run(TURBO, {"prompt": "x"})
     entry = client.journal.entries()[0]
     assert entry.urls  # the URLs are kept, so nothing paid for is forgotten
+    assert caught.value.prediction_id == entry.id and caught.value.status_code == 404
+    assert entry.status == "downloading"  # resumable: only the download failed
 
 
 async def test_string_defaults_are_coerced(client, emulator):
