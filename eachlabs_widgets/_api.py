@@ -7,6 +7,7 @@ from typing import Any
 from ._client import AsyncEachLabs
 from ._generation import Generation
 from ._journal import default_journal
+from ._polling import PollSchedule
 from ._settings import output_dir
 from ._sync import run_sync
 from ._tables import History
@@ -20,6 +21,13 @@ __all__ = [
     "list_models",
     "resume",
 ]
+
+
+class _Default:
+    """The type of ``DEFAULT``: "use the setting", where None means "none"."""
+
+
+DEFAULT = _Default()
 
 
 async def agenerate(
@@ -44,21 +52,30 @@ def generate(
 
 
 async def aresume(
-    prediction_id: str, *, model: str | None = None, timeout: float | None = None
+    prediction_id: str,
+    *,
+    model: str | None = None,
+    timeout: float | None = None,
+    save_to: str | _Default | None = DEFAULT,
+    poll: PollSchedule | None = None,
 ) -> Generation:
-    """Re-attach to a prediction by id: poll it, download and save its outputs. Creates nothing."""
+    """Re-attach to a prediction by id: poll it, download and save its outputs. Creates nothing.
+
+    ``save_to`` is the output folder (default: the ``output_dir`` setting; None: do not save);
+    ``poll`` the polling schedule (the ``%eachgen`` magic passes its own settings).
+    """
     entry = default_journal().get(prediction_id)
     if entry is None and model is None:
         raise KeyError(
             f"prediction {prediction_id!r} is not in the journal; pass model= to resume it anyway"
         )
-    client = AsyncEachLabs(base_url=entry.base_url if entry else None)
+    client = AsyncEachLabs(base_url=entry.base_url if entry else None, poll=poll)
     return await client.follow(
         prediction_id,
         model or (entry.model if entry else ""),
         entry.inputs if entry else {},
         timeout=timeout,
-        save_to=output_dir(),
+        save_to=output_dir() if isinstance(save_to, _Default) else save_to,
         created_at=entry.created_at if entry else None,
     )
 

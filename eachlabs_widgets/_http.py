@@ -108,7 +108,10 @@ def error_from_response(response: httpx.Response) -> APIError:
     status = response.status_code
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
     if status == 401:
-        details = (details + ". " if details else "") + "Check EACHLABS_API_KEY."
+        details = (details + ". " if details else "") + (
+            "Check the key: give it again with el.login() or %eachgen login, or fix "
+            "EACHLABS_API_KEY and restart."
+        )
     return cls(
         message,
         status_code=status,

@@ -70,8 +70,9 @@ class Settings:
         if self.is_emulator:
             return Secret(EMULATOR_KEY)
         raise ConfigurationError(
-            "No EachLabs API key: set the EACHLABS_API_KEY environment variable "
-            "(in a notebook: %env EACHLABS_API_KEY=…), or pass api_key=. To try the package "
+            "No EachLabs API key: in a notebook run el.login() or %eachgen login (a hidden "
+            "prompt; the key stays in memory, out of the notebook), or set EACHLABS_API_KEY "
+            "in the environment before starting Jupyter or the script. To try the package "
             "without a key, use the embedded emulator: EACHLABS_BASE_URL=emulator."
         )
 

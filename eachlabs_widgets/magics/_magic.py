@@ -204,6 +204,9 @@ class EachGen(Magics):
         input named like one of the options below. Values are checked against the model's schema
         before anything is sent.
 
+        A prompt is stripped of surrounding blanks; to keep it exactly as it is (blanks, a line
+        ``---``), write it as one JSON string: ``"  kept as is\\n---\\n  "``.
+
         ``{name}`` in the body and in values is filled from the notebook's variables (``{{`` and
         ``}}`` for literal braces). A value that is exactly ``{name}`` passes the object itself: a
         PIL image or a path for a file input (uploaded), a list of values to sweep.
@@ -229,6 +232,8 @@ class EachGen(Magics):
             %eachgen history [N]         recorded predictions, newest first
             %eachgen resume ID [-o NAME] pick up a prediction by id (after a kernel restart)
             %eachgen config              the settings (the API key is never shown)
+            %eachgen login               give the API key at a hidden prompt (kept in memory)
+            %eachgen doctor              versions, key set?, service reachable?: for bug reports
             %eachgen panel [MODEL]       the widget panel (--emulator: on the emulator)
             %eachgen MODEL --prompt "…"  generate from one line
 
@@ -243,7 +248,8 @@ class EachGen(Magics):
             if word in ("", "help", "-h", "--help"):
                 return TextView(self.eachgen.__doc__ or "")
             if word in SUBCOMMANDS:
-                return getattr(self, f"_{word}")(tokenize(rest))
+                namespace = self.shell.user_ns if self.shell is not None else {}
+                return getattr(self, f"_{word}")([fill(t, namespace) for t in tokenize(rest)])
         return self._generate(line, cell or "")
 
     # -- generation -----------------------------------------------------------------------
@@ -426,7 +432,9 @@ class EachGen(Magics):
             except ValueError:
                 raise UsageError("--timeout needs a number of seconds") from None
         try:
-            generation = run_sync(aresume(words[0], timeout=timeout))
+            generation = run_sync(
+                aresume(words[0], timeout=timeout, save_to=self._save_to(None), poll=self._poll())
+            )
         except KeyError as exc:
             raise UsageError(str(exc.args[0] if exc.args else exc)) from None
         except KeyboardInterrupt:
@@ -473,6 +481,26 @@ class EachGen(Magics):
             rows.append(("emulator speed", speed, "EACHLABS_EMULATOR_SPEED"))
         return config_table(rows)
 
+    def _login(self, tokens: Sequence[str]) -> None:
+        from .._login import login
+
+        if tokens:
+            raise UsageError(
+                "usage: %eachgen login (the key is asked for at a hidden prompt; never write it "
+                "on the line, where the notebook would keep it)"
+            )
+        try:
+            login()
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _doctor(self, tokens: Sequence[str]) -> Any:
+        from .._doctor import build_report
+
+        if tokens:
+            raise UsageError("usage: %eachgen doctor")
+        return build_report(self._save_to(None))
+
     def _panel(self, tokens: Sequence[str]) -> Any:
         words, flags = self._flags(tokens, "--emulator")
         if len(words) > 1:
@@ -489,5 +517,6 @@ class EachGen(Magics):
         panel_class = getattr(module, "Panel", None)
         if panel_class is None:
             raise UsageError("the panel is not available in this version of eachlabs-widgets")
-        options = {"client": self._client(True)} if flags.get("--emulator") else {}
-        return panel_class(words[0] if words else None, **options)
+        # the magic's client: the panel polls as %config EachGen.poll_interval says
+        client = self._client(bool(flags.get("--emulator")))
+        return panel_class(words[0] if words else None, client=client)
