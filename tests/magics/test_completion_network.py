@@ -37,7 +37,7 @@ class Counting(ThreadingHTTPServer):
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 server.paths.append(self.path.split("?")[0])
                 body = b'{"error": "unavailable"}'
                 self.send_response(server.status)
