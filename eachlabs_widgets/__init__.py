@@ -9,6 +9,7 @@ from typing import Any
 
 from ._api import agenerate, aresume, generate, get_model, history, list_models, resume
 from ._client import AsyncEachLabs
+from ._doctor import doctor
 from ._exceptions import (
     APIError,
     AuthenticationError,
@@ -28,6 +29,7 @@ from ._exceptions import (
 )
 from ._generation import Generation, Output
 from ._journal import JournalEntry
+from ._login import login
 from ._media import LocalMedia
 from ._prediction import Prediction
 from ._render import Results
@@ -65,11 +67,13 @@ __all__ = [
     "agenerate",
     "aresume",
     "configure",
+    "doctor",
     "generate",
     "get_model",
     "history",
     "list_models",
     "load_ipython_extension",
+    "login",
     "resume",
     "unload_ipython_extension",
 ]

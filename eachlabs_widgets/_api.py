@@ -8,6 +8,7 @@ from ._client import AsyncEachLabs
 from ._exceptions import NotFoundError
 from ._generation import Generation
 from ._journal import JournalEntry, JournalError, PredictionNotFound, default_journal
+from ._polling import PollSchedule
 from ._settings import EMULATOR, output_dir
 from ._sync import run_sync
 from ._tables import History
@@ -21,6 +22,13 @@ __all__ = [
     "list_models",
     "resume",
 ]
+
+
+class _Default:
+    """The type of ``DEFAULT``: "use the setting", where None means "none"."""
+
+
+DEFAULT = _Default()
 
 
 async def agenerate(
@@ -45,7 +53,12 @@ def generate(
 
 
 async def aresume(
-    prediction_id: str, *, model: str | None = None, timeout: float | None = None
+    prediction_id: str,
+    *,
+    model: str | None = None,
+    timeout: float | None = None,
+    save_to: str | _Default | None = DEFAULT,
+    poll: PollSchedule | None = None,
 ) -> Generation:
     """Re-attach to a prediction by id: poll it, download and save its outputs. Creates nothing.
 
@@ -54,6 +67,8 @@ async def aresume(
     Raises :class:`PredictionNotFound` (an ``EachLabsError`` and a ``KeyError``) when the
     prediction is unknown and no ``model=`` is given, or when it was made by an emulator that
     no longer holds it (emulator predictions do not outlive the emulator's process).
+    ``save_to`` is the output folder (default: the ``output_dir`` setting; None: do not save);
+    ``poll`` the polling schedule (the ``%eachgen`` magic passes its own settings).
     """
     journal = default_journal()
     try:
@@ -74,7 +89,7 @@ async def aresume(
         )
     if entry is not None and entry.base_url == EMULATOR and not entry.from_this_process:
         raise PredictionNotFound(_emulator_gone(entry), prediction_id=prediction_id)
-    client = AsyncEachLabs(base_url=entry.base_url if entry else None)
+    client = AsyncEachLabs(base_url=entry.base_url if entry else None, poll=poll)
     if entry is None and model is not None:
         # Recorded now, so its end and its files are in history() like any other.
         journal.submit_created(prediction_id, model, {}, client.settings().base_url)
@@ -84,7 +99,7 @@ async def aresume(
             model or (entry.model if entry else ""),
             entry.inputs if entry else {},
             timeout=timeout,
-            save_to=output_dir(),
+            save_to=output_dir() if isinstance(save_to, _Default) else save_to,
             created_at=entry.created_at if entry else None,
         )
     except NotFoundError as exc:

@@ -183,8 +183,8 @@ _BY_STATUS: dict[int, type[APIError]] = {
     429: RateLimitError,
 }
 KEY_HINT = (
-    "Check the API key: give it with eachlabs_widgets.login() (or %eachgen login), or set "
-    "EACHLABS_API_KEY before starting Jupyter."
+    "Check the key: give it again with el.login() or %eachgen login, or fix "
+    "EACHLABS_API_KEY and restart."
 )
 
 

@@ -103,10 +103,10 @@ class Settings:
         if self.is_emulator:
             return Secret(EMULATOR_KEY)
         raise ConfigurationError(
-            "No EachLabs API key: run eachlabs_widgets.login() (or %eachgen login) to type it "
-            "in without it being saved in the notebook, or set the EACHLABS_API_KEY "
-            "environment variable before starting Jupyter. To try the package without a key, "
-            "use the embedded emulator: EACHLABS_BASE_URL=emulator."
+            "No EachLabs API key: in a notebook run el.login() or %eachgen login (a hidden "
+            "prompt; the key stays in memory, out of the notebook), or set EACHLABS_API_KEY "
+            "in the environment before starting Jupyter or the script. To try the package "
+            "without a key, use the embedded emulator: EACHLABS_BASE_URL=emulator."
         )
 
 

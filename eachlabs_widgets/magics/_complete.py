@@ -14,7 +14,7 @@ from ._parse import OWN_FLAGS, OWN_VALUED
 
 __all__ = ["SUBCOMMANDS", "candidates", "make_matcher"]
 
-SUBCOMMANDS = ("models", "schema", "history", "resume", "config", "panel")
+SUBCOMMANDS = ("models", "schema", "history", "resume", "config", "panel", "login", "doctor")
 _LINE = re.compile(r"^\s*(%%?)eachgen(\s.*)?$", re.DOTALL)
 
 Slugs = Callable[[], Sequence[str]]

@@ -26,10 +26,21 @@ from .._generation import DEFAULT_OUTPUT_DIR
 from .._limiter import ACCOUNT_CAP, limiter
 from .._polling import PollSchedule
 from .._render import EMBED_MODES, embed_mode, set_embed_mode
+from .._retry import RetryPolicy
 from .._sync import run_sync
 from .._tables import TextView, config_table, history_table, models_table, schema_table
+from ._catalogue import CompletionCatalogue
 from ._complete import SUBCOMMANDS
-from ._parse import ModelOption, build_jobs, fill, fill_value, split_prompts, split_tokens, tokenize
+from ._parse import (
+    HELP_FLAGS,
+    ModelOption,
+    build_jobs,
+    fill,
+    fill_value,
+    split_prompts,
+    split_tokens,
+    tokenize,
+)
 
 if TYPE_CHECKING:
     from .._client import AsyncEachLabs
@@ -78,8 +89,8 @@ class EachGen(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
-        self._catalogues: dict[str, list[dict[str, Any]]] = {}
-        self._unknown: set[tuple[str, str]] = set()
+        #: What completion knows of the catalogue (also filled by cells and ``models``).
+        self.completion = CompletionCatalogue(self._client)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._matcher: Any = None
         #: What the last cell produced (also when it had no ``-o``).
@@ -112,12 +123,16 @@ class EachGen(Magics):
             raise ValueError(f"{proposal['trait'].name} must be positive")
         return value
 
-    def _client(self, emulator: bool = False) -> AsyncEachLabs:
+    def _client(self, emulator: bool = False, retry: RetryPolicy | None = None) -> AsyncEachLabs:
         from .._client import AsyncEachLabs
 
+        return AsyncEachLabs(
+            base_url=_settings.EMULATOR if emulator else None, poll=self._poll(), retry=retry
+        )
+
+    def _poll(self) -> PollSchedule:
         interval = self.poll_interval
-        poll = PollSchedule(min_interval=min(0.2, interval), max_interval=interval)
-        return AsyncEachLabs(base_url=_settings.EMULATOR if emulator else None, poll=poll)
+        return PollSchedule(min_interval=min(0.2, interval), max_interval=interval)
 
     def _save_to(self, option: str | None) -> str | None:
         if option is not None:
@@ -128,37 +143,29 @@ class EachGen(Magics):
 
     # -- the catalogue (also for completion) ----------------------------------------------
 
-    def _catalogue(self, client: AsyncEachLabs) -> list[dict[str, Any]]:
+    def _catalogue(self, client: AsyncEachLabs) -> list[str]:
+        """Every slug of ``client``'s service, with the normal retries (a cell may wait)."""
         url = client.settings().base_url
-        if url not in self._catalogues:
-            self._catalogues[url] = run_sync(client.list_models())
-        return self._catalogues[url]
+        known = self.completion.cached_slugs(url)
+        if known is None:
+            self.completion.remember(url, run_sync(client.list_models()))
+            known = self.completion.cached_slugs(url) or []
+        return known
 
     def slugs(self) -> list[str]:
-        """Model slugs for completion (fetched once per base URL; [] when unreachable)."""
-        try:
-            return [str(m.get("slug")) for m in self._catalogue(self._client()) if m.get("slug")]
-        except Exception:
-            return []
+        """Model slugs for completion: never more than one short attempt (see ``_catalogue``)."""
+        return self.completion.slugs()
 
     def schema_for(self, slug: str) -> dict[str, Any] | None:
         """A model's request_schema for completion, or None (never raises)."""
-        client = self._client()
-        key = (client.settings().base_url, slug)
-        if key in self._unknown:
-            return None
-        try:
-            return dict(run_sync(client.get_model(slug)).get("request_schema") or {})
-        except Exception:
-            self._unknown.add(key)
-            return None
+        return self.completion.schema(slug)
 
     def _model(self, client: AsyncEachLabs, slug: str) -> dict[str, Any]:
         try:
             return run_sync(client.get_model(slug))
         except NotFoundError:
             try:
-                known = [str(m.get("slug")) for m in self._catalogue(client)]
+                known = self._catalogue(client)
             except EachLabsError:
                 known = []
             near = [k for k in known if k.startswith(slug)]
@@ -197,6 +204,9 @@ class EachGen(Magics):
         input named like one of the options below. Values are checked against the model's schema
         before anything is sent.
 
+        A prompt is stripped of surrounding blanks; to keep it exactly as it is (blanks, a line
+        ``---``), write it as one JSON string: ``"  kept as is\\n---\\n  "``.
+
         ``{name}`` in the body and in values is filled from the notebook's variables (``{{`` and
         ``}}`` for literal braces). A value that is exactly ``{name}`` passes the object itself: a
         PIL image or a path for a file input (uploaded), a list of values to sweep.
@@ -222,6 +232,8 @@ class EachGen(Magics):
             %eachgen history [N]         recorded predictions, newest first
             %eachgen resume ID [-o NAME] pick up a prediction by id (after a kernel restart)
             %eachgen config              the settings (the API key is never shown)
+            %eachgen login               give the API key at a hidden prompt (kept in memory)
+            %eachgen doctor              versions, key set?, service reachable?: for bug reports
             %eachgen panel [MODEL]       the widget panel (--emulator: on the emulator)
             %eachgen MODEL --prompt "…"  generate from one line
 
@@ -236,7 +248,8 @@ class EachGen(Magics):
             if word in ("", "help", "-h", "--help"):
                 return TextView(self.eachgen.__doc__ or "")
             if word in SUBCOMMANDS:
-                return getattr(self, f"_{word}")(tokenize(rest))
+                namespace = self.shell.user_ns if self.shell is not None else {}
+                return getattr(self, f"_{word}")([fill(t, namespace) for t in tokenize(rest)])
         return self._generate(line, cell or "")
 
     # -- generation -----------------------------------------------------------------------
@@ -245,7 +258,7 @@ class EachGen(Magics):
         from ._runner import CellRun
 
         tokens = tokenize(line)
-        if "--help" in tokens or "-h" in tokens:
+        if any(t in HELP_FLAGS for t in tokens):
             return TextView(self.eachgen.__doc__ or "")
         namespace = self.shell.user_ns if self.shell is not None else {}
         split = split_tokens(tokens)
@@ -387,7 +400,7 @@ class EachGen(Magics):
         except EachLabsError as exc:
             raise EachGenError(f"could not list the models: {exc}") from None
         if name is None:
-            self._catalogues[client.settings().base_url] = models
+            self.completion.remember(client.settings().base_url, models)
         return models_table(models, name)
 
     def _schema(self, tokens: Sequence[str]) -> Any:
@@ -419,7 +432,9 @@ class EachGen(Magics):
             except ValueError:
                 raise UsageError("--timeout needs a number of seconds") from None
         try:
-            generation = run_sync(aresume(words[0], timeout=timeout))
+            generation = run_sync(
+                aresume(words[0], timeout=timeout, save_to=self._save_to(None), poll=self._poll())
+            )
         except KeyError as exc:
             raise UsageError(str(exc.args[0] if exc.args else exc)) from None
         except KeyboardInterrupt:
@@ -466,6 +481,26 @@ class EachGen(Magics):
             rows.append(("emulator speed", speed, "EACHLABS_EMULATOR_SPEED"))
         return config_table(rows)
 
+    def _login(self, tokens: Sequence[str]) -> None:
+        from .._login import login
+
+        if tokens:
+            raise UsageError(
+                "usage: %eachgen login (the key is asked for at a hidden prompt; never write it "
+                "on the line, where the notebook would keep it)"
+            )
+        try:
+            login()
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _doctor(self, tokens: Sequence[str]) -> Any:
+        from .._doctor import build_report
+
+        if tokens:
+            raise UsageError("usage: %eachgen doctor")
+        return build_report(self._save_to(None))
+
     def _panel(self, tokens: Sequence[str]) -> Any:
         words, flags = self._flags(tokens, "--emulator")
         if len(words) > 1:
@@ -482,5 +517,6 @@ class EachGen(Magics):
         panel_class = getattr(module, "Panel", None)
         if panel_class is None:
             raise UsageError("the panel is not available in this version of eachlabs-widgets")
-        options = {"client": self._client(True)} if flags.get("--emulator") else {}
-        return panel_class(words[0] if words else None, **options)
+        # the magic's client: the panel polls as %config EachGen.poll_interval says
+        client = self._client(bool(flags.get("--emulator")))
+        return panel_class(words[0] if words else None, client=client)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import json
 import re
 import shlex
 import string
@@ -32,6 +33,8 @@ from .._media import is_local_media, media_kind
 from .._schema import declared_type, enum_of, properties_of, validate_inputs
 
 __all__ = [
+    "HELP_FLAGS",
+    "INPUT_PREFIX",
     "OWN_FLAGS",
     "OWN_VALUED",
     "Job",
@@ -50,6 +53,8 @@ __all__ = [
 #: The magic's own options that take a value, and those that are flags.
 OWN_VALUED = ("-o", "--out", "--model", "--timeout", "--embed", "--output-dir")
 OWN_FLAGS = ("--force", "--background", "--emulator")
+#: Tokens that show the help wherever they stand on the line.
+HELP_FLAGS = ("-h", "--help")
 #: ``--input.NAME value`` always means the model input NAME, even one named like an option of
 #: the magic's own (gpt-image's ``background``, say).
 INPUT_PREFIX = "--input."
@@ -224,8 +229,30 @@ def fill_value(value: Any, namespace: Mapping[str, Any]) -> Any:
 
 
 def split_prompts(body: str) -> list[str]:
-    """The prompts of a cell body: parts separated by a line holding only ``---``."""
-    return [part.strip() for part in _SEPARATOR.split(body) if part.strip()]
+    """The prompts of a cell body: parts separated by a line holding only ``---``, each
+    stripped of surrounding blanks.
+
+    A part that is one JSON string on one line (``"…"``, with JSON's escapes) is that string
+    exactly: the way to write a prompt that plain text cannot hold (a line ``---``, leading or
+    trailing blanks, a carriage return). ``{name}`` is filled afterwards in both forms.
+    """
+    prompts = []
+    for part in _SEPARATOR.split(body):
+        text = part.strip()
+        if text:
+            prompts.append(_string_literal(text))
+    return prompts
+
+
+def _string_literal(text: str) -> str:
+    """``text`` decoded when it is one JSON string, else ``text`` itself."""
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"' or "\n" in text:
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, str) else text
 
 
 # -- model inputs -----------------------------------------------------------------------------

@@ -1,0 +1,240 @@
+"""``doctor()`` / ``%eachgen doctor``: one table to paste into a bug report.
+
+It says which versions run, whether a key is set (never any part of it), where requests go and
+whether the service answers (one request without the key, no retries, at most 2 s), the
+journal's path, health and size, whether the output folder can be written, and whether the
+embedded emulator is available. It changes nothing: the journal is opened read-only, and the
+output folder is only probed with a temporary file that is removed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _settings
+from ._exceptions import APIError, EachLabsError
+from ._tables import Table
+from ._version import __version__
+
+__all__ = ["DoctorReport", "build_report", "doctor"]
+
+OK, PROBLEM, INFO = "ok", "PROBLEM", ""
+REACH_TIMEOUT = 2.0
+_PACKAGES = ("httpx", "ipython", "ipywidgets", "ipykernel", "jupyterlab", "Pillow", "jsonschema")
+
+Row = tuple[str, str, str]
+
+
+class DoctorReport(Table):
+    """Rows of ``(check, status, detail)``: a table in a notebook, plain text in a terminal.
+
+    ``status`` is ``"ok"``, ``"PROBLEM"`` or empty (information only). ``problems`` lists the
+    checks that failed.
+    """
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        problems = [r[0] for r in rows if r[1] == PROBLEM]
+        note = (
+            f"{len(problems)} problem(s): {', '.join(problems)}"
+            if problems
+            else "no problems found"
+        )
+        super().__init__(
+            ["check", "status", "detail"], rows, title="eachlabs-widgets doctor", note=note
+        )
+        self.problems = problems
+
+    def plain(self, width: int = 200) -> str:  # paths are long: keep them whole
+        return super().plain(width)
+
+    def __str__(self) -> str:
+        return self.plain()
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def versions() -> list[Row]:
+    rows: list[Row] = [
+        ("eachlabs-widgets", INFO, __version__),
+        ("python", INFO, f"{platform.python_version()} ({sys.executable})"),
+        ("platform", INFO, platform.platform()),
+    ]
+    rows += [(dist, INFO, _version(dist)) for dist in _PACKAGES]
+    return rows
+
+
+def key_row() -> Row:
+    """Whether a key is set and where from: never its value, nor any part of it."""
+    if "api_key" in _settings._overrides:
+        source = "el.login() / configure()"
+    elif os.environ.get("EACHLABS_API_KEY", "").strip():
+        source = "EACHLABS_API_KEY"
+    else:
+        source = ""
+    try:
+        settings = _settings.resolve()
+    except EachLabsError as exc:  # a key the settings refuse (e.g. a control character in it)
+        return ("API key", PROBLEM, f"set ({source}) but refused: {exc}")
+    if settings.api_key is not None:
+        return ("API key", OK, f"set ({source}); not shown")
+    if settings.is_emulator:
+        return ("API key", OK, "not set (not needed by the emulator)")
+    return ("API key", PROBLEM, "not set: run el.login() or %eachgen login")
+
+
+def _base_url() -> str:
+    try:
+        return _settings.resolve().base_url
+    except EachLabsError:
+        url = os.environ.get("EACHLABS_BASE_URL") or _settings.DEFAULT_BASE_URL
+        return str(_settings._overrides.get("base_url") or url)
+
+
+def reachability(base_url: str, timeout: float = REACH_TIMEOUT) -> Row:
+    """One ``GET /v1/models?limit=1`` without the key and without retries, cut off at
+    ``timeout`` seconds."""
+    if base_url == _settings.EMULATOR:
+        return ("service reachable", OK, "the embedded emulator (in this process, no network)")
+    from ._client import AsyncEachLabs
+    from ._retry import RetryPolicy
+    from ._sync import run_sync
+
+    client = AsyncEachLabs(base_url=base_url, retry=RetryPolicy(max_attempts=1), journal=False)
+
+    async def ask() -> int:
+        request = client._http.request("GET", "/v1/models", params={"limit": 1}, auth=False)
+        return (await asyncio.wait_for(request, timeout)).status_code
+
+    started = time.perf_counter()
+    try:
+        status = run_sync(ask())
+    except asyncio.TimeoutError:
+        return ("service reachable", PROBLEM, f"no answer within {timeout:g} s")
+    except APIError as exc:
+        took = time.perf_counter() - started
+        return ("service reachable", PROBLEM, f"answered HTTP {exc.status_code} in {took:.2f} s")
+    except EachLabsError as exc:
+        return ("service reachable", PROBLEM, str(exc))
+    except Exception as exc:  # the report must still come: say what went wrong
+        return ("service reachable", PROBLEM, f"{type(exc).__name__}: {exc}")
+    took = time.perf_counter() - started
+    return ("service reachable", OK, f"HTTP {status} in {took:.2f} s")
+
+
+def _size(nbytes: int) -> str:
+    size = float(nbytes)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{nbytes} B"
+
+
+def journal_rows() -> list[Row]:
+    """Path, health and size of the journal, opened read-only (waits at most 1 s for a lock)."""
+    path = _settings.home() / "journal.sqlite3"
+    rows: list[Row] = [("journal path", INFO, str(path))]
+    if not path.exists():
+        rows.append(("journal", OK, "none yet (made with the first prediction)"))
+        return rows
+    size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            check = str(conn.execute("PRAGMA quick_check").fetchone()[0])
+            try:
+                count: Any = conn.execute("SELECT count(*) FROM predictions").fetchone()[0]
+            except sqlite3.Error:
+                count = "?"
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        rows.append(("journal", PROBLEM, f"cannot be read: {exc} ({_size(size)})"))
+        return rows
+    if check != "ok":
+        rows.append(("journal", PROBLEM, f"damaged: {check[:120]} ({_size(size)})"))
+    else:
+        rows.append(("journal", OK, f"healthy, {count} prediction(s), {_size(size)}"))
+    return rows
+
+
+def output_row(folder: str | None) -> Row:
+    """Whether outputs can be saved in ``folder`` (probed with a temporary file, removed)."""
+    if not folder:
+        return ("output folder", INFO, "saving is off")
+    path = Path(folder).expanduser().absolute()
+    if path.is_dir():
+        try:
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".eachlabs-doctor-"):
+                pass
+        except OSError as exc:
+            return ("output folder", PROBLEM, f"{path}: not writable ({exc.strerror})")
+        return ("output folder", OK, f"{path}: writable")
+    if path.exists():
+        return ("output folder", PROBLEM, f"{path}: exists but is not a folder")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and os.access(parent, os.W_OK | os.X_OK):
+        return ("output folder", OK, f"{path}: will be made on first save")
+    return ("output folder", PROBLEM, f"{path}: cannot be made (no write access to {parent})")
+
+
+def emulator_row(base_url: str) -> Row:
+    try:
+        from .emulator.catalog import models
+
+        count = len(models())
+    except Exception as exc:  # a broken install: say what broke
+        return ("emulator", PROBLEM, f"not available: {type(exc).__name__}: {exc}")
+    used = "in use" if base_url == _settings.EMULATOR else "available (EACHLABS_BASE_URL=emulator)"
+    return ("emulator", OK, f"{used}; {count} models")
+
+
+def _shown_url(url: str) -> str:
+    """``url`` without any user:password part."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if sep and "@" in host:
+        return f"{scheme}://***@{host.rpartition('@')[2]}{slash}{path}"
+    return url
+
+
+def build_report(output_dir: str | None, timeout: float = REACH_TIMEOUT) -> DoctorReport:
+    """The report, checking ``output_dir`` as the output folder (None: saving is off)."""
+    base_url = _base_url()
+    rows = versions()
+    rows.append(key_row())
+    rows.append(("base URL", INFO, _shown_url(base_url)))
+    rows.append(reachability(base_url, timeout))
+    rows += journal_rows()
+    rows.append(output_row(output_dir))
+    rows.append(emulator_row(base_url))
+    return DoctorReport(rows)
+
+
+def doctor(*, timeout: float = REACH_TIMEOUT) -> DoctorReport:
+    """Check the installation and the settings: one table to paste into a bug report.
+
+    Rows of ``(check, status, detail)``: versions (this package, Python, httpx, IPython,
+    ipywidgets, ipykernel, JupyterLab, Pillow, jsonschema), whether an API key is set (never any
+    part of it), the base URL, whether the service answers one ``GET /v1/models`` within
+    ``timeout`` seconds (no key sent, no retries), the journal's path, health and size, whether
+    the output folder can be written, and whether the embedded emulator is available. Shows as
+    a table in a notebook and as text in a terminal (``print(el.doctor())``). Changes nothing
+    and raises nothing for what it checks.
+    """
+    return build_report(_settings.output_dir(), timeout)
