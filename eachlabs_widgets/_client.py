@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from ._coalesce import SingleFlight
 from ._exceptions import (
     NotFoundError,
     PredictionCancelledError,
@@ -22,10 +23,10 @@ from ._exceptions import (
 from ._generation import Generation, Output
 from ._http import HTTP, Sleep, new_client
 from ._journal import Journal, default_journal
-from ._limiter import PredictionLimiter
+from ._limiter import PredictionLimiter, capacity_aware
 from ._limiter import limiter as shared_limiter
 from ._media import file_type_of, is_local_media, to_local_media
-from ._polling import DurationLearner, PollSchedule
+from ._polling import DurationLearner, PollSchedule, observed_duration
 from ._prediction import Prediction
 from ._retry import RetryPolicy
 from ._schema import choose_seed, properties_of, validate_inputs
@@ -37,9 +38,10 @@ log = logging.getLogger("eachlabs_widgets")
 VERSION = "0.0.1"  # deprecated by the service, always "0.0.1", still sent as its guide does
 PAGE_SIZE = 100
 
-#: Each model's typical duration, learned from earlier predictions in this process.
+#: Each model's durations per service, learned in this process and seeded from the journal.
 learner = DurationLearner()
 _model_cache: dict[tuple[str, str], dict[str, Any]] = {}
+_model_lookups: SingleFlight[dict[str, Any]] = SingleFlight()
 OnUpdate = Callable[[Prediction], None]
 
 
@@ -75,7 +77,7 @@ class AsyncEachLabs:
         self._limiter = limiter or shared_limiter
         self._http = HTTP(
             self.settings,
-            retry=retry,
+            retry=capacity_aware(retry),
             sleep=sleep,
             client=self._own_client,
             on_throttled=self._limiter.throttled,
@@ -128,6 +130,11 @@ class AsyncEachLabs:
         key = (self.settings().base_url, slug)
         if key in _model_cache:
             return dict(_model_cache[key])
+        # Concurrent lookups of one model share one request.
+        return dict(await _model_lookups.run(key, lambda: self._fetch_model(key)))
+
+    async def _fetch_model(self, key: tuple[str, str]) -> dict[str, Any]:
+        slug = key[1]
         try:
             model = await self._http.json(
                 "GET", "/v1/model", params={"slug": slug}, auth=self._has_key()
@@ -141,7 +148,7 @@ class AsyncEachLabs:
                 path="/v1/model",
             ) from None
         _model_cache[key] = model
-        return dict(model)
+        return model
 
     def _has_key(self) -> bool:
         return self.settings().api_key is not None
@@ -214,49 +221,60 @@ class AsyncEachLabs:
         bounds the whole wait (``PredictionTimeoutError``; the prediction may still finish).
         """
         start = self._clock() if started is None else started
-        expected = self._expected_duration(model) if model else None
+        base_url = self.settings().base_url
+        if model:
+            self._seed_learner(model, base_url)
         polls = 0
-        previous = start
+        last_poll: float | None = None  # when the last poll went out, seconds after start
+        running_until = 0.0  # when the last poll that saw it running went out
         while True:
+            elapsed = self._clock() - start
+            # Asked each time: a same-model prediction that just ended re-plans this one.
+            support = learner.support(model, base_url) if model else None
+            target = self._poll.next_poll(elapsed, last_poll, support)
+            if timeout is not None:
+                target = min(target, timeout)
+            if target > elapsed:
+                if model:
+                    woken = await learner.sleep(model, base_url, target - elapsed, self._sleep)
+                    if woken:
+                        continue
+                else:
+                    await self._sleep(target - elapsed)
+            sent = self._clock() - start
             prediction = await self.get_prediction(prediction_id)
             polls += 1
-            now = self._clock()
             if on_update is not None:
                 on_update(prediction)
             if prediction.done:
-                # The end lies between the last two polls: the midpoint is the best guess.
-                duration = (previous + now) / 2 - start
+                duration = observed_duration(
+                    prediction.metrics.get("predict_time"), running_until, self._clock() - start
+                )
                 if prediction.succeeded and model:
-                    learner.observe(model, duration)
+                    learner.observe(model, duration, base_url)
                 prediction = dataclasses.replace(prediction, polls=polls, duration=duration)
                 error = prediction.error(model)
                 if error is not None:
                     raise error
                 return prediction
-            elapsed = now - start
-            if timeout is not None and elapsed >= timeout:
+            last_poll = running_until = sent
+            if timeout is not None and self._clock() - start >= timeout:
                 raise PredictionTimeoutError(
                     prediction_id=prediction_id, timeout=timeout, model=model
                 )
-            delay = self._poll.next_delay(elapsed, polls, expected)
-            if timeout is not None:
-                delay = max(0.0, min(delay, timeout - elapsed))
-            previous = now
-            await self._sleep(delay)
 
-    def _expected_duration(self, model: str) -> float | None:
-        """What this process learned of ``model``; in a new process, what the journal recorded."""
-        expected = learner.expected(model)
+    def _seed_learner(self, model: str, base_url: str) -> None:
+        """Once per process and model: what the journal recorded seeds what was learned."""
+        if learner.is_seeded(model, base_url):
+            return
         journal = self.journal
-        if expected is None and journal is not None:
+        recorded: list[float] = []
+        if journal is not None:
             try:
-                recorded = journal.durations(model, self.settings().base_url)
+                recorded = journal.durations(model, base_url, limit=50)
             except Exception:  # the journal is a help here, never a requirement
                 recorded = []
-            for seconds in reversed(recorded):  # oldest first, so the newest weigh most
-                learner.observe(model, seconds)
-            expected = learner.expected(model)
-        return expected
+        learner.seed(model, base_url, reversed(recorded))  # oldest first
 
     # -- files ----------------------------------------------------------------------------
 
@@ -310,14 +328,23 @@ class AsyncEachLabs:
         With ``reuse=True`` and an explicit seed, an earlier successful run of exactly these
         inputs whose files are still on disk is returned instead (no new spend).
         """
-        payload = await self.prepare_input(model, inputs)
-        base_url = self.settings().base_url
-        if reuse and inputs.get("seed") is not None and self.journal is not None:
-            entry = self.journal.find_reusable(model, payload, base_url)
-            if entry is not None:
-                return Generation.from_entry(entry)
-        async with self._limiter.slot():
-            create = asyncio.ensure_future(self.create_prediction(model, payload))
+        deadline = self._clock() + timeout if timeout is not None else None
+        # The ticket comes first: creation follows the order of the calls, not of lookups.
+        async with self._limiter.place() as place:
+            payload = await self.prepare_input(model, inputs)
+            base_url = self.settings().base_url
+            if reuse and inputs.get("seed") is not None and self.journal is not None:
+                entry = self.journal.find_reusable(model, payload, base_url)
+                if entry is not None:
+                    return Generation.from_entry(entry)
+            create = asyncio.ensure_future(
+                place.create(
+                    lambda: self.create_prediction(model, payload),
+                    deadline,
+                    clock=self._clock,
+                    sleep=self._sleep,
+                )
+            )
             try:
                 prediction_id = await asyncio.shield(create)
             except asyncio.CancelledError:
@@ -334,12 +361,19 @@ class AsyncEachLabs:
             self._record(lambda j: j.created(prediction_id, model, payload, base_url))
             if on_update is not None:
                 on_update(Prediction(id=prediction_id, status="created", input=payload))
+
+            def update(prediction: Prediction) -> None:
+                if prediction.done:
+                    place.ended()  # the slot is free now, not after download and save
+                if on_update is not None:
+                    on_update(prediction)
+
             return await self.follow(
                 prediction_id,
                 model,
                 payload,
                 timeout=timeout,
-                on_update=on_update,
+                on_update=update,
                 save_to=save_to,
                 started=started,
                 created_at=created_at,

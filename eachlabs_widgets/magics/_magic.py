@@ -116,7 +116,7 @@ class EachGen(Magics):
         from .._client import AsyncEachLabs
 
         interval = self.poll_interval
-        poll = PollSchedule(min_interval=min(0.2, interval), max_interval=interval)
+        poll = PollSchedule(max_interval=interval)
         return AsyncEachLabs(base_url=_settings.EMULATOR if emulator else None, poll=poll)
 
     def _save_to(self, option: str | None) -> str | None:
