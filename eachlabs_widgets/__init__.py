@@ -62,6 +62,7 @@ __all__ = [
     "__version__",
     "agenerate",
     "aresume",
+    "batch",
     "configure",
     "generate",
     "get_model",
@@ -73,8 +74,8 @@ __all__ = [
 ]
 
 
-# The widget classes import ipywidgets: loaded on first use, so importing the package stays cheap.
-_LAZY = {"ModelForm": ".forms", "Panel": ".panel"}
+# Loaded on first use, so importing the package stays cheap (the widgets import ipywidgets).
+_LAZY = {"ModelForm": ".forms", "Panel": ".panel", "batch": "._batch"}
 
 
 def __getattr__(name: str) -> Any:
