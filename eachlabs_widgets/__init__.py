@@ -5,11 +5,8 @@ Importing this package has no side effects: no network, no client, no registrati
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._api import agenerate, aresume, generate, get_model, history, list_models, resume
-from ._client import AsyncEachLabs
-from ._doctor import doctor
 from ._exceptions import (
     APIError,
     AuthenticationError,
@@ -27,15 +24,23 @@ from ._exceptions import (
     ServerError,
     TransportError,
 )
-from ._generation import Generation, Output
-from ._journal import JournalEntry
-from ._login import login
-from ._media import LocalMedia
-from ._prediction import Prediction
-from ._render import Results
 from ._settings import configure
-from ._sync_client import EachLabs
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._api import agenerate, aresume, generate, get_model, history, list_models, resume
+    from ._batch import batch
+    from ._client import AsyncEachLabs
+    from ._doctor import doctor
+    from ._generation import Generation, Output
+    from ._journal import JournalEntry
+    from ._login import login
+    from ._media import LocalMedia
+    from ._prediction import Prediction
+    from ._render import Results
+    from ._sync_client import EachLabs
+    from .forms import ModelForm
+    from .panel import Panel
 
 __all__ = [
     "APIError",
@@ -66,6 +71,7 @@ __all__ = [
     "__version__",
     "agenerate",
     "aresume",
+    "batch",
     "configure",
     "doctor",
     "generate",
@@ -79,23 +85,50 @@ __all__ = [
 ]
 
 
-# The widget classes import ipywidgets: loaded on first use, so importing the package stays cheap.
-_LAZY = {"ModelForm": ".forms", "Panel": ".panel"}
+# Everything else is loaded on first use: `%load_ext eachlabs_widgets` and `import
+# eachlabs_widgets` stay cheap (no HTTP stack, no imaging, no widgets until they are needed).
+_LAZY = {
+    **dict.fromkeys(
+        ("agenerate", "aresume", "generate", "get_model", "history", "list_models", "resume"),
+        "._api",
+    ),
+    "AsyncEachLabs": "._client",
+    "EachLabs": "._sync_client",
+    "Generation": "._generation",
+    "Output": "._generation",
+    "JournalEntry": "._journal",
+    "LocalMedia": "._media",
+    "Prediction": "._prediction",
+    "Results": "._render",
+    "batch": "._batch",
+    "doctor": "._doctor",
+    "login": "._login",
+    "ModelForm": ".forms",
+    "Panel": ".panel",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext eachlabs_widgets``: registers ``%%eachgen`` and ``%eachgen``."""
+    from . import _warm
     from .magics import load_ipython_extension as load
 
     load(ipython)
+    _warm.start()  # the HTTP stack loads in the background, not in the first cell that uses it
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -8,13 +8,14 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ._coalesce import SingleFlight
 from ._download import download_all, download_to_file, off_loop, read_staged
 from ._exceptions import (
     APIError,
@@ -27,7 +28,7 @@ from ._exceptions import (
 from ._generation import Generation, Output
 from ._http import HTTP, DeadlineReached, Sleep, new_client
 from ._journal import Journal, default_journal
-from ._limiter import PredictionLimiter
+from ._limiter import PredictionLimiter, capacity_aware
 from ._limiter import limiter as shared_limiter
 from ._media import (
     LocalMedia,
@@ -37,7 +38,7 @@ from ._media import (
     media_kind,
     to_local_media,
 )
-from ._polling import DurationLearner, PollSchedule
+from ._polling import DurationLearner, PollSchedule, observed_duration
 from ._prediction import Prediction
 from ._retry import RetryPolicy
 from ._schema import choose_seed, properties_of, validate_inputs
@@ -54,10 +55,13 @@ MAX_PAGES = 50
 CREATE_HOLD = 10.0
 #: How long cancelling a prediction may take before it is left in the journal for resume().
 CANCEL_HOLD = 10.0
+#: How long a wait may spend reading the journal's durations for a model, once per process.
+SEED_WAIT = 1.0
 
-#: Each model's typical duration, learned from earlier predictions in this process.
+#: Each model's durations per service, learned in this process and seeded from the journal.
 learner = DurationLearner()
 _model_cache: dict[tuple[str, str], dict[str, Any]] = {}
+_model_lookups: SingleFlight[dict[str, Any]] = SingleFlight()
 OnUpdate = Callable[[Prediction], None]
 
 
@@ -93,7 +97,7 @@ class AsyncEachLabs:
         self._limiter = limiter or shared_limiter
         self._http = HTTP(
             self.settings,
-            retry=retry,
+            retry=capacity_aware(retry),
             sleep=sleep,
             client=self._own_client,
             on_throttled=self._limiter.throttled,
@@ -175,6 +179,11 @@ class AsyncEachLabs:
         key = (base_url, slug)
         if key in _model_cache:
             return dict(_model_cache[key])
+        # Concurrent lookups of one model share one request.
+        return dict(await _model_lookups.run(key, lambda: self._fetch_model(key)))
+
+    async def _fetch_model(self, key: tuple[str, str]) -> dict[str, Any]:
+        base_url, slug = key
         try:
             model = await self._http.json(
                 "GET", "/v1/model", params={"slug": slug}, auth=self._has_key()
@@ -197,7 +206,7 @@ class AsyncEachLabs:
                 path="/v1/model",
             )
         _model_cache[key] = model
-        return dict(model)
+        return model
 
     def _has_key(self) -> bool:
         return self.settings().api_key is not None
@@ -318,53 +327,73 @@ class AsyncEachLabs:
         if timeout is not None:
             own = time.monotonic() + max(0.0, timeout - (self._clock() - start))
             deadline = own if deadline is None else min(deadline, own)
-        expected = self._expected_duration(model) if model else None
+        base_url = self.settings().base_url
+        if model:
+            await self._seed_learner(model, base_url)
         polls = 0
-        previous = start
+        last_poll: float | None = None  # when the last poll went out, seconds after start
+        running_until = 0.0  # when the last poll that saw it running went out
         try:
             while True:
+                elapsed = self._clock() - start
+                # Asked each time: a same-model prediction that just ended re-plans this one.
+                support = learner.support(model, base_url) if model else None
+                target = self._poll.next_poll(elapsed, last_poll, support)
+                if timeout is not None:
+                    target = min(target, timeout)
+                if deadline is not None:
+                    target = min(target, elapsed + max(0.0, deadline - time.monotonic()))
+                if target > elapsed:
+                    if model:
+                        woken = await learner.sleep(model, base_url, target - elapsed, self._sleep)
+                        if woken:
+                            continue
+                    else:
+                        await self._sleep(target - elapsed)
+                sent = self._clock() - start
                 prediction = await self.get_prediction(prediction_id, deadline=deadline)
                 polls += 1
-                now = self._clock()
                 if on_update is not None:
                     on_update(prediction)
                 if prediction.done:
-                    # The end lies between the last two polls: the midpoint is the best guess.
-                    duration = (previous + now) / 2 - start
+                    duration = observed_duration(
+                        prediction.metrics.get("predict_time"),
+                        running_until,
+                        self._clock() - start,
+                    )
                     if prediction.succeeded and model:
-                        learner.observe(model, duration)
+                        learner.observe(model, duration, base_url)
                     prediction = dataclasses.replace(prediction, polls=polls, duration=duration)
                     error = prediction.error(model)
                     if error is not None:
                         raise error
                     return prediction
-                elapsed = now - start
-                if timeout is not None and elapsed >= timeout:
+                last_poll = running_until = sent
+                if timeout is not None and self._clock() - start >= timeout:
                     raise DeadlineReached("the wait's timeout passed")
-                delay = self._poll.next_delay(elapsed, polls, expected)
-                if timeout is not None:
-                    delay = max(0.0, min(delay, timeout - elapsed))
-                if deadline is not None:
-                    delay = max(0.0, min(delay, deadline - time.monotonic()))
-                previous = now
-                await self._sleep(delay)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise DeadlineReached("the call's deadline passed")
         except DeadlineReached:
             waited = timeout if timeout is not None else self._clock() - start
             raise PredictionTimeoutError(
                 prediction_id=prediction_id, timeout=waited, model=model
             ) from None
 
-    def _expected_duration(self, model: str) -> float | None:
-        """What this process learned of ``model``; in a new process, what the journal recorded."""
-        expected = learner.expected(model)
+    async def _seed_learner(self, model: str, base_url: str) -> None:
+        """Once per process and model: what the journal recorded seeds what was learned. Read
+        off the loop, and never waited for long: the journal is a help here, not a need."""
+        if learner.is_seeded(model, base_url):
+            return
         journal = self.journal
-        if expected is None and journal is not None:
-            # Never waits: what the journal's background read has found so far.
-            recorded = journal.durations_nowait(model, self.settings().base_url)
-            for seconds in reversed(recorded):  # oldest first, so the newest weigh most
-                learner.observe(model, seconds)
-            expected = learner.expected(model)
-        return expected
+        recorded: list[float] = []
+        if journal is not None:
+            try:
+                recorded = await asyncio.wait_for(
+                    journal.adurations(model, base_url, limit=50), SEED_WAIT
+                )
+            except (asyncio.TimeoutError, Exception):
+                recorded = journal.durations_nowait(model, base_url)
+        learner.seed(model, base_url, reversed(recorded))  # oldest first
 
     # -- files ----------------------------------------------------------------------------
 
@@ -444,22 +473,44 @@ class AsyncEachLabs:
         cancelled stays in the journal for :func:`~eachlabs_widgets.resume`.
         """
         deadline = time.monotonic() + timeout if timeout is not None else None
-        payload = await self.prepare_input(model, inputs)
-        base_url = self.settings().base_url
-        if reuse and inputs.get("seed") is not None and self.journal is not None:
-            entry = self.journal.find_reusable(model, payload, base_url)
-            if entry is not None:
-                return Generation.from_entry(entry)
-        async with self._limiter.slot():
-            prediction_id = await self._create(model, payload, base_url, on_update)
+        # Waiting for capacity is bounded by the same deadline, on the client's own clock.
+        clock_deadline = self._clock() + timeout if timeout is not None else None
+        # The ticket comes first: creation follows the order of the calls, not of lookups.
+        async with self._limiter.place() as place:
+            payload = await self.prepare_input(model, inputs)
+            base_url = self.settings().base_url
+            journal = self.journal
+            if reuse and inputs.get("seed") is not None and journal is not None:
+                entry = await journal.afind_reusable(model, payload, base_url)
+                if entry is not None:
+                    return Generation.from_entry(entry)
+            prediction_id = await self._create(
+                lambda: place.create(
+                    lambda: self.create_prediction(model, payload),
+                    clock_deadline,
+                    clock=self._clock,
+                    sleep=self._sleep,
+                ),
+                model,
+                payload,
+                base_url,
+                on_update,
+            )
             started = self._clock()
             created_at = datetime.now(timezone.utc)
+
+            def update(prediction: Prediction) -> None:
+                if prediction.done:
+                    place.ended()  # the slot is free now, not after download and save
+                if on_update is not None:
+                    on_update(prediction)
+
             return await self.follow(
                 prediction_id,
                 model,
                 payload,
                 timeout=timeout,
-                on_update=on_update,
+                on_update=update,
                 save_to=save_to,
                 started=started,
                 created_at=created_at,
@@ -468,6 +519,7 @@ class AsyncEachLabs:
 
     async def _create(
         self,
+        send: Callable[[], Awaitable[str]],
         model: str,
         payload: dict[str, Any],
         base_url: str,
@@ -483,7 +535,7 @@ class AsyncEachLabs:
                 on_update(Prediction(id=prediction_id, status="created", input=payload))
             self._record(lambda j: j.created(prediction_id, model, payload, base_url))
 
-        create = asyncio.ensure_future(self.create_prediction(model, payload))
+        create = asyncio.ensure_future(send())
         try:
             prediction_id = await asyncio.shield(create)
         except asyncio.CancelledError:

@@ -27,13 +27,19 @@ def _ask() -> Secret:
     """The key typed at a hidden prompt, stripped of surrounding blanks."""
     try:
         # looked up when called: a kernel replaces getpass.getpass with its own frontend prompt
-        return Secret(getpass.getpass(PROMPT).strip())
+        typed = getpass.getpass(PROMPT).strip()
     except EOFError:
         raise ConfigurationError(f"no key was typed: {NO_PROMPT}") from None
     except Exception as exc:
         if type(exc).__name__ == "StdinNotImplementedError":  # a kernel without stdin
             raise ConfigurationError(NO_PROMPT) from None
         raise
+    try:
+        return Secret(typed)
+    except ConfigurationError as exc:  # says what is wrong without showing the key
+        raise ConfigurationError(
+            f"{exc} (a paste that went wrong?) Nothing changed; try again"
+        ) from None
 
 
 def login() -> None:

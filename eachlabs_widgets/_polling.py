@@ -1,74 +1,261 @@
-"""How often to poll a prediction. Pure: the schedule is a function of elapsed time.
+"""When to poll a prediction, and how long each model's predictions are likely to run.
 
-Quick first polls catch fast models; the interval then backs off so long runs cost few
-requests. Once a model's typical duration is known (learned from earlier predictions in this
-process), the schedule sleeps through most of it and polls densely only near the expected end.
+Two parts, both without I/O:
+
+- :class:`DurationLearner` keeps, per ``(service, model)``, the last observed durations and
+  turns them into a *support*: the interval where the next prediction of that model will most
+  likely end (the 10th to 90th percentile of a lognormal fitted with a weak prior on its
+  spread). A sleeper may ask to be woken when a prediction of the same model ends, so the
+  predictions already running re-plan with what it taught.
+- :class:`PollSchedule` says when the next poll should go out: for a model with a support,
+  polls ``spacing`` apart across it (first at its start) and backing off beyond it; for a
+  model with nothing learned, a first poll after ``first`` seconds, then every
+  ``unknown_spacing`` seconds, backing off in proportion to the time already spent.
+
+Why this shape: for a pooled 90th percentile of lag at a fixed poll budget, constant spacing
+where a model's durations are dense and nothing elsewhere beats both geometric backoff and
+polls at equal-probability quantiles (measured and simulated in the project's polling study).
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+import statistics
 import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["DurationLearner", "PollSchedule"]
+__all__ = ["DurationLearner", "PollSchedule", "Support", "observed_duration"]
+
+#: ``(lo, hi)``: seconds after the create's answer between which an end is likely.
+Support = tuple[float, float]
+Key = tuple[str, str]  # (base_url, model)
 
 
 @dataclass(frozen=True)
 class PollSchedule:
-    """Delays between polls.
+    """When to poll. All values in seconds.
 
-    ``first``: the first delay; ``factor``: growth per poll while nothing is known;
-    ``max_interval``: the longest single wait; ``dense``: the fraction of the expected duration
-    between polls near the expected end (bounded by ``min_interval``).
+    ``spacing``: the gap between polls across a model's learned support (the one knob for
+    responsiveness: polls grow as 1/spacing); ``unknown_spacing``: the gap while nothing is
+    known; ``first``: the first poll of an unknown model (none right after the create: it
+    would always answer "starting"); ``unknown_growth`` and ``beyond``: the gap as a fraction
+    of the elapsed time once the unknown phase, or the support, is long past;
+    ``brisk_until``: how long the unknown phase keeps its brisk growth before backing off like
+    ``beyond`` (the first run of a 5-minute model need not poll every quarter second);
+    ``min_interval``: the shortest gap between two polls; ``max_interval``: the longest gap
+    when backing off (sleeping towards a learned support may take up to 4x that).
     """
 
-    first: float = 0.25
-    factor: float = 1.5
-    min_interval: float = 0.2
+    spacing: float = 0.12
+    unknown_spacing: float = 0.22
+    first: float = 0.5
+    unknown_growth: float = 0.04
+    brisk_until: float = 6.0
+    beyond: float = 0.1
+    min_interval: float = 0.05
     max_interval: float = 5.0
-    dense: float = 0.05
-    approach: float = 0.85
 
-    def next_delay(self, elapsed: float, polls: int, expected: float | None = None) -> float:
-        """Seconds to wait before the next poll, ``polls`` polls and ``elapsed`` s after create."""
-        if expected is not None and expected > 0:
-            target = expected * self.approach
-            if elapsed < target:
-                # Sleep towards the expected end, but never overshoot it nor one long wait.
-                return max(self.min_interval, min(target - elapsed, self.max_interval * 4))
-            near = max(self.min_interval, min(self.max_interval, expected * self.dense))
-            if elapsed < expected * 2:
-                return near
-            # Much later than usual: back off as if nothing were known.
-            return self._proportional(elapsed)
-        delay = self.first * self.factor**polls
-        return max(self.min_interval, min(delay, self._proportional(elapsed)))
+    def next_poll(self, elapsed: float, last_poll: float | None, support: Support | None) -> float:
+        """The elapsed time (seconds after the create's answer) at which to poll next.
 
-    def _proportional(self, elapsed: float) -> float:
-        # Never wait longer than a fifth of the time already spent, so a model that ends soon
-        # after a long wait is noticed soon.
-        return max(self.min_interval, min(self.max_interval, max(self.first, elapsed * 0.2)))
+        ``elapsed``: now; ``last_poll``: when the last poll went out (``None`` before the
+        first); ``support``: the model's learned support, or ``None``. Never before ``elapsed``.
+        """
+        s = self.spacing
+        if support is None:
+            if last_poll is None:
+                target = max(self.first, self.unknown_spacing)
+            else:
+                growth = self.unknown_growth if elapsed <= self.brisk_until else self.beyond
+                gap = _clamp(growth * elapsed, self.unknown_spacing, self.max_interval)
+                target = last_poll + gap
+        else:
+            lo, hi = support
+            if last_poll is None or last_poll < lo - s / 2:
+                target = lo  # sleep to where ends begin
+            else:
+                target = lo + (round((last_poll - lo) / s) + 1) * s
+            if target < elapsed:  # re-planned while asleep: the next grid point from now
+                target = lo + math.ceil((elapsed - lo) / s) * s
+            if target > hi + s / 2:  # later than usual: back off
+                base = last_poll if last_poll is not None else elapsed
+                target = base + _clamp(self.beyond * elapsed, s, self.max_interval)
+            reference = last_poll if last_poll is not None else 0.0
+            target = min(target, reference + 4 * self.max_interval)
+        if last_poll is not None:
+            target = max(target, last_poll + self.min_interval)
+        return max(target, elapsed)
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def observed_duration(predict_time: object, running_until: float, ended_by: float) -> float:
+    """How long a prediction ran, from what its polls saw.
+
+    ``running_until``: when the last poll that saw it running went out (seconds after the
+    create's answer; 0 if none did); ``ended_by``: when the answer that showed the end came.
+    The service's ``metrics.predict_time`` is used when it is a number, clamped to that
+    interval (it may count only model time, not queueing); otherwise the interval's midpoint.
+    """
+    low, high = max(0.0, running_until), max(running_until, ended_by)
+    if isinstance(predict_time, int | float) and not isinstance(predict_time, bool):
+        seconds = float(predict_time)
+        if math.isfinite(seconds) and seconds > 0:
+            return _clamp(seconds, low, high)
+    return (low + high) / 2
 
 
 class DurationLearner:
-    """Each model's typical duration: an exponentially weighted mean of observed run times."""
+    """Observed durations per ``(base_url, model)``, and the support they imply.
 
-    def __init__(self, weight: float = 0.3) -> None:
-        self._weight = weight
-        self._means: dict[str, float] = {}
+    Thread-safe; sleepers on any event loop are woken with ``call_soon_threadsafe``.
+    ``prior_sigma``: the typical spread of a model's log-duration before any is seen, worth
+    ``prior_n`` samples; ``quantiles``: the support's ends.
+    """
+
+    def __init__(
+        self,
+        keep: int = 50,
+        prior_sigma: float = 0.2,
+        prior_n: float = 2.0,
+        quantiles: tuple[float, float] = (0.1, 0.9),
+    ) -> None:
+        self._keep = keep
+        self._prior_sigma = prior_sigma
+        self._prior_n = prior_n
+        self._quantiles = quantiles
+        self._samples: dict[Key, deque[float]] = {}
+        self._seeded: set[Key] = set()
+        self._sleepers: dict[Key, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}
         self._lock = threading.Lock()
 
-    def expected(self, model: str) -> float | None:
-        with self._lock:
-            return self._means.get(model)
+    # -- what is known --------------------------------------------------------------------
 
-    def observe(self, model: str, seconds: float) -> None:
-        if seconds <= 0:
+    def observe(self, model: str, seconds: float, base_url: str = "") -> None:
+        """Record one duration; wakes the sleepers waiting on this model."""
+        if not (seconds > 0 and math.isfinite(seconds)):
             return
+        key = (base_url, model)
         with self._lock:
-            old = self._means.get(model)
-            self._means[model] = seconds if old is None else old + self._weight * (seconds - old)
+            self._samples.setdefault(key, deque(maxlen=self._keep)).append(float(seconds))
+            sleepers = self._sleepers.pop(key, [])
+        for loop, future in sleepers:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, future)
+
+    def seed(self, model: str, base_url: str, durations: Iterable[float]) -> None:
+        """Durations recorded earlier (oldest first), taken once per process for each key."""
+        key = (base_url, model)
+        with self._lock:
+            if key in self._seeded:
+                return
+            self._seeded.add(key)
+            known = self._samples.setdefault(key, deque(maxlen=self._keep))
+            earlier = [float(d) for d in durations if d > 0 and math.isfinite(d)]
+            # Earlier runs go before what this process saw already.
+            combined = [*earlier, *known][-self._keep :]
+            known.clear()
+            known.extend(combined)
+
+    def is_seeded(self, model: str, base_url: str) -> bool:
+        with self._lock:
+            return (base_url, model) in self._seeded
+
+    def samples(self, model: str, base_url: str = "") -> list[float]:
+        with self._lock:
+            return list(self._samples.get((base_url, model), ()))
+
+    def expected(self, model: str, base_url: str | None = None) -> float | None:
+        """The median duration of ``model`` (on ``base_url``, or wherever it was last seen)."""
+        with self._lock:
+            if base_url is not None:
+                found = self._samples.get((base_url, model))
+            else:
+                found = next((s for (_, m), s in self._samples.items() if m == model and s), None)
+            return statistics.median(found) if found else None
+
+    def support(self, model: str, base_url: str = "") -> Support | None:
+        """Where the next prediction of ``model`` will likely end, or ``None`` if unknown."""
+        samples = self.samples(model, base_url)
+        if not samples:
+            return None
+        mu, scale, dof = _lognormal_predictive(samples, self._prior_sigma, self._prior_n)
+        lo_q, hi_q = self._quantiles
+        return (
+            math.exp(mu + scale * _t_quantile(lo_q, dof)),
+            math.exp(mu + scale * _t_quantile(hi_q, dof)),
+        )
+
+    # -- waking sleepers ------------------------------------------------------------------
+
+    async def sleep(
+        self,
+        model: str,
+        base_url: str,
+        seconds: float,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> bool:
+        """Sleep ``seconds`` (with ``sleep``), or less if a prediction of ``model`` ends first.
+
+        Returns True when woken early by such an end.
+        """
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+        key = (base_url, model)
+        with self._lock:
+            self._sleepers.setdefault(key, []).append((loop, woken))
+        timer = asyncio.ensure_future(sleep(seconds))
+        try:
+            done, _ = await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not timer.done():
+                timer.cancel()
+            with self._lock:
+                waiting = self._sleepers.get(key)
+                if waiting is not None and (loop, woken) in waiting:
+                    waiting.remove((loop, woken))
+                    if not waiting:
+                        del self._sleepers[key]
+            if not woken.done():
+                woken.cancel()
+        return woken in done and timer not in done
 
     def forget(self) -> None:
+        """Forget everything learned (tests; a new process starts this way)."""
         with self._lock:
-            self._means.clear()
+            self._samples.clear()
+            self._seeded.clear()
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _lognormal_predictive(
+    samples: list[float], prior_sigma: float, prior_n: float
+) -> tuple[float, float, float]:
+    """Student-t predictive of log-duration (Normal-Inverse-Gamma, flat prior on the mean):
+    ``(mu, scale, degrees of freedom)``."""
+    logs = [math.log(max(1e-3, s)) for s in samples]
+    n = len(logs)
+    mu = sum(logs) / n
+    ss = sum((x - mu) ** 2 for x in logs)
+    a0 = prior_n / 2
+    a = a0 + n / 2
+    b = a0 * prior_sigma**2 + ss / 2
+    return mu, math.sqrt(b / a * (1 + 1 / n)), 2 * a
+
+
+def _t_quantile(p: float, dof: float) -> float:
+    """Student-t quantile by the Cornish-Fisher expansion of the normal one (ample here)."""
+    z = statistics.NormalDist().inv_cdf(p)
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    return z + g1 / dof + g2 / dof**2 + g3 / dof**3

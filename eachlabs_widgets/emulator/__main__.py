@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-404", action="store_true")
     parser.add_argument("--string-defaults", action="store_true")
     parser.add_argument("--account-cap", type=int, default=10)
+    parser.add_argument(
+        "--durations",
+        default=None,
+        metavar="JSON",
+        help="per-model duration ranges, e.g. '{\"imagen-4-fast\": [0.8, 1.4]}' (seconds)",
+    )
+    parser.add_argument(
+        "--cache-mb", type=float, default=32, help="bound of the generated-file cache (MB)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -43,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         faults = [parse_spec(spec) for spec in args.fault]
+        try:
+            durations = json.loads(args.durations) if args.durations else None
+        except ValueError:
+            raise ValueError("--durations must be a JSON object") from None
         emulator = Emulator(
             speed=args.speed,
             api_key=args.api_key,
@@ -53,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             never_finish=args.never_finish,
             output_404=args.output_404,
             string_defaults=args.string_defaults,
+            durations=durations,
+            cache_bytes=int(args.cache_mb * 1024 * 1024),
         )
     except ValueError as exc:
         print(f"eachlabs-emulator: {exc}", file=sys.stderr)

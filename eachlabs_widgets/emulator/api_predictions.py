@@ -78,8 +78,13 @@ def _new_prediction(
     seed = inputs.seed_value(checked.values.get("seed"))
     if seed is None:
         seed = state.rng.randrange(2**31)
-    jitter = 1 + JITTER * (2 * (inputs.digest_int(pid) % 10_000) / 10_000 - 1)
-    model_time = round(model.profile.duration * jitter, 2)
+    ranges = state.settings.durations or {}
+    if model.slug in ranges:
+        low, high = ranges[model.slug]
+        model_time = round(state.rng.uniform(low, high), 3)
+    else:
+        jitter = 1 + JITTER * (2 * (inputs.digest_int(pid) % 10_000) / 10_000 - 1)
+        model_time = round(model.profile.duration * jitter, 2)
     failure: Failure | None = None
     if problems:
         message = "; ".join(problems)
@@ -176,6 +181,9 @@ def poll(state: State, request: Request, args: list[str]) -> Response:
         if isinstance(found, Response):
             return found
         now = state.now()
+        found.polls += 1
+        if found.seen_end_at is None and found.is_terminal(now):
+            found.seen_end_at = now
         sizes: dict[str, int] = {}
         if found.model.is_trainer and found.succeeded(now):
             sizes = {name: len(trainer_file(found, name)) for name in found.output_names()}

@@ -4,6 +4,11 @@
   (``{"kind": "rate_limit", "endpoint": "create", "times": 2, "retry_after": 1}``).
 - ``GET|POST /_emulator/settings`` — read / change persistent switches and ``speed``.
 - ``GET /_emulator/stats`` — :attr:`Emulator.stats` as JSON.
+- ``GET /_emulator/predictions`` — one record per prediction, in creation order:
+  ``{"now", "predictions": [{"id", "model", "account", "created_at", "duration", "ended_at",
+  "seen_end_at", "polls"}]}`` — clock readings in seconds; ``ended_at``: when it ended (or will);
+  ``seen_end_at``: when a poll first answered with the end; ``account``: a digest of the key
+  (``?account=`` keeps one account's).
 - ``DELETE /_emulator/faults`` — drop pending faults.
 - ``POST /_emulator/reset`` — :meth:`Emulator.reset`.
 
@@ -33,6 +38,10 @@ def handle_control(emulator: Emulator, request: Request) -> Response:
     try:
         if action == "stats" and method == "GET":
             return Response.json(200, emulator.stats.to_dict())
+        if action == "predictions" and method == "GET":
+            account = request.param("account")
+            records = [r for r in emulator.records() if account in (None, r["account"])]
+            return Response.json(200, {"now": emulator.now(), "predictions": records})
         if action == "settings" and method == "GET":
             return Response.json(200, emulator.settings())
         if action == "settings" and method == "POST":

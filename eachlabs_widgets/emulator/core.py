@@ -7,6 +7,7 @@ Time comes from the injectable ``clock`` so tests can move it forward instantly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -61,6 +62,15 @@ class EmulatorStats:
         }
 
 
+#: The default bound of the cache of generated files: a few dozen 1024² PNGs.
+DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
+
+
+def account_of(api_key: str) -> str:
+    """A short digest naming the account of ``api_key`` in records (never the key)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:12]
+
+
 class _Setting:
     """An ``Emulator`` attribute stored in its state's settings, validated on assignment."""
 
@@ -95,8 +105,11 @@ class Emulator:
     """A local, deterministic stand-in for the EachLabs Predictions API.
 
     Persistent switches are attributes (``speed``, ``api_key``, ``account_cap``, ``failure``,
-    ``legacy_failed_status``, ``never_finish``, ``output_404``, ``string_defaults``), also
-    settable through :meth:`configure`. One-shot faults come from :meth:`inject`.
+    ``legacy_failed_status``, ``never_finish``, ``output_404``, ``string_defaults``,
+    ``durations``), also settable through :meth:`configure`. One-shot faults come from
+    :meth:`inject`. ``cache_bytes`` bounds the cache of generated files (so a long run's
+    memory stays flat). :meth:`records` tells, per prediction, when it ended and when a poll
+    first saw the end.
     :meth:`reset` restores the constructor's settings and forgets everything else.
     """
 
@@ -108,6 +121,7 @@ class Emulator:
     never_finish = _Setting()
     output_404 = _Setting()
     string_defaults = _Setting()
+    durations = _Setting()
 
     def __init__(
         self,
@@ -122,7 +136,8 @@ class Emulator:
         never_finish: bool = False,
         output_404: bool = False,
         string_defaults: bool = False,
-        cache_bytes: int = 256 * 1024 * 1024,
+        durations: dict[str, tuple[float, float]] | None = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self._state = State(clock, seed, cache_bytes)
         self._initial = self.configure(
@@ -134,6 +149,7 @@ class Emulator:
             never_finish=never_finish,
             output_404=output_404,
             string_defaults=string_defaults,
+            durations=durations,
         )
 
     # ----------------------------------------------------------------- settings and faults
@@ -177,6 +193,14 @@ class Emulator:
                 prediction_ids=list(state.created),
                 faults_pending=[f.to_dict() for f in state.faults],
             )
+
+    def records(self) -> list[dict[str, Any]]:
+        """Per prediction still held, in creation order: when it was created, when it ended
+        (or will), when a poll first saw the end, and how many polls it answered (clock
+        readings in seconds; ``account`` is a digest of the key, never the key)."""
+        state = self._state
+        with state.lock:
+            return [p.record(account_of(p.api_key)) for p in state.predictions.values()]
 
     def reset(self) -> None:
         """Forget predictions, uploads, faults, stats and cached files; restore settings."""

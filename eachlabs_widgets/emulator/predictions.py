@@ -97,6 +97,29 @@ class Prediction:
     failure: Failure | None = None
     never_finish: bool = False
     cancelled_at: float | None = None
+    polls: int = 0  # GET /v1/prediction/{id} answered
+    seen_end_at: float | None = None  # when a poll first answered with the end
+
+    def ended_at(self) -> float | None:
+        """The clock reading at which the prediction ended (or will end); None: never."""
+        if self.cancelled_at is not None:
+            return self.cancelled_at
+        if self.never_finish:
+            return None
+        return self.created + self.duration * self._end_fraction()
+
+    def record(self, account: str) -> dict[str, Any]:
+        """What the control plane reports of this prediction (clock readings, seconds)."""
+        return {
+            "id": self.id,
+            "model": self.model.slug,
+            "account": account,
+            "created_at": self.created,
+            "duration": self.duration,
+            "ended_at": self.ended_at(),
+            "seen_end_at": self.seen_end_at,
+            "polls": self.polls,
+        }
 
     def _fraction(self, now: float) -> float:
         """How far along (0..1+) the prediction is at ``now``."""

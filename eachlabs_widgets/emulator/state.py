@@ -30,9 +30,15 @@ class Settings:
     never_finish: bool = False
     output_404: bool = False
     string_defaults: bool = False
+    #: Per-model duration ranges: slug -> [low, high] seconds of model time; each prediction
+    #: draws uniformly in its model's range (instead of the model's typical duration ±10 %).
+    durations: dict[str, tuple[float, float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.durations is not None:
+            out["durations"] = {k: list(v) for k, v in self.durations.items()}
+        return out
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
@@ -60,6 +66,8 @@ def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
             if value is not None and (not _is_number(value) or int(value) != value or value < 0):
                 raise ValueError("account_cap must be a non-negative integer or None")
             value = None if value is None else int(value)
+        elif name == "durations":
+            value = _duration_ranges(value)
         elif name == "failure":
             if value is not None and value not in CLASSIFICATIONS:
                 choices = ", ".join(sorted(CLASSIFICATIONS))
@@ -68,6 +76,29 @@ def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{name} must be a boolean")
         out[name] = value
     return out
+
+
+def _duration_ranges(value: Any) -> dict[str, tuple[float, float]] | None:
+    if value is None:
+        return None
+    from .catalog import models_by_slug
+
+    if not isinstance(value, dict):
+        raise ValueError("durations must be an object of model slug -> [low, high] seconds")
+    known = models_by_slug()
+    ranges: dict[str, tuple[float, float]] = {}
+    for slug, bounds in value.items():
+        if slug not in known:
+            raise ValueError(f"durations: unknown model {slug!r}")
+        if (
+            not isinstance(bounds, list | tuple)
+            or len(bounds) != 2
+            or not all(_is_number(b) for b in bounds)
+            or not 0 <= bounds[0] <= bounds[1]
+        ):
+            raise ValueError(f"durations[{slug!r}] must be [low, high] with 0 <= low <= high")
+        ranges[slug] = (float(bounds[0]), float(bounds[1]))
+    return ranges
 
 
 class ByteLRU:

@@ -132,7 +132,7 @@ class EachGen(Magics):
 
     def _poll(self) -> PollSchedule:
         interval = self.poll_interval
-        return PollSchedule(min_interval=min(0.2, interval), max_interval=interval)
+        return PollSchedule(max_interval=interval)
 
     def _save_to(self, option: str | None) -> str | None:
         if option is not None:

@@ -252,8 +252,11 @@ async def test_a_new_process_starts_from_the_durations_in_the_journal(
     recorded = journal.durations("flux", "https://api.example")
     assert len(recorded) == 2 and all(d > 0 for d in recorded)
     learner.forget()  # what a new kernel knows
+    base = "https://api.example"
+    assert learner.support("flux", base) is None
     async with make_client() as client:
-        assert client._expected_duration("flux") == pytest.approx(
-            recorded[1] + 0.3 * (recorded[0] - recorded[1])
-        )
-        assert client._expected_duration("other-model") is None
+        await client._seed_learner("flux", base)
+        await client._seed_learner("other-model", base)
+    assert learner.samples("flux", base) == list(reversed(recorded))  # oldest first
+    assert learner.support("flux", base) is not None
+    assert learner.support("other-model", base) is None

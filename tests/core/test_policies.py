@@ -1,10 +1,12 @@
 """The retry and polling policies: pure functions, no clock, no I/O."""
 
+import asyncio
+import itertools
 import random
 
 import pytest
 
-from eachlabs_widgets._polling import DurationLearner, PollSchedule
+from eachlabs_widgets._polling import DurationLearner, PollSchedule, observed_duration
 from eachlabs_widgets._retry import Attempt, RetryPolicy, parse_retry_after
 
 POLICY = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=8)
@@ -61,58 +63,136 @@ def test_parse_retry_after():
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:05 GMT", now=1445412480.0) == 5.0
 
 
-def simulate(schedule, duration, expected=None):
-    """(polls, seconds between the end and the poll that saw it)."""
-    t, polls = 0.0, 0
+def simulate(schedule, duration, support=None):
+    """(polls, seconds between the end and the poll that saw it), on a zero-latency service."""
+    t, last, polls = 0.0, None, 0
     while True:
+        t = schedule.next_poll(t, last, support)
         polls += 1
         if t >= duration:
             return polls, t - duration
-        t += schedule.next_delay(t, polls, expected)
+        last = t
 
 
-def test_first_polls_are_quick_then_back_off():
+def test_no_poll_right_after_the_create_then_steady_then_backing_off():
     schedule = PollSchedule()
-    delays, t = [], 0.0
-    for n in range(1, 30):
-        d = schedule.next_delay(t, n)
-        delays.append(d)
-        t += d
-    assert delays[0] <= 0.5
-    assert delays == sorted(delays)
-    assert max(delays) == schedule.max_interval
+    times, last = [], None
+    for _ in range(300):
+        last = schedule.next_poll(last or 0.0, last, None)
+        times.append(last)
+    assert times[0] == schedule.first
+    gaps = [round(b - a, 9) for a, b in itertools.pairwise(times)]
+    assert gaps == sorted(gaps)
+    assert gaps[0] == pytest.approx(schedule.unknown_spacing)
+    assert max(gaps) == schedule.max_interval
 
 
 def test_a_fast_model_is_noticed_quickly_and_a_slow_one_costs_few_polls():
     schedule = PollSchedule()
     _polls, late = simulate(schedule, 1.0)
-    assert late < 0.5
+    assert late <= schedule.unknown_spacing
     polls_long, late_long = simulate(schedule, 300.0)
-    assert polls_long < 80
+    assert polls_long < 110
     assert late_long <= schedule.max_interval
+    polls_slow, late_slow = simulate(schedule, 20.0)
+    assert polls_slow < 45
+    assert late_slow <= 20.0 * schedule.beyond
+
+
+def test_a_learned_support_is_polled_evenly_from_its_start():
+    schedule = PollSchedule()
+    times, last = [], None
+    while len(times) < 5:
+        last = schedule.next_poll(last or 0.0, last, (2.0, 3.0))
+        times.append(last)
+    assert times[0] == 2.0
+    assert [round(b - a, 6) for a, b in itertools.pairwise(times)] == [schedule.spacing] * 4
 
 
 def test_a_known_duration_means_fewer_polls_and_a_quicker_notice():
     schedule = PollSchedule()
     blind = simulate(schedule, 60.0)
-    informed = simulate(schedule, 60.0, expected=60.0)
+    informed = simulate(schedule, 60.0, support=(55.0, 65.0))
     assert informed[0] < blind[0]
     assert informed[1] < blind[1]
+    assert informed[1] <= schedule.spacing
 
 
-def test_a_run_much_longer_than_expected_falls_back_to_backing_off():
+def test_a_run_much_longer_than_its_support_falls_back_to_backing_off():
     schedule = PollSchedule()
-    polls, late = simulate(schedule, 100.0, expected=5.0)
+    polls, late = simulate(schedule, 100.0, support=(4.0, 6.0))
     assert late <= schedule.max_interval
     assert polls < 60
 
 
-def test_learner_keeps_a_weighted_mean_per_model():
-    learner = DurationLearner(weight=0.5)
-    assert learner.expected("m") is None
-    learner.observe("m", 10)
-    learner.observe("m", 20)
-    assert learner.expected("m") == 15
-    learner.observe("m", -1)
-    assert learner.expected("m") == 15
+def test_a_replan_while_asleep_moves_the_next_poll_onto_the_new_support():
+    schedule = PollSchedule()
+    # Asleep towards the unknown model's next poll at 0.72 s; at 0.6 s a same-model prediction
+    # ended and taught a support starting at 3 s: the next poll moves to 3 s.
+    assert schedule.next_poll(0.6, 0.5, (3.0, 4.0)) == 3.0
+    # Already inside the support: the next grid point from now, never in the past.
+    target = schedule.next_poll(3.31, 3.24, (3.0, 4.0))
+    assert 3.31 <= target <= 3.31 + schedule.spacing
+
+
+def test_the_observed_duration_trusts_predict_time_within_what_polls_saw():
+    assert observed_duration(2.5, 2.0, 2.7) == 2.5
+    assert observed_duration(9.0, 2.0, 2.7) == 2.7  # model time at another speed: clamped
+    assert observed_duration(0.4, 2.0, 2.7) == 2.0  # queueing not counted: clamped
+    assert observed_duration(None, 2.0, 2.6) == pytest.approx(2.3)
+    assert observed_duration("2.5", 2.0, 2.6) == pytest.approx(2.3)
+
+
+def test_the_learner_keeps_durations_per_service_and_model():
+    learner = DurationLearner()
+    assert learner.support("m", "a") is None
+    for seconds in (10, 11, 12, 10.5, 11.5):
+        learner.observe("m", seconds, "a")
+    learner.observe("m", -1, "a")
+    lo, hi = learner.support("m", "a")
+    assert 8 < lo < 10.5 < 11.5 < hi < 14
+    assert learner.expected("m", "a") == 11
+    assert learner.expected("m") == 11
+    assert learner.support("m", "b") is None
     assert learner.expected("other") is None
+
+
+def test_a_wider_spread_gives_a_wider_support_and_few_samples_a_cautious_one():
+    narrow, wide, one = DurationLearner(), DurationLearner(), DurationLearner()
+    for seconds in (5, 5.1, 4.9, 5.05, 4.95):
+        narrow.observe("m", seconds)
+    for seconds in (3, 7, 4, 6, 5):
+        wide.observe("m", seconds)
+    one.observe("m", 5)
+    width = {
+        k: (s[1] - s[0])
+        for k, s in {
+            "n": narrow.support("m"),
+            "w": wide.support("m"),
+            "1": one.support("m"),
+        }.items()
+    }
+    assert width["n"] < width["1"] < width["w"] * 2
+    assert width["n"] < width["w"]
+
+
+def test_the_journal_seeds_each_model_once():
+    learner = DurationLearner()
+    learner.observe("m", 3.0, "a")
+    learner.seed("m", "a", [1.0, 2.0])
+    learner.seed("m", "a", [9.0])
+    assert learner.samples("m", "a") == [1.0, 2.0, 3.0]
+    assert learner.is_seeded("m", "a") and not learner.is_seeded("m", "b")
+
+
+async def test_a_sleeper_wakes_when_a_prediction_of_its_model_ends():
+    learner = DurationLearner()
+
+    async def end_soon(model):
+        await asyncio.sleep(0.01)
+        learner.observe(model, 1.0, "a")
+
+    asyncio.get_running_loop().create_task(end_soon("other"))
+    assert await learner.sleep("m", "a", 0.05) is False
+    asyncio.get_running_loop().create_task(end_soon("m"))
+    assert await asyncio.wait_for(learner.sleep("m", "a", 30), 5) is True

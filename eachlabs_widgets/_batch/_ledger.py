@@ -1,0 +1,85 @@
+"""The batch's own record of progress, so a killed batch resumes without paying twice.
+
+An append-only JSON-lines file beside RESULTS. Per row, in the order they happen:
+
+- ``{"row": n, "sent": true}`` just before its create goes out;
+- ``{"row": n, "id": "…"}`` as soon as the create answered (right after the journal has it);
+- ``{"row": n, "result": {…}}`` when the row is finished, one way or another.
+
+Each line is flushed and fsync'd before the batch goes on: after a SIGKILL the file says which
+rows were created (resume them), which were sent without an answer (the journal may know;
+otherwise they are created again, and RESULTS says so), and which are done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["Ledger", "RowState"]
+
+
+@dataclass
+class RowState:
+    sent: bool = False
+    id: str | None = None
+    result: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Ledger:
+    def __init__(self, path: Path, batch: str) -> None:
+        self.path = path
+        self.rows: dict[int, RowState] = {}
+        if path.exists():
+            self._load(batch)
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+        if path.stat().st_size == 0:
+            self._write({"batch": batch})
+
+    def _load(self, batch: str) -> None:
+        with self.path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines):
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by the kill
+                if number == 0:
+                    if entry.get("batch") != batch:
+                        raise ValueError(
+                            f"{self.path} records another batch (other inputs or model); "
+                            "remove it, or write the results elsewhere with --out"
+                        )
+                    continue
+                state = self.rows.setdefault(int(entry["row"]), RowState())
+                if entry.get("sent"):
+                    state.sent = True
+                if entry.get("id"):
+                    state.id = str(entry["id"])
+                if "result" in entry:
+                    state.result = entry["result"]
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        self._file.write(json.dumps(entry) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def sent(self, row: int) -> None:
+        self.rows.setdefault(row, RowState()).sent = True
+        self._write({"row": row, "sent": True})
+
+    def created(self, row: int, prediction_id: str) -> None:
+        self.rows.setdefault(row, RowState()).id = prediction_id
+        self._write({"row": row, "id": prediction_id})
+
+    def finished(self, row: int, result: dict[str, Any]) -> None:
+        # Only the outcome is kept in memory once written: RESULTS has the rest.
+        state = self.rows.setdefault(row, RowState())
+        state.result = result
+        self._write({"row": row, "result": result})
+
+    def close(self) -> None:
+        self._file.close()

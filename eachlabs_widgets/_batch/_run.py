@@ -1,0 +1,358 @@
+"""Run one model over the rows of a file: resumable, in flat memory, within a budget."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import json
+import statistics
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .._client import AsyncEachLabs
+from .._exceptions import (
+    EachLabsError,
+    PredictionCancelledError,
+    PredictionTimeoutError,
+)
+from .._generation import Generation
+from .._journal import Journal
+from .._prediction import Prediction
+from .._settings import output_dir
+from ._inputs import BatchInputError, fingerprint, payload_for, read_rows
+from ._ledger import Ledger, RowState
+
+__all__ = ["BatchSummary", "estimate_price", "results_path", "run_batch"]
+
+COLUMNS = ["row", "id", "status", "files", "seed", "cost", "error", "note"]
+MAX_LISTED = 20  # input problems listed before "and N more"
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch did: rows in all, how many succeeded, failed or were not run; RESULTS."""
+
+    rows: int
+    succeeded: int
+    failed: int
+    skipped: int
+    results: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.succeeded == self.rows
+
+
+def results_path(inputs: Path, out: str | Path | None) -> Path:
+    """RESULTS: ``out``, or ``NAME.results.csv`` beside the inputs."""
+    if out:
+        return Path(out)
+    return inputs.with_name(inputs.stem + ".results.csv")
+
+
+def estimate_price(journal: Journal | None, model: str, base_url: str) -> float | None:
+    """USD per image for ``model`` on ``base_url``, from the costs the service reported
+    (``metrics.cost`` per image, learned in the journal); ``None`` until one was seen."""
+    if journal is None:
+        return None
+    costs = getattr(journal, "costs", None)
+    try:
+        if callable(costs):
+            seen = [float(c) for c in costs(model, base_url) if c is not None]
+        else:
+            seen = []
+            for entry in journal.entries(limit=50, model=model, status="success"):
+                cost = entry.metrics.get("cost")
+                if entry.base_url == base_url and isinstance(cost, int | float) and entry.urls:
+                    seen.append(float(cost) / len(entry.urls))
+    except Exception:  # the journal is a help here, never a requirement
+        return None
+    return statistics.median(seen) if seen else None
+
+
+class _Results:
+    """RESULTS, written in input order as rows finish (later rows wait in a small buffer)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
+        self._file: IO[str] = path.open("w", encoding="utf-8", newline="")
+        self._csv = None if self._jsonl else csv.DictWriter(self._file, COLUMNS)
+        if self._csv is not None:
+            self._csv.writeheader()
+        self._next = 1
+        self._waiting: dict[int, dict[str, Any]] = {}
+
+    def put(self, row: int, result: dict[str, Any]) -> None:
+        self._waiting[row] = result
+        while self._next in self._waiting:
+            self._write(self._waiting.pop(self._next))
+            self._next += 1
+        self._file.flush()
+
+    def _write(self, result: dict[str, Any]) -> None:
+        if self._csv is not None:
+            shown = dict(result)
+            shown["files"] = ";".join(result.get("files") or [])
+            self._csv.writerow({k: "" if shown.get(k) is None else shown[k] for k in COLUMNS})
+        else:
+            self._file.write(json.dumps({k: result.get(k) for k in COLUMNS}) + "\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _Budget:
+    """Stops creating before spending more than ``limit`` USD (reported costs + reserved)."""
+
+    def __init__(self, limit: float | None, price: float | None) -> None:
+        self.limit = limit
+        self.price = price
+        self.spent = 0.0
+        self.reserved = 0.0
+        self._learning = asyncio.Lock()  # one row at a time while the price is unknown
+
+    @contextlib.asynccontextmanager
+    async def admit(self, images: int) -> AsyncIterator[bool]:
+        if self.limit is None:
+            yield True
+            return
+        learning = self.price is None
+        if learning:
+            await self._learning.acquire()
+        try:
+            if self.price is not None and learning:
+                learning = False
+                self._learning.release()
+            cost = (self.price or 0.0) * images
+            if self.spent + self.reserved + cost > self.limit + 1e-9:
+                yield False
+                return
+            self.reserved += cost
+            try:
+                yield True
+            finally:
+                self.reserved -= cost
+        finally:
+            if learning:
+                self._learning.release()
+
+    def paid(self, cost: Any, images: int) -> None:
+        if isinstance(cost, int | float) and not isinstance(cost, bool):
+            self.spent += float(cost)
+            if self.price is None and images > 0 and cost > 0:
+                self.price = float(cost) / images
+
+
+async def run_batch(
+    model: str,
+    inputs: Path,
+    *,
+    out: str | Path | None = None,
+    max_cost: float | None = None,
+    concurrency: int = 10,
+    confirm: Callable[[str], bool] | None = None,
+    progress: bool = True,
+    client: AsyncEachLabs | None = None,
+    say: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
+) -> BatchSummary | None:
+    """Run ``model`` over every row of ``inputs``; ``None`` if ``confirm`` said no.
+
+    Raises :class:`BatchInputError` (naming the row and field) before anything is sent.
+    """
+    client = client or AsyncEachLabs()
+    base_url = client.settings().base_url
+    schema = (await client.get_model(model)).get("request_schema") or {}
+    batch = fingerprint(model, inputs)
+
+    # Every row is checked before anything is sent.
+    rows = images = 0
+    problems: list[str] = []
+    for number, row in enumerate(read_rows(inputs), 1):
+        rows = number
+        try:
+            payload = payload_for(model, schema, row, number, batch)
+        except BatchInputError as exc:
+            problems.append(str(exc))
+            continue
+        images += _images(payload)
+    if problems:
+        more = len(problems) - MAX_LISTED
+        listed = problems[:MAX_LISTED] + ([f"… and {more} more"] if more > 0 else [])
+        raise BatchInputError("\n".join(listed))
+    if rows == 0:
+        raise BatchInputError(f"{inputs}: no rows")
+
+    price = estimate_price(client.journal, model, base_url)
+    whose = (
+        " (the emulator's prices)"
+        if "emulator" in base_url or client.settings().is_emulator
+        else ""
+    )
+    if price is None:
+        estimate = f"{rows} predictions ({images} images) of {model}: price unknown{whose}"
+    else:
+        estimate = (
+            f"{rows} predictions ({images} images) of {model}: about ${price * images:.2f}"
+            f" at ${price:.4f} per image, from what the service reported{whose}"
+        )
+    say(estimate + (f"; stopping before ${max_cost:.2f}" if max_cost is not None else ""))
+    if confirm is not None and not confirm("Go on?"):
+        return None
+
+    target = results_path(inputs, out)
+    ledger = Ledger(target.with_name(target.name + ".progress"), batch)
+    _find_lost_creates(ledger, client.journal, model, schema, inputs, batch)
+    results = _Results(target)
+    budget = _Budget(max_cost, price)
+    save_to = output_dir()
+    counts = {"done": 0, "failed": 0, "running": 0}
+    bar = _progress(rows, progress)
+
+    async def one(number: int, row: dict[str, Any]) -> dict[str, Any]:
+        state = ledger.rows.get(number) or RowState()
+        if state.result is not None:
+            return state.result
+        payload = payload_for(model, schema, row, number, batch)
+        result: dict[str, Any] = {"row": number, "seed": payload.get("seed")}
+        async with budget.admit(_images(payload)) as admitted:
+            if not admitted:
+                return {
+                    **result,
+                    "status": "skipped",
+                    "error": f"not run: --max-cost {max_cost} reached",
+                }
+            counts["running"] += 1
+            _show(bar, counts)
+            try:
+                generation = await _run_row(client, ledger, number, state, model, payload, save_to)
+            except (PredictionCancelledError, asyncio.CancelledError) as exc:
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                result.update(status="cancelled", error=str(exc))
+            except PredictionTimeoutError as exc:
+                result.update(status="timeout", error=str(exc))
+            except (EachLabsError, OSError) as exc:
+                result.update(status="error", error=str(exc))
+            else:
+                cost = generation.metrics.get("cost")
+                budget.paid(cost, len(generation.urls))
+                result.update(
+                    status="success",
+                    files=_files_of(client.journal, generation.id) if save_to else [],
+                    cost=cost,
+                )
+            finally:
+                counts["running"] -= 1
+            result["id"] = ledger.rows[number].id if number in ledger.rows else None
+            if state.sent and state.id is None:
+                result["note"] = "created again: the earlier create was sent but never answered"
+            elif state.id is not None:
+                result["note"] = "resumed"
+        ledger.finished(number, result)
+        return result
+
+    source = enumerate(read_rows(inputs), 1)
+
+    async def worker() -> None:
+        for number, row in source:
+            result = await one(number, row)
+            results.put(number, result)
+            counts["done" if result["status"] == "success" else "failed"] += 1
+            _show(bar, counts, advance=True)
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    finally:
+        results.close()
+        ledger.close()
+        if bar is not None:
+            bar.close()
+    outcomes = [s.result for s in ledger.rows.values() if s.result is not None]
+    succeeded = sum(1 for r in outcomes if r.get("status") == "success")
+    skipped = sum(1 for r in outcomes if r.get("status") == "skipped")
+    return BatchSummary(rows, succeeded, rows - succeeded - skipped, skipped, target)
+
+
+async def _run_row(
+    client: AsyncEachLabs,
+    ledger: Ledger,
+    number: int,
+    state: RowState,
+    model: str,
+    payload: dict[str, Any],
+    save_to: str | None,
+) -> Generation:
+    if state.id is not None:  # created by an earlier run: follow it, create nothing
+        return await client.follow(state.id, model, payload, save_to=save_to)
+
+    def on_update(prediction: Prediction) -> None:
+        if prediction.status == "created":
+            ledger.created(number, prediction.id)
+
+    ledger.sent(number)
+    return await client.run(model, payload, on_update=on_update, save_to=save_to)
+
+
+def _find_lost_creates(
+    ledger: Ledger,
+    journal: Journal | None,
+    model: str,
+    schema: dict[str, Any],
+    inputs: Path,
+    batch: str,
+) -> None:
+    """Rows sent without a recorded answer: the journal may have their prediction (killed
+    between its write and ours); the row's seed makes its inputs unique to it."""
+    lost = {n for n, s in ledger.rows.items() if s.sent and s.id is None and s.result is None}
+    if not lost or journal is None:
+        return
+    wanted: dict[str, int] = {}
+    for number, row in enumerate(read_rows(inputs), 1):
+        if number in lost:
+            wanted[json.dumps(payload_for(model, schema, row, number, batch), sort_keys=True)] = (
+                number
+            )
+    try:
+        entries = journal.entries(limit=max(1000, 4 * len(ledger.rows)), model=model)
+    except Exception:
+        return
+    for entry in entries:
+        number = wanted.pop(json.dumps(entry.inputs, sort_keys=True), 0)
+        if number:
+            ledger.created(number, entry.id)
+
+
+def _files_of(journal: Journal | None, prediction_id: str) -> list[str]:
+    """Where the prediction's outputs were saved, as the journal recorded it."""
+    flush = getattr(journal, "flush", None)
+    if callable(flush):
+        flush()
+    entry = journal.get(prediction_id) if journal is not None else None
+    return list(entry.files) if entry is not None else []
+
+
+def _images(payload: dict[str, Any]) -> int:
+    count = payload.get("num_images", 1)
+    return count if isinstance(count, int) and count > 0 else 1
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="pred", file=sys.stderr, dynamic_ncols=True)
+
+
+def _show(bar: Any, counts: dict[str, int], advance: bool = False) -> None:
+    if bar is None:
+        return
+    bar.set_postfix(counts, refresh=not advance)
+    if advance:
+        bar.update(1)

@@ -1,0 +1,166 @@
+"""``eachlabs-batch`` against the emulator served on loopback: resumable after SIGKILL, rows
+checked before anything is sent, exit status, confirmation, budget."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import eachlabs_widgets as el
+from eachlabs_widgets._batch._cli import main
+from eachlabs_widgets.emulator import Emulator, serve
+
+TURBO = "flux-2-turbo-text-to-image"
+KEY = "batch-key"
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    emu = Emulator(api_key=KEY)
+    with serve(emu) as server:
+        emu.url = server.url
+        yield emu
+
+
+@pytest.fixture
+def env(emulator, tmp_path, monkeypatch):
+    emulator.reset()
+    emulator.configure(api_key=KEY, durations={TURBO: [0.05, 0.1]})
+    values = {
+        "EACHLABS_BASE_URL": emulator.url,
+        "EACHLABS_API_KEY": KEY,
+        "EACHLABS_HOME": str(tmp_path / "home"),
+        "EACHLABS_OUTPUT_DIR": str(tmp_path / "out"),
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+def prompts(path: Path, rows: list[str], header: str = "prompt") -> Path:
+    path.write_text(header + "\n" + "".join(r + "\n" for r in rows))
+    return path
+
+
+def results(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "eachlabs_widgets", "batch", *args]
+
+
+def test_a_batch_killed_with_sigkill_resumes_without_paying_twice(emulator, env, tmp_path):
+    emulator.configure(durations={TURBO: [1.0, 1.5]})
+    inputs = prompts(tmp_path / "p.csv", [f"a fox take {i}" for i in range(12)])
+    ledger = tmp_path / "p.results.csv.progress"
+    args = command(TURBO, str(inputs), "--yes", "--no-progress", "--concurrency", "4")
+    log = (tmp_path / "first.log").open("w")
+    first = subprocess.Popen(args, env={**os.environ, **env}, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and first.poll() is None:
+        text = ledger.read_text() if ledger.exists() else ""
+        if text.count('"id"') >= 5:
+            break
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    created_before = emulator.stats.predictions_created
+    answered = {
+        e["row"]: e["id"]
+        for e in map(json.loads, ledger.read_text().splitlines()[1:])
+        if e.get("id")
+    }
+    assert answered and created_before < 12
+
+    second = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    rows = results(tmp_path / "p.results.csv")
+    assert [r["row"] for r in rows] == [str(n) for n in range(1, 13)]
+    assert all(r["status"] == "success" and r["files"] for r in rows)
+    for number, pid in answered.items():  # answered creates were followed, not made again
+        assert rows[number - 1]["id"] == pid
+    again = sum(1 for r in rows if r["note"].startswith("created again"))
+    assert emulator.stats.predictions_created == 12 + again
+    assert len({r["id"] for r in rows}) == 12
+
+
+def test_a_bad_field_is_named_with_its_row_and_nothing_is_sent(emulator, env, tmp_path, capsys):
+    inputs = prompts(
+        tmp_path / "p.csv", ["a fox,square", "a cat,huge", "a dog,square"], "prompt,image_size"
+    )
+    assert main([TURBO, str(inputs), "--yes", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "row 2" in err and "image_size" in err and "'huge' is not allowed" in err
+    assert "row 1" not in err and "row 3" not in err
+    assert emulator.stats.predictions_created == 0
+    assert not (tmp_path / "p.results.csv").exists()
+
+
+def test_exit_status_is_1_when_a_row_fails_and_results_say_why(emulator, env, tmp_path):
+    inputs = prompts(tmp_path / "p.jsonl", [])
+    inputs.write_text(
+        "\n".join(json.dumps({"prompt": p}) for p in ["a fox", "a fox [moderate]", "a cat"])
+    )
+    assert (
+        main([TURBO, str(inputs), "--yes", "--no-progress", "--out", str(tmp_path / "r.csv")]) == 1
+    )
+    rows = results(tmp_path / "r.csv")
+    assert [r["status"] for r in rows] == ["success", "error", "success"]
+    assert "content moderation" in rows[1]["error"]
+    assert (
+        prompts(tmp_path / "ok.csv", ["a fox"])
+        and main([TURBO, str(tmp_path / "ok.csv"), "--yes", "--no-progress"]) == 0
+    )
+
+
+def test_without_a_terminal_it_goes_on_only_with_yes(emulator, env, tmp_path):
+    inputs = prompts(tmp_path / "p.csv", ["a fox", "a cat"])
+    refused = subprocess.run(
+        command(TURBO, str(inputs), "--no-progress"),
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2
+    assert "pass --yes" in refused.stderr and "2 predictions" in refused.stderr
+    assert emulator.stats.predictions_created == 0
+    agreed = subprocess.run(
+        command(TURBO, str(inputs), "--no-progress", "--yes"),
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert agreed.returncode == 0, agreed.stderr
+    assert emulator.stats.predictions_created == 2
+
+
+def test_max_cost_stops_before_spending_more(emulator, env, tmp_path):
+    inputs = prompts(tmp_path / "p.csv", [f"a fox {i}" for i in range(10)])
+    # The emulator's turbo costs $0.008 an image; nothing about prices is known beforehand.
+    assert main([TURBO, str(inputs), "--yes", "--no-progress", "--max-cost", "0.03"]) == 1
+    rows = results(tmp_path / "p.results.csv")
+    done = [r for r in rows if r["status"] == "success"]
+    assert len(done) == 3 and sum(float(r["cost"]) for r in done) <= 0.03
+    assert all(r["status"] == "skipped" for r in rows if r not in done)
+    assert emulator.stats.predictions_created == 3
+
+
+def test_the_python_api_writes_jsonl_results_in_input_order(emulator, env, tmp_path):
+    inputs = prompts(tmp_path / "p.csv", ["a fox", "a cat", "a dog"])
+    summary = el.batch(TURBO, inputs, out=tmp_path / "r.jsonl", progress=False)
+    assert summary.ok and summary.rows == 3
+    lines = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert [x["row"] for x in lines] == [1, 2, 3]
+    assert all(isinstance(x["files"], list) and x["seed"] is not None for x in lines)
