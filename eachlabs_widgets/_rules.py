@@ -24,13 +24,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import ValidationError
-from jsonschema.exceptions import best_match
-from jsonschema.protocols import Validator
-from jsonschema.validators import Draft202012Validator, extend, validator_for
-
 from ._coerce import coerce_value, enum_of, identity, number_of
 from ._jsonsafe import MAX_DEPTH
+from ._jsonschema import (
+    Draft202012Validator,
+    ValidationError,
+    Validator,
+    best_match,
+    extend,
+    validator_for,
+)
 
 __all__ = ["RuleProblem", "Rules", "rules_for"]
 
