@@ -9,7 +9,7 @@ import pytest
 from eachlabs_widgets import InputValidationError
 from eachlabs_widgets._coerce import enum_of
 from eachlabs_widgets._jsonsafe import MAX_DEPTH, Unsendable, json_ready
-from eachlabs_widgets._schema import check_value, validate_inputs
+from eachlabs_widgets._schema import check_value, default_of, validate_inputs
 from eachlabs_widgets.emulator import load_catalog
 from eachlabs_widgets.emulator.catalog import served_schema
 
@@ -320,3 +320,9 @@ def test_every_models_defaults_pass_their_own_schema(string_defaults):
             payload = validate_inputs(model["slug"], schema, {**given, **required})
             assert set(payload) >= set(given) | set(required), model["slug"]
             json.dumps(payload, allow_nan=False).encode("utf-8")
+
+
+def test_a_default_its_own_rules_refuse_is_no_default():
+    assert default_of({"type": "string", "enum": [False], "default": False, "maxLength": 0}) is None
+    assert default_of({"type": "string", "enum": ["a"], "default": "b"}) is None
+    assert default_of({"type": "integer", "default": "3", "maximum": "4"}) == 3
