@@ -242,8 +242,8 @@ class AsyncEachLabs:
         files: dict[str, LocalMedia] = {}
         problems: list[dict[str, Any]] = []
         for name, value in local.items():
-            try:
-                files[name] = to_local_media(value)
+            try:  # off the event loop: a large file or image must not freeze the notebook
+                files[name] = await asyncio.to_thread(to_local_media, value)
             except (OSError, TypeError, ValueError) as exc:
                 problems.append({"field": name, "message": f"{name}: cannot read the file: {exc}"})
         if problems:

@@ -17,8 +17,8 @@ from typing import Any
 
 __all__ = [
     "coerce_value",
+    "coerced_default",
     "declared_type",
-    "default_of",
     "enum_of",
     "number_of",
     "properties_of",
@@ -234,8 +234,9 @@ def identity(value: Any) -> Any:
     return ("x", value)
 
 
-def default_of(prop: Mapping[str, Any]) -> Any:
-    """The default coerced to the declared type, or ``None`` when there is none usable."""
+def coerced_default(prop: Mapping[str, Any]) -> Any:
+    """The default coerced to the declared type, or ``None`` when there is none or it cannot
+    be coerced (its rules unchecked: see ``_schema.default_of``)."""
     if "default" not in prop or prop["default"] is None:
         return None
     try:

@@ -122,4 +122,4 @@ def _unsupported(value: Any) -> str:
         return f"{name} cannot be sent as JSON (give text, or a file to a file input)"
     if isinstance(value, (set, frozenset)):
         return f"a {name} cannot be sent as JSON; give a list"
-    return f"a {name} cannot be sent as JSON"
+    return f"a value of type {name} cannot be sent as JSON"

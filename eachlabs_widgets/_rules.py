@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -75,6 +76,7 @@ _SCHEMA_MAPS = frozenset(
 )
 _LISTED = 30  # allowed values shown in a message; the problem's "allowed" holds them all
 _NEAR_LENGTH = 100  # longer names are not compared for a nearest match
+_NEAR_COMPARED = 2000  # candidates difflib compares for a nearest match
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Rules:
 
     def __init__(self, validator: Validator) -> None:
         self._validator = validator
+        self._warned = False
 
     def problems(self, value: Any) -> list[RuleProblem]:
         out: list[RuleProblem] = []
@@ -100,8 +103,11 @@ class Rules:
             for error in self._validator.iter_errors(value):
                 out.append(_problem(error))
         except Exception as exc:  # an unresolvable $ref, a pathological pattern …
-            # A rule that cannot be evaluated is left to the service, which states it.
-            log.warning("could not apply the model's schema rules: %s", exc)
+            # A rule that cannot be evaluated is left to the service, which states it; said
+            # once per schema, not on every keystroke of a form.
+            if not self._warned:
+                self._warned = True
+                log.warning("could not apply the model's schema rules: %.300s", exc)
         return out
 
 
@@ -229,8 +235,9 @@ _CACHE_SIZE = 128
 
 def rules_for(schema: Any, *, root: bool = False) -> Rules | None:
     """The compiled rules of a property's schema, or of a whole ``request_schema`` when
-    ``root`` (whose ``required`` and ``type`` are left to the caller: a required input with a
-    default is filled in, and an empty text counts as missing). ``None``: no usable rules."""
+    ``root`` (whose ``required``, ``type`` and extra names are left to the caller: a required
+    input with a default is filled in, an empty text counts as missing, and an unknown name
+    gets the nearest known one). ``None``: no usable rules."""
     if not isinstance(schema, Mapping):
         return None
     try:
@@ -255,9 +262,9 @@ def _compile(schema: Mapping[str, Any], *, root: bool) -> Rules | None:
     except RecursionError:
         return None
     normalized.pop("$schema", None)  # chosen above; an unknown one must not confuse the class
-    if root:
-        normalized.pop("required", None)
-        normalized.pop("type", None)
+    if root:  # the caller fills defaults, reads "" as missing and names unknown inputs
+        for key in ("required", "type", "additionalProperties", "unevaluatedProperties"):
+            normalized.pop(key, None)
     usable = _usable(cls, normalized)
     if not usable:
         return None
@@ -291,11 +298,30 @@ def listing(allowed: list[Any]) -> str:
     return shown + (f", … and {more} more" if more > 0 else "")
 
 
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+def _folded(text: str) -> str:
+    return _PUNCTUATION.sub("", text.casefold())
+
+
 def nearest(value: Any, candidates: list[Any]) -> Any:
-    """The candidate closest to ``value`` when both are short text, else ``None``."""
+    """The candidate closest to ``value`` when both are short text, else ``None``.
+
+    The same text up to case and punctuation wins outright (``Square-HD`` for ``square_hd``);
+    otherwise difflib compares at most :data:`_NEAR_COMPARED` candidates of about the same
+    length, so that a wrong value in a huge enum costs no more than in a small one.
+    """
     if not isinstance(value, str) or len(value) > _NEAR_LENGTH:
         return None
     texts = [c for c in candidates if isinstance(c, str) and len(c) <= _NEAR_LENGTH]
+    folded = _folded(value)
+    for text in texts:
+        if folded and _folded(text) == folded:
+            return text
+    if len(texts) > _NEAR_COMPARED:
+        size = len(value)
+        texts = [t for t in texts if abs(len(t) - size) <= 2][:_NEAR_COMPARED]
     near = difflib.get_close_matches(value, texts, n=1, cutoff=0.6)
     return near[0] if near else None
 
@@ -407,7 +433,7 @@ def _problem(error: ValidationError) -> RuleProblem:
         return RuleProblem(path, f"required, but not given: {names}", missing=missing)
     if kind in ("anyOf", "oneOf"):
         return _combination(error, path)
-    if kind == "not":
+    if kind == "not" or kind is None:  # None: a ``false`` schema, which allows nothing
         return RuleProblem(path, f"{_short(value)} is not allowed here")
     text = error.message
     return RuleProblem(path, text if len(text) <= 200 else text[:199] + "…")

@@ -19,8 +19,8 @@ from typing import Any
 
 from ._coerce import (
     coerce_value,
+    coerced_default,
     declared_type,
-    default_of,
     enum_of,
     number_of,
     properties_of,
@@ -124,7 +124,7 @@ def validate_inputs(
     for name, prop in props.items():
         value = given.get(name)
         if name in required and (value is None or _blank(value)):
-            default = _usable_default(prop)
+            default = default_of(prop)
             if default is not None:
                 payload[name] = default
             else:
@@ -162,12 +162,13 @@ def _coerce_only(prop: Mapping[str, Any], value: Any) -> tuple[Any, dict[str, An
         return value, _message(str(exc) or "cannot be read", "")
 
 
-def _usable_default(prop: Mapping[str, Any]) -> Any:
-    """The default, when it passes the property's own rules (else the service decides)."""
-    default = default_of(prop)
-    if default is None:
+def default_of(prop: Mapping[str, Any]) -> Any:
+    """The default coerced to the declared type, or ``None`` when there is none usable: none
+    given, one that cannot be coerced, or one the property's own rules refuse (a default
+    outside its enum or bounds is left to the service, never sent or shown as ours)."""
+    if coerced_default(prop) is None:
         return None
-    checked, problem = check_value(prop, default)
+    checked, problem = check_value(prop, prop["default"])
     return None if problem is not None else checked
 
 
