@@ -141,6 +141,7 @@ async def test_a_failed_download_is_resumed_without_a_new_prediction(client, sta
     assert [im.size for im in g.images] == [(8, 8)] and g.paths[0].exists()
     assert stand.creates() == 1
     assert client.journal.get(entry.id).status == "success"
+    assert not client.journal.get(entry.id).error
 
 
 async def test_one_failed_output_removes_every_staged_one(client, stand, tmp_path, system_temp):
