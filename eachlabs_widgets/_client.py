@@ -437,10 +437,8 @@ class AsyncEachLabs:
         staged = await download_to_file(
             self._http, url, folder=None, prediction_id=prediction_id, deadline=deadline
         )
-        try:
-            data = staged.path.read_bytes()
-        finally:
-            staged.discard()
+        [data] = await off_loop(read_staged, [staged])
+        staged.discard()
         return Output(
             url="data:" if url.startswith("data:") else url,
             data=data,
@@ -668,7 +666,7 @@ class AsyncEachLabs:
         finally:  # whatever was not moved into place (nothing, normally) goes
             for item in staged:
                 item.discard()
-        error = "; ".join(notes) or None
+        error = "; ".join(notes)  # empty: clears what an earlier, failed attempt noted
         self._record(lambda j: j.update(prediction_id, status="success", files=files, error=error))
         return generation
 

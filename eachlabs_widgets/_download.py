@@ -25,10 +25,13 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
+
+import httpx
 
 from ._exceptions import APIError, ConfigurationError, OutputDownloadError, TransportError
 from ._http import HTTP
+from ._retry import Attempt
 
 __all__ = [
     "DEFAULT_MAX_DOWNLOAD_MB",
@@ -46,6 +49,8 @@ MAX_DOWNLOAD_ENV = "EACHLABS_MAX_DOWNLOAD_MB"
 PART_PREFIX = ".eachlabs-"
 PART_SUFFIX = ".part"
 T = TypeVar("T")
+#: How many times a download whose body broke off is tried (the request policy may allow fewer).
+BODY_ATTEMPTS = 3
 P = ParamSpec("P")
 
 
@@ -150,7 +155,7 @@ async def download_to_file(
             if url.startswith("data:"):
                 staged.content_type = _write_data_uri(url, handle, cap)
             else:
-                await within(deadline, _stream(http, url, handle, staged, cap))
+                await within(deadline, _fetch(http, url, handle, staged, cap))
             # No fsync here: saving syncs the file it moves into place; an unsaved one is read
             # back and removed.
     except BaseException as exc:
@@ -160,8 +165,26 @@ async def download_to_file(
     return staged
 
 
-async def _stream(http: HTTP, url: str, handle: object, staged: Staged, cap: int) -> None:
-    write = handle.write  # type: ignore[attr-defined]
+async def _fetch(http: HTTP, url: str, handle: Any, staged: Staged, cap: int) -> None:
+    """The download, tried again from the start when its body breaks off or cannot be decoded
+    (the request layer already retries failed connections and error answers)."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            await _stream(http, url, handle, staged, cap)
+            return
+        except httpx.HTTPError as exc:
+            tries = min(http.retry.max_attempts, BODY_ATTEMPTS)
+            if number >= tries:
+                raise _Unreadable(f"{type(exc).__name__}: {exc}"[:200], number) from None
+            handle.seek(0)
+            handle.truncate()
+            await http._sleep(http.retry.delay(number, Attempt(transport_error=True)))
+
+
+async def _stream(http: HTTP, url: str, handle: Any, staged: Staged, cap: int) -> None:
+    write = handle.write
     response = await http.request("GET", url, auth=False, stream=True)
     try:
         staged.content_type = response.headers.get("content-type")
@@ -179,7 +202,7 @@ async def _stream(http: HTTP, url: str, handle: object, staged: Staged, cap: int
         await response.aclose()
 
 
-def _write_data_uri(url: str, handle: object, cap: int) -> str | None:
+def _write_data_uri(url: str, handle: Any, cap: int) -> str | None:
     head, _, payload = url.partition(",")
     if len(payload) * 3 // 4 > cap:
         raise _TooLarge(None)
@@ -190,7 +213,7 @@ def _write_data_uri(url: str, handle: object, cap: int) -> str | None:
             raise _Malformed(f"the data: URI is not valid base64 ({exc})") from None
     else:
         data = urllib.parse.unquote_to_bytes(payload)
-    handle.write(data)  # type: ignore[attr-defined]
+    handle.write(data)
     return head[5:].split(";")[0] or None
 
 
@@ -201,6 +224,12 @@ class _TooLarge(Exception):
 
 class _Malformed(Exception):
     pass
+
+
+class _Unreadable(Exception):
+    def __init__(self, why: str, tries: int) -> None:
+        self.why = why
+        self.tries = tries
 
 
 def _download_error(
@@ -217,6 +246,9 @@ def _download_error(
             f"the file is larger than the {cap / 1e6:g} MB cap{size}; raise "
             f"{MAX_DOWNLOAD_ENV} to accept it"
         )
+        return OutputDownloadError(reason, prediction_id=prediction_id, url=shown)
+    if isinstance(exc, _Unreadable):
+        reason = f"the file host's answer could not be read ({exc.why}; {exc.tries} tries)"
         return OutputDownloadError(reason, prediction_id=prediction_id, url=shown)
     if isinstance(exc, _Malformed):
         return OutputDownloadError(str(exc), prediction_id=prediction_id, url=shown)

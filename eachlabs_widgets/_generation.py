@@ -85,7 +85,10 @@ class Generation:
     """A prediction that ended in success, with its outputs downloaded.
 
     ``inputs`` is exactly what was sent (including a seed picked for you), so
-    ``generate(g.model, **g.inputs)`` reproduces it.
+    ``generate(g.model, **g.inputs)`` reproduces it. ``outputs`` holds every file as the
+    service made it, ``images`` those that decode, ``undecodable`` the others (kept, shown as
+    links), ``output`` the service's raw answer, ``paths`` the saved files and ``save_error``
+    why they were not saved, if so.
     """
 
     id: str

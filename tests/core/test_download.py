@@ -141,6 +141,7 @@ async def test_a_failed_download_is_resumed_without_a_new_prediction(client, sta
     assert [im.size for im in g.images] == [(8, 8)] and g.paths[0].exists()
     assert stand.creates() == 1
     assert client.journal.get(entry.id).status == "success"
+    assert not client.journal.get(entry.id).error
 
 
 async def test_one_failed_output_removes_every_staged_one(client, stand, tmp_path, system_temp):
@@ -190,3 +191,34 @@ def test_the_cap_setting(monkeypatch):
         monkeypatch.setenv("EACHLABS_MAX_DOWNLOAD_MB", wrong)
         with pytest.raises(ConfigurationError, match="EACHLABS_MAX_DOWNLOAD_MB"):
             max_download_bytes()
+
+
+async def test_a_body_that_breaks_off_is_fetched_again(client, stand):
+    image = png(32, 32)
+    tries = []
+
+    def host(handler, stand):
+        tries.append(1)
+        if len(tries) == 1:  # promise the whole file, send a tenth of it, hang up
+            handler.send_response(200)
+            handler.send_header("Content-Type", "image/png")
+            handler.send_header("Content-Length", str(len(image)))
+            handler.end_headers()
+            handler.wfile.write(image[: len(image) // 10])
+            return None
+        return 200, {"Content-Type": "image/png"}, image
+
+    stand.files = host
+    g = await client.run(SLUG, {"prompt": "a fox"})
+    assert len(tries) == 2 and g.outputs[0].data == image
+
+
+async def test_a_mislabelled_encoding_is_our_error_after_a_few_tries(client, stand):
+    stand.files = lambda handler, stand: (
+        200,
+        {"Content-Type": "image/png", "Content-Encoding": "gzip"},
+        png(),
+    )
+    with pytest.raises(OutputDownloadError, match=r"could not be read \(DecodingError.*3 tries"):
+        await client.run(SLUG, {"prompt": "a fox"})
+    assert len(stand.file_requests()) == 3
