@@ -6,7 +6,8 @@ makes the same request again. Every part is checked by reading it back the way t
 ``missing`` (with the nearest text in its place):
 
 - the prompt is the cell's body; one that plain text cannot hold (a line ``---``, blanks around
-  it, a carriage return) is written as one JSON string, which the magic reads back exactly;
+  it or at a line's end, a carriage return) is written as one JSON string, which the magic
+  reads back exactly;
 - options are shell-quoted on the magic's one line; a value holding a line break cannot be
   written there (its breaks become spaces); an input named like one of the magic's own options
   is written ``--input.NAME``; a name holding ``=`` cannot be written;
@@ -54,6 +55,8 @@ __all__ = [
 _PLACEHOLDER = "<upload the file and paste its URL>"
 #: Characters that end a line for IPython (``str.splitlines``), or that editors rewrite (\r).
 _LINE_BREAK = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+#: Blanks before a line break: IPython empties blank-only lines, and editors trim line ends.
+_BLANK_AT_LINE_END = re.compile(r"[^\S\n]\n")
 _RESERVED = {*OWN_FLAGS, *OWN_VALUED, *HELP_FLAGS}
 
 
@@ -141,7 +144,11 @@ def _split(inputs: Mapping[str, Any]) -> tuple[str | None, dict[str, Any], list[
 def prompt_body(prompt: str) -> str:
     """The cell body that the magic reads back as exactly ``prompt``."""
     plain = escape_braces(prompt)
-    if not _LINE_BREAK.search(plain.replace("\n", "")) and split_prompts(plain) == [plain]:
+    if (
+        not _LINE_BREAK.search(plain.replace("\n", ""))
+        and not _BLANK_AT_LINE_END.search(plain)
+        and split_prompts(plain) == [plain]
+    ):
         return plain
     return _one_line(json.dumps(plain, ensure_ascii=False))
 

@@ -79,6 +79,7 @@ def shell(_ipython, monkeypatch) -> Iterator[Any]:
     shell.run_line_magic("config", "EachGen.poll_interval = 0.05")  # quick polls: fast tests
     yield shell
     shell.run_line_magic("unload_ext", "eachlabs_widgets")
+    shell.config.pop("EachGen", None)  # %config lands in the shell's config: not for the next
     for name in [k for k in shell.user_ns if k.startswith("t_")]:
         del shell.user_ns[name]
 

@@ -191,6 +191,7 @@ def test_a_copied_cell_makes_the_same_request_or_names_what_it_cannot(prompt, ot
         " ",
         "{x} and {{y}}",
         "a\u2028b",
+        "a fox\n  \na fox",
         "---",
     ],
 )
