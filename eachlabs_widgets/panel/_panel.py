@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import statistics
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
@@ -27,7 +28,7 @@ from ._snapshot import snapshot_html
 from ._strip import HISTORY_LIMIT, ResultStrip, Shot
 from ._text import run_text
 from ._training import LORA_MODEL, archive_field, lora_inputs, lora_url
-from ._widgets import RunView, Stage, TrainingBox, images_of, line, running_loop
+from ._widgets import LoraChip, RunView, Stage, TrainingBox, images_of, line, running_loop
 
 __all__ = ["Panel"]
 
@@ -108,6 +109,8 @@ class Panel(w.VBox):
         self.form_area = w.VBox([w.HTML("<i class='eachlabs-muted'>loading…</i>")])
         self.training = TrainingBox(self._training_zip)
         self.training.layout.display = "none"
+        self.loras = LoraChip(self._lora_scale)
+        self._trigger = ""
         self.generate_button = w.Button(
             description="Generate",
             icon="play",
@@ -137,6 +140,7 @@ class Panel(w.VBox):
         self.left = w.VBox(
             [
                 self.picker,
+                self.loras,
                 self.form_area,
                 self.training,
                 actions,
@@ -352,7 +356,7 @@ class Panel(w.VBox):
             self.message.value = ""
         self.form = form
         form.observe(self._validity, "valid")
-        form.observe(lambda _c: self._show_estimate(), "payload")
+        form.observe(lambda _c: self._payload_changed(), "payload")
         self.form_area.children = (form,)
         # lets a page (and a browser test) tell which model's form is shown
         self.form_area._dom_classes = ("eachlabs-form", f"eachlabs-model-{detail.get('slug')}")
@@ -362,6 +366,7 @@ class Panel(w.VBox):
         self.training.layout.display = None if archive else "none"
         self.training.status.value = ""
         self._apply_after_form()
+        self._payload_changed()
         if self._carry is not None:
             value, source = self._carry
             target = self._image_field()
@@ -385,6 +390,23 @@ class Panel(w.VBox):
         form = self.form
         self.generate_button.disabled = form is None or self._loading()
         self._show_estimate()
+
+    def _payload_changed(self) -> None:
+        self._show_estimate()
+        form = self.form
+        loras = form.value.get("loras") if form is not None and "loras" in form.fields else None
+        self.loras.show(loras or [], self._trigger)
+
+    def _lora_scale(self, index: int, scale: float) -> None:
+        """The chip's slider moved: the form's ``loras`` follows."""
+        form = self.form
+        if form is None or "loras" not in form.fields:
+            return
+        loras = [dict(e) for e in form.value.get("loras") or []]
+        if index < len(loras):
+            loras[index]["scale"] = scale
+            self.loras.entries = [dict(e) for e in loras]  # the chip already shows it
+            form.update({"loras": loras})
 
     def _training_zip(self, media: LocalMedia) -> None:
         form = self.form
@@ -538,9 +560,10 @@ class Panel(w.VBox):
         else:
             text = str(getattr(error, "message", None) or error)
             for part in text.replace("\n", ";").split(";"):
-                name, sep, why = part.strip().partition(":")
-                if sep and name.strip() in form.fields:
-                    problems[name.strip()] = why.strip()
+                where, sep, why = part.strip().partition(":")
+                name = re.match(r"[A-Za-z_]\w*", where.strip())  # "loras[0].path" -> loras
+                if sep and name and name.group(0) in form.fields:
+                    problems[name.group(0)] = f"{where.strip()}: {why.strip()}"
         form.show_service_errors(problems)
 
     @traitlets.observe("running")
@@ -707,6 +730,10 @@ class Panel(w.VBox):
         else:
             url = run
         inputs = lora_inputs(url, trainer_inputs)
+        trigger = (trainer_inputs or {}).get("trigger_phrase") or (trainer_inputs or {}).get(
+            "trigger_word"
+        )
+        self._trigger = trigger.strip() if isinstance(trigger, str) else ""
         self._after_form.append(lambda form: form.update(inputs))
         self.select(LORA_MODEL)
         self.show_note(f"{LORA_MODEL} with your LoRA: write a prompt and Generate.")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CopyBox",
+    "LoraChip",
     "RunView",
     "Stage",
     "TrainingBox",
@@ -317,29 +318,45 @@ class Stage(w.VBox):
         self.actions.layout.display = None
 
 
+RECOMMENDED_IMAGES = 10
+"""Fewer training images than this get a warning (trainers learn poorly from a handful)."""
+THUMBS_SHOWN = 24
+
+
 class TrainingBox(w.VBox):
-    """Training images for a trainer: several files (zipped in memory) or a folder or zip path."""
+    """One upload area for a trainer's images: several files (zipped in memory), or a folder
+    or a zip on the kernel's machine. Shows the count, thumbnails, the size (in MB) and a
+    warning below :data:`RECOMMENDED_IMAGES`."""
 
     def __init__(self, on_zip: Callable[[LocalMedia], None]) -> None:
         self.on_zip = on_zip
-        self.upload = w.FileUpload(accept="image/*,.zip,.txt", multiple=True, description="Images…")
-        self.folder = w.Text(
-            placeholder="or a folder / .zip path on the kernel's machine",
-            layout=w.Layout(width="320px"),
+        self.count = 0
+        self.upload = w.FileUpload(
+            accept="image/*,.zip,.txt", multiple=True, description="Choose images…"
         )
+        self.folder = w.Text(placeholder="or a folder / .zip path on the kernel's machine")
         self.use_folder = w.Button(description="Use folder", layout=w.Layout(width="auto"))
         self.status = w.HTML("")
+        self.warning = w.HTML("")
+        self.thumbs = w.HBox([])
+        self.thumbs.add_class("eachlabs-thumbs")
+        picker = w.HBox([self.upload, self.folder, self.use_folder])
+        picker.add_class("eachlabs-field-control")
         super().__init__(
             [
                 _heading(
                     "Training images",
-                    " · choose 10 or more images (or one .zip); they are zipped and uploaded",
+                    f"{RECOMMENDED_IMAGES} or more images (or one .zip); zipped and uploaded "
+                    "when you Train",
                 ),
-                w.HBox([self.upload, self.folder, self.use_folder]),
+                picker,
                 self.status,
+                self.thumbs,
+                self.warning,
             ]
         )
         self.add_class("eachlabs-section")
+        self.add_class("eachlabs-training")
         self.upload.observe(self._uploaded, "value")
         self.use_folder.on_click(lambda _b: self.take_folder(self.folder.value))
 
@@ -366,24 +383,93 @@ class TrainingBox(w.VBox):
         except (ValueError, OSError) as exc:
             self._error(str(exc))
             return
-        self._done(media, html.escape(folder.strip()))
+        self._done(media, folder.strip())
 
     def _done(self, media: LocalMedia, source: str) -> None:
         import io
         import zipfile
 
+        from PIL import Image
+
+        pictures: list[bytes] = []
         with zipfile.ZipFile(io.BytesIO(media.data)) as archive:
-            count = sum(1 for n in archive.namelist() if not n.lower().endswith((".txt", "/")))
+            names = [n for n in archive.namelist() if not n.lower().endswith((".txt", "/"))]
+            for name in names[:THUMBS_SHOWN]:
+                try:
+                    with Image.open(io.BytesIO(archive.read(name))) as image:
+                        image.load()
+                        pictures.append(thumbnail_jpeg([image], height=48) or b"")
+                except Exception:  # not a picture Pillow reads: counted, not shown
+                    continue
+        self.count = len(names)
         size = len(media.data) / 1e6
         self.status.value = line(
-            f"{count} image(s) from {source} → {media.filename} ({size:.2f} MB), "
-            "uploaded when you Generate",
+            f"{self.count} image{'s' if self.count != 1 else ''} from {source} · "
+            f"{media.filename} · {'< 0.01' if size < 0.01 else f'{size:.2f}'} MB",
             "ok",
+        )
+        for old in self.thumbs.children:
+            old.close()
+        self.thumbs.children = tuple(w.Image(value=p, format="jpeg") for p in pictures if p)
+        self.warning.value = (
+            line(
+                f"Only {self.count} image{'s' if self.count != 1 else ''}: "
+                f"{RECOMMENDED_IMAGES} or more are recommended for a LoRA that generalises.",
+                "error",
+            )
+            if self.count < RECOMMENDED_IMAGES
+            else ""
         )
         self.on_zip(media)
 
     def _error(self, message: str) -> None:
         self.status.value = line(message, "error")
+
+
+class LoraChip(w.VBox):
+    """The LoRA in use, as a chip: its name, the trigger phrase and a scale slider.
+
+    ``on_scale(index, scale)`` is called when a slider moves.
+    """
+
+    def __init__(self, on_scale: Callable[[int, float], None]) -> None:
+        self.on_scale = on_scale
+        self.entries: list[dict[str, Any]] = []
+        self.trigger = ""
+        super().__init__([])
+        self.add_class("eachlabs-loras")
+        self.layout.display = "none"
+
+    def show(self, loras: Any, trigger: str = "") -> None:
+        entries = [e for e in loras if isinstance(e, Mapping)] if isinstance(loras, list) else []
+        if entries == self.entries and trigger == self.trigger:
+            return
+        self.entries = [dict(e) for e in entries]
+        self.trigger = trigger
+        for old in getattr(self, "children", ()):
+            old.close()
+        chips = []
+        for index, entry in enumerate(self.entries):
+            path = str(entry.get("path") or "")
+            name = path.split("?", 1)[0].rsplit("/", 1)[-1] or path
+            scale = entry.get("scale", 1.0)
+            text = f"<b>LoRA</b> {html.escape(name)}"
+            if trigger:
+                text += f" · trigger <code>{html.escape(trigger)}</code>"
+            slider = w.FloatSlider(
+                value=float(scale) if isinstance(scale, (int, float)) else 1.0,
+                min=0.0,
+                max=2.0,
+                step=0.05,
+                description="Scale",
+                readout_format=".2f",
+            )
+            slider.observe(lambda c, i=index: self.on_scale(i, float(c["new"])), "value")
+            chip = w.VBox([w.HTML(text), slider])
+            chip.add_class("eachlabs-chip")
+            chips.append(chip)
+        self.children = tuple(chips)
+        self.layout.display = None if chips else "none"
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:

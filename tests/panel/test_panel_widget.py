@@ -222,7 +222,7 @@ async def test_trainer_zip_progress_and_lora_in_one_click(emulated):
     panel.training.take([(f"{i}.png", png((i * 20, 0, 0))) for i in range(10)])
     value = panel.form.value["images_data_url"]
     assert isinstance(value, LocalMedia) and value.content_type == "application/zip"
-    assert "10 image(s)" in panel.training.status.value
+    assert "10 images" in panel.training.status.value
     panel.form.update({"trigger_phrase": "TOK", "steps": 100})
 
     emulated.speed = 0.02  # 120 s of training -> 2.4 s
