@@ -386,7 +386,7 @@ def test_jupyterlab(servers, browser, artifacts, theme):
     page.wait_for_selector(
         f"{PANEL} .eachlabs-run .eachlabs-status:has-text('cancelled')", timeout=10_000
     )
-    assert "cancelled" in page.locator(f"{PANEL} .eachlabs-message").inner_text()
+    expect(page.locator(f"{PANEL} .eachlabs-message")).to_contain_text("cancelled")
     assert_legible(page)
     shot(page, artifacts / f"{name}-cancelled.png")
 
