@@ -27,7 +27,13 @@ Decisions:
   default applies; a required field that is empty is an error. A value that fails validation is
   left out of the payload too, and reported in ``errors``.
 * A field is *advanced* (folded away) unless it is required, prompt-like, a media input or one
-  of :data:`COMMON_FIELDS`.
+  of :data:`COMMON_FIELDS`; plumbing (:data:`PLUMBING_FIELDS`: ``sync_mode``, safety toggles,
+  webhooks…) is always advanced unless required.
+* A text field's value is its text exactly: only an empty text leaves the key out, so a
+  default of a single space is sent as a single space. (A required field of only spaces is
+  "required".)
+* Labels are human: ``num_inference_steps`` is "Inference steps", ``image_url`` "Image URL"
+  (a property's ``title`` wins when it has one).
 """
 
 from __future__ import annotations
@@ -55,11 +61,13 @@ from .._schema import (
 
 __all__ = [
     "COMMON_FIELDS",
+    "PLUMBING_FIELDS",
     "PROMPT_WORDS",
     "FieldSpec",
     "cleared_raw",
     "field_spec",
     "field_specs",
+    "human_label",
     "initial_raw",
     "is_advanced",
     "is_prompt_like",
@@ -91,6 +99,40 @@ COMMON_FIELDS = frozenset(
     }
 )
 """Optional fields shown outside the "Advanced" section (besides prompt-like and media fields)."""
+
+PLUMBING_FIELDS = frozenset(
+    {
+        "sync_mode",
+        "enable_safety_checker",
+        "disable_safety_checker",
+        "safety_tolerance",
+        "safety_filter_level",
+        "webhook_url",
+        "limit_generations",
+        "acceleration",
+        "output_quality",
+        "enable_base64_output",
+        "return_base64",
+    }
+)
+"""Service plumbing, always under "Advanced" (unless required)."""
+
+_ACRONYMS = {
+    "url": "URL",
+    "urls": "URLs",
+    "id": "ID",
+    "lora": "LoRA",
+    "loras": "LoRAs",
+    "cfg": "CFG",
+    "api": "API",
+    "hd": "HD",
+    "fps": "FPS",
+    "ai": "AI",
+    "json": "JSON",
+    "png": "PNG",
+    "jpeg": "JPEG",
+}
+_NUMBER_OF = {"num", "number", "n"}
 
 PROMPT_WORDS = frozenset({"prompt", "caption", "text", "description"})
 """A string field whose name ends in one of these words (``negative_prompt``) is multi-line."""
@@ -132,9 +174,56 @@ class FieldSpec:
     """The property itself, for validation."""
 
     @property
+    def title(self) -> str:
+        """The human label: "Inference steps" for ``num_inference_steps``."""
+        return human_label(self.name, self.prop)
+
+    @property
     def label(self) -> str:
-        """The name, with `` *`` when the field is required."""
-        return f"{self.name} *" if self.required else self.name
+        """The human label, with `` *`` when the field is required."""
+        return f"{self.title} *" if self.required else self.title
+
+    @property
+    def range_text(self) -> str:
+        """``1 – 50``, ``≥ 0``, ``≤ 10`` or empty: the bounds a number must keep."""
+        if self.kind not in ("slider", "number", "seed"):
+            return ""
+        lo, hi = self.minimum, self.maximum
+        if lo is not None and hi is not None:
+            return f"{_bound_text(lo)} – {_bound_text(hi)}"
+        if lo is not None:
+            return f"≥ {_bound_text(lo)}"
+        if hi is not None:
+            return f"≤ {_bound_text(hi)}"
+        return ""
+
+
+def _bound_text(value: float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:,}" if isinstance(value, int) and abs(value) >= 100_000 else repr(value)
+
+
+def human_label(name: str, prop: Mapping[str, Any] | None = None) -> str:
+    """A property's label: its ``title`` when it has one, else its name in words.
+
+    ``num_inference_steps`` → "Inference steps", ``num_images`` → "Number of images",
+    ``image_url`` → "Image URL", ``loras`` → "LoRAs", ``guidanceScale`` → "Guidance scale".
+    """
+    title = (prop or {}).get("title") if isinstance(prop, Mapping) else None
+    if isinstance(title, str) and title.strip() and title.strip() != name:
+        return " ".join(title.split())
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    words = [w for w in re.split(r"[_\-\s.]+", spaced) if w]
+    if not words:
+        return name
+    lowered = [w.lower() for w in words]
+    if lowered[0] in _NUMBER_OF and len(words) > 1:
+        lowered = (["number", "of", *lowered[1:]]) if len(words) == 2 else lowered[1:]
+    out = [_ACRONYMS.get(w, w) for w in lowered]
+    first = out[0]
+    out[0] = first if first in _ACRONYMS.values() else first[:1].upper() + first[1:]
+    return " ".join(out)
 
 
 def is_prompt_like(name: str) -> bool:
@@ -143,8 +232,14 @@ def is_prompt_like(name: str) -> bool:
 
 
 def is_advanced(name: str, *, required: bool, kind: str) -> bool:
-    """Folded away unless required, prompt-like, a media input or in :data:`COMMON_FIELDS`."""
-    if required or kind in ("media", "textarea"):
+    """Folded away unless required, prompt-like, a media input or in :data:`COMMON_FIELDS`;
+    plumbing (:data:`PLUMBING_FIELDS`, anything about safety) always, unless required."""
+    if required:
+        return False
+    lowered = name.lower()
+    if lowered in PLUMBING_FIELDS or "safety" in lowered or "webhook" in lowered:
+        return True
+    if kind in ("media", "textarea"):
         return False
     return not (name.lower() in COMMON_FIELDS or is_prompt_like(name))
 
@@ -418,7 +513,7 @@ def parse_raw(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
     """``(value, None)`` or ``(None, message)``; a ``None`` value means "leave the key out"."""
     if spec.kind == "media" and isinstance(raw, LocalMedia):
         return raw, None
-    if raw is None or (spec.kind != "dropdown" and isinstance(raw, str) and raw.strip() == ""):
+    if raw is None or (isinstance(raw, str) and _empty_text(spec, raw)):
         return None, ("required" if spec.required else None)
     value: Any = raw
     if spec.kind == "list":
@@ -432,6 +527,16 @@ def parse_raw(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
     if problem is not None:
         return None, str(problem["message"])
     return checked, None
+
+
+def _empty_text(spec: FieldSpec, raw: str) -> bool:
+    """No value: an empty box. A text field's spaces are its value (a default of " " is sent
+    as " "), except that a required field of only spaces is still missing."""
+    if spec.kind == "dropdown":
+        return False
+    if spec.kind in ("text", "textarea") and not spec.required:
+        return raw == ""
+    return raw.strip() == ""
 
 
 def _parse_list(text: Any) -> Any:

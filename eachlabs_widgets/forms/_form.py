@@ -12,8 +12,8 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ._fields import FieldSpec, field_specs, payload_from, unknown_keys
-from ._widgets import Field, make_field
+from ._fields import FieldSpec, field_specs, initial_raw, payload_from, unknown_keys
+from ._widgets import Field, make_field, remember_preview
 
 __all__ = ["ModelForm"]
 
@@ -39,6 +39,10 @@ class ModelForm(w.VBox):
     Observe ``payload`` (the current value), ``errors`` or ``valid`` to react to edits, e.g. to
     disable a Generate button while the form is invalid.
 
+    A pristine form shows no "required" errors: a field shows one once the user has edited it,
+    or after :meth:`reveal_errors` (what Generate calls). ``errors`` always lists every problem.
+    :meth:`show_service_errors` puts the service's messages on their fields until edited.
+
     ``request_schema`` may also be a whole model detail (``{"slug", "title", "request_schema"}``);
     ``model`` (a slug or title) is shown as the form's heading.
     """
@@ -62,7 +66,10 @@ class ModelForm(w.VBox):
         **kwargs: Any,
     ) -> None:
         schema: Any = request_schema
+        self.model_slug: str | None = None
         if isinstance(schema, Mapping) and isinstance(schema.get("request_schema"), Mapping):
+            slug = schema.get("slug")
+            self.model_slug = slug if isinstance(slug, str) else None
             model = model or schema.get("title") or schema.get("slug")
             schema = schema["request_schema"]
         self.schema: Mapping[str, Any] = schema if isinstance(schema, Mapping) else {}
@@ -72,6 +79,9 @@ class ModelForm(w.VBox):
             spec.name: make_field(spec, rng=rng) for spec in self.specs
         }
         self._holding = False
+        self.touched: set[str] = set()
+        self.revealed = False
+        self._service_errors: dict[str, str] = {}
 
         self.heading = w.HTML(f"<b>{html.escape(str(model))}</b>" if model else "")
         self.notice = w.HTML("")
@@ -153,8 +163,10 @@ class ModelForm(w.VBox):
             if not outer:
                 self._refresh()
 
-    def _on_field_change(self, _field: Field) -> None:
-        if not self._holding:
+    def _on_field_change(self, field: Field) -> None:
+        if not self._holding:  # an edit in the browser (the form's own sets hold)
+            self.touched.add(field.spec.name)
+            self._service_errors.pop(field.spec.name, None)
             self._refresh()
 
     def _refresh(self) -> None:
@@ -165,11 +177,68 @@ class ModelForm(w.VBox):
             self.valid = False
             return
         for name, field in self.fields.items():
-            field.show_error(errors.get(name))
+            problem = self._service_errors.get(name) or errors.get(name)
+            if problem == "required" and not (self.revealed or name in self.touched):
+                problem = None  # a pristine form is not a list of errors
+            field.show_error(problem)
         with self.hold_trait_notifications():
             self.errors = errors
             self.payload = payload
             self.valid = not errors
+
+    def reveal_errors(self) -> dict[str, str]:
+        """Show every field's problem, "required" included (Generate was pressed)."""
+        self.revealed = True
+        self._refresh()
+        return dict(self.errors)
+
+    def show_service_errors(self, problems: Mapping[str, str]) -> None:
+        """Show the service's message on each named field (until that field is edited)."""
+        self._service_errors = {k: str(v) for k, v in problems.items() if k in self.fields}
+        self._refresh()
+
+    def label_of(self, name: str) -> str:
+        """The human label of field ``name`` ("Inference steps"), or ``name``."""
+        field = self.fields.get(name)
+        return field.spec.title if field is not None else name
+
+    def carry_from(self, other: ModelForm) -> list[str]:
+        """Take the values ``other`` holds that differ from its defaults, for fields of this
+        form with the same name and declared type that accept them (the prompt, the seed, a
+        size this model offers…). Returns the names taken."""
+        kept: list[str] = []
+        with self._hold():
+            for name, theirs in other.fields.items():
+                mine = self.fields.get(name)
+                if mine is None or mine.spec.type != theirs.spec.type:
+                    continue
+                if mine.spec.kind != theirs.spec.kind and "media" in (
+                    mine.spec.kind,
+                    theirs.spec.kind,
+                ):
+                    continue
+                raw = theirs.raw
+                if raw == initial_raw(theirs.spec) and name not in other.touched:
+                    continue  # the other model's default is not a choice the user made
+                value = theirs.value
+                if value is None:
+                    continue
+                try:
+                    mine.value = value
+                except ValueError:
+                    continue  # not offered here (an enum without that size)
+                if mine.check() is not None:
+                    mine.reset()
+                    continue
+                kept.append(name)
+                if name in other.touched:
+                    self.touched.add(name)
+        return kept
+
+    @staticmethod
+    def remember_preview(url: str, data: bytes) -> None:
+        """Let image fields preview ``url`` from ``data`` (e.g. a result used as input)."""
+        remember_preview(url, data)
 
     @traitlets.observe("ignored")
     def _show_ignored(self, change: Any) -> None:
@@ -193,4 +262,4 @@ def _notice(lines: list[str]) -> str:
     if not lines:
         return ""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    return f'<div style="color:#8a6d00">Not applied:<ul style="margin:0">{items}</ul></div>'
+    return f'<div class="eachlabs-line eachlabs-note">Not applied:<ul style="margin:0">{items}</ul></div>'

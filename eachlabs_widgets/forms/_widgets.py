@@ -8,8 +8,10 @@ print: problems go to the field's error label.
 from __future__ import annotations
 
 import html
+import io
 import math
 import random
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -27,9 +29,9 @@ __all__ = [
     "SliderField",
     "TextField",
     "make_field",
+    "remember_preview",
 ]
 
-_LABEL_WIDTH = "180px"
 _ACCEPT = {
     "image": "image/*",
     "audio": "audio/*",
@@ -40,29 +42,51 @@ _BLANK = object()  # the dropdown's "leave it to the service" entry (None would 
 
 
 def error_html(message: str | None) -> str:
-    """The inline error markup (empty for no error)."""
+    """The inline error markup (empty for no error): theme text, an error-coloured edge."""
     if not message:
         return ""
-    return f'<span style="color:#c62828">⚠ {html.escape(message)}</span>'
+    return f"<div class='eachlabs-line eachlabs-error' role='alert'>⚠ {html.escape(message)}</div>"
+
+
+def label_html(spec: FieldSpec) -> str:
+    """The field's label line: the human label, ``*`` when required, the range if any."""
+    rng = spec.range_text
+    range_html = f"<span class='eachlabs-range'>{html.escape(rng)}</span>" if rng else ""
+    title = html.escape(spec.label)
+    name = html.escape(spec.name, quote=True)
+    return f"<div class='eachlabs-field-label' title='{name}'>{title}{range_html}</div>"
 
 
 class Field:
-    """A form field: ``row`` to display, ``raw``/``value`` to read and write, ``error`` label."""
+    """A form field: ``row`` to display, ``raw``/``value`` to read and write, ``error`` label.
+
+    The row stacks the label (with the range), the control, the description as a visible
+    help line, and the error, so it reads the same in a narrow column.
+    """
 
     def __init__(self, spec: FieldSpec, control: w.Widget, *, box: w.Widget | None = None) -> None:
         self.spec = spec
         self.control = control
         tooltip = spec.description or None
-        self.label = w.Label(spec.label, tooltip=tooltip, layout=w.Layout(width=_LABEL_WIDTH))
-        self.error = w.HTML("", layout=w.Layout(margin="0 0 0 8px"))
-        self.row = w.HBox(
-            [self.label, box if box is not None else control, self.error],
-            layout=w.Layout(align_items="flex-start"),
+        self.label = w.HTML(label_html(spec))
+        self.help = w.HTML(
+            f"<div class='eachlabs-help'>{html.escape(spec.description)}</div>"
+            if spec.description
+            else ""
         )
+        if not spec.description:
+            self.help.layout.display = "none"
+        self.error = w.HTML("")
+        self.error.add_class("eachlabs-field-error")
+        self.error.layout.display = "none"
+        self.box = box if box is not None else w.HBox([control])
+        self.box.add_class("eachlabs-field-control")
+        self.row = w.VBox([self.label, self.box, self.help, self.error])
+        self.row.add_class("eachlabs-field")
+        self.row.add_class(f"eachlabs-field-{spec.name}")
         self._callbacks: list[Callable[[Field], None]] = []
-        self._widgets: list[w.Widget] = [self.row, self.label, self.error, control]
-        if box is not None:
-            self._widgets.append(box)
+        self._widgets: list[w.Widget] = [self.row, self.label, self.help, self.error, control]
+        self._widgets.append(self.box)
         if tooltip and hasattr(control, "tooltip"):
             control.tooltip = tooltip
 
@@ -116,6 +140,7 @@ class Field:
         markup = error_html(message)
         if self.error.value != markup:
             self.error.value = markup
+            self.error.layout.display = None if markup else "none"
 
     def close(self) -> None:
         for widget in self._widgets:
@@ -136,7 +161,7 @@ class TextField(Field):
     def __init__(self, spec: FieldSpec, *, box_items: list[w.Widget] | None = None) -> None:
         multiline = spec.kind in ("textarea", "list", "json")
         cls = w.Textarea if multiline else w.Text
-        layout = w.Layout(width="420px" if multiline else "260px")
+        layout = w.Layout(width="100%" if multiline else "auto")
         self.text = cls(
             value=str(initial_raw(spec) if spec.kind != "media" else ""),
             placeholder=self._placeholder(spec),
@@ -146,6 +171,8 @@ class TextField(Field):
         if multiline:
             self.text.rows = 4 if spec.kind == "json" else 3
         box = w.HBox([self.text, *box_items]) if box_items else None
+        if spec.kind in ("number", "slider", "seed"):
+            self.text.add_class("eachlabs-number")
         super().__init__(spec, self.text, box=box)
         if box_items:
             self._widgets.extend(box_items)
@@ -187,7 +214,7 @@ class SliderField(TextField):
             )
         self._syncing = False
         super().__init__(spec, box_items=[self.slider])
-        self.text.layout.width = "110px"
+        self.slider.description = ""
         self._text_to_slider()
         self.slider.observe(self._slider_moved, "value")
         self.text.observe(lambda _c: self._text_to_slider(), "value")
@@ -230,7 +257,6 @@ class SeedField(TextField):
             layout=w.Layout(width="44px"),
         )
         super().__init__(spec, box_items=[self.button])
-        self.text.layout.width = "180px"
         self.button.on_click(lambda _b: self.randomise())
 
     def randomise(self) -> int:
@@ -258,7 +284,7 @@ class DropdownField(Field):
             seen.add(label)
             options.append((label, option))
         self._values = [value for _, value in options]
-        self.dropdown = w.Dropdown(options=options, index=0, layout=w.Layout(width="260px"))
+        self.dropdown = w.Dropdown(options=options, index=0, layout=w.Layout(width="auto"))
         super().__init__(spec, self.dropdown)
         self.reset()
         self.dropdown.observe(self._changed, "index")
@@ -307,7 +333,13 @@ class MediaField(TextField):
             description="×", tooltip="forget the chosen file", layout=w.Layout(width="32px")
         )
         self._quiet = False
+        self.preview = w.Image(format="jpeg")
+        self.preview_link = w.HTML("")
+        self.preview_box = w.HBox([self.preview, self.preview_link])
+        self.preview_box.add_class("eachlabs-preview")
         super().__init__(spec, box_items=[self.upload, self.file_label, self.clear_button])
+        self.row.children = (self.label, self.box, self.preview_box, self.help, self.error)
+        self._widgets.extend([self.preview, self.preview_link, self.preview_box])
         self._show_local()
         self.reset()
         self.upload.observe(self._uploaded, "value")
@@ -336,6 +368,8 @@ class MediaField(TextField):
         if _change is not None and self.local is not None and self.text.value.strip():
             self.local = None  # typing a URL replaces the chosen file
             self._show_local()
+        elif _change is not None:
+            self._show_preview()
         super()._changed(_change)
 
     def _uploaded(self, change: Any) -> None:
@@ -360,6 +394,58 @@ class MediaField(TextField):
         else:
             self.file_label.value = html.escape(f"{local.filename} ({_size(len(local.data))})")
             self.clear_button.layout.display = None
+        self._show_preview()
+
+    def _show_preview(self) -> None:
+        """A small picture of the chosen image: an upload, a URL, or a result's URL."""
+        data: bytes | None = None
+        url = ""
+        if self.spec.media == "image":
+            if self.local is not None:
+                data = self.local.data
+            else:
+                url = self.text.value.strip()
+                data = PREVIEWS.get(url)
+        jpeg = _preview_jpeg(data) if data else b""
+        if jpeg:
+            self.preview.value = jpeg
+            self.preview.layout.display = None
+            self.preview_link.value = ""
+        else:
+            self.preview.layout.display = "none"
+            if url.startswith(("https://", "http://")):
+                src = html.escape(url, quote=True)
+                self.preview_link.value = f"<img src='{src}' alt='preview of the image URL'/>"
+            else:
+                self.preview_link.value = ""
+        shown = bool(jpeg) or bool(self.preview_link.value)
+        self.preview_box.layout.display = None if shown else "none"
+
+
+#: URL -> the image's bytes, for previews of images the kernel already has (results).
+PREVIEWS: OrderedDict[str, bytes] = OrderedDict()
+_PREVIEWS_KEPT = 32
+
+
+def remember_preview(url: str, data: bytes) -> None:
+    """Let image fields preview ``url`` from ``data`` (the browser may not reach the URL)."""
+    PREVIEWS[url] = data
+    PREVIEWS.move_to_end(url)
+    while len(PREVIEWS) > _PREVIEWS_KEPT:
+        PREVIEWS.popitem(last=False)
+
+
+def _preview_jpeg(data: bytes, height: int = 96) -> bytes:
+    from PIL import Image
+
+    from .._render import thumbnail_jpeg
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return thumbnail_jpeg([image], height=height) or b""
+    except Exception:  # not an image Pillow can read: no preview
+        return b""
 
 
 def local_media_from_upload(entry: Any) -> LocalMedia:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
+import re
+import statistics
 from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -13,29 +15,25 @@ import traitlets
 
 from .._client import AsyncEachLabs, learner
 from .._exceptions import InputValidationError
+from .._files import atomic_write, embed_metadata, extension_for, write_sidecar
 from .._generation import DEFAULT_OUTPUT_DIR, Generation
 from .._media import LocalMedia, is_local_media, sniff_content_type
-from .._settings import output_dir
+from .._settings import EMULATOR, output_dir
 from ..forms import ModelForm
 from ._catalog import load_catalogue
+from ._keys import Shortcuts
+from ._picker import ModelPicker
+from ._pricing import PriceBook, format_duration, format_price
+from ._snapshot import snapshot_html
+from ._strip import HISTORY_LIMIT, ResultStrip, Shot
 from ._text import run_text
 from ._training import LORA_MODEL, archive_field, lora_inputs, lora_url
-from ._widgets import (
-    STYLE,
-    Gallery,
-    HistoryItem,
-    HistoryStrip,
-    ModelPicker,
-    RunView,
-    TrainingBox,
-    Viewer,
-    images_of,
-    running_loop,
-)
+from ._widgets import LoraChip, RunView, Stage, TrainingBox, images_of, line, running_loop
 
 __all__ = ["Panel"]
 
 DEFAULT_MODEL = "flux-2-turbo-text-to-image"
+RUNS_SHOWN = 3
 _FormAction = Callable[[ModelForm], None]
 
 
@@ -48,17 +46,23 @@ def _error_text(error: BaseException) -> str:
 
 class Panel(w.VBox):
     """EachLabs in one widget: a searchable model picker, the chosen model's form, Generate and
-    Cancel, a live card per prediction, a gallery, a viewer and this session's history.
+    Cancel on the left; the newest result large, with its actions, and the history strip
+    (this session and earlier ones, from the journal) on the right.
 
-    ``Panel(model="flux-2-turbo-text-to-image")`` starts on that model (default: the first of
-    the catalogue's Flux 2 Turbo, else the first model). Runs are tasks on the kernel's running
-    event loop: the notebook stays usable, several runs may go at once, and Cancel cancels the
-    prediction on the service. Results are saved like ``generate()`` saves them
-    (``eachgen_outputs/``) and recorded in the journal.
+    ``Panel(model="flux-2-turbo-text-to-image")`` starts on that model (default: Flux 2 Turbo
+    when the catalogue has it, else its first model); ``value`` fills the form on top of the
+    defaults. ``confirm_above`` (US dollars): a run estimated to cost more asks first.
+
+    Runs are tasks on the kernel's running event loop: the notebook stays usable, several runs
+    may go at once, and Cancel cancels the prediction on the service. Results are saved like
+    ``generate()`` saves them (``eachgen_outputs/``) and recorded in the journal. Ctrl/⌘+Enter
+    in the panel generates.
 
     For code and tests: :meth:`ready` waits for the catalogue and the form, :meth:`wait` for
-    every run, :meth:`select`, :meth:`load`, :meth:`use_as_input`, :meth:`use_lora` and
-    :meth:`copy_text` do what the buttons do. ``generations`` lists this session's results.
+    every run, :meth:`select`, :meth:`load`, :meth:`use_as_input`, :meth:`use_lora`,
+    :meth:`save` and :meth:`copy_text` do what the buttons do. ``generations`` lists this
+    session's results. Shown in a notebook, the panel's output also holds a static snapshot of
+    its results (``text/html``), kept up to date, for the saved or exported notebook.
     """
 
     model = traitlets.Unicode(None, allow_none=True, help="The chosen model's slug.")
@@ -70,12 +74,16 @@ class Panel(w.VBox):
         *,
         value: Mapping[str, Any] | None = None,
         client: AsyncEachLabs | None = None,
+        confirm_above: float | None = None,
     ) -> None:
         self.client = client or AsyncEachLabs()
+        self.confirm_above = confirm_above
         self.form: ModelForm | None = None
         self.detail: dict[str, Any] | None = None
         self.generations: list[Generation] = []
         self.runs: list[RunView] = []
+        self.prices = PriceBook()
+        self.durations: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._run_tasks: dict[asyncio.Task[Any], RunView] = {}
         self._form_task: asyncio.Task[Any] | None = None
@@ -83,28 +91,32 @@ class Panel(w.VBox):
         self._after_form: list[_FormAction] = []
         self._carry: tuple[Any, str] | None = None  # an image waiting for a model that takes one
         self._token = 0
+        self._display_id: str | None = None
+        self._anchor: w.Box | None = None
+        self._saved: dict[str, Path] = {}
+        self._pending_confirm: dict[str, Any] | None = None
 
         emulated = self.client.settings().is_emulator
-        badge = (
-            " <span style='background:#fef3c7;color:#92400e;border-radius:4px;padding:0 6px;"
-            "font-size:80%'>emulator</span>"
-            if emulated
-            else ""
-        )
-        self.header = w.HTML(
-            STYLE + "<div style='font-size:120%;font-weight:700;color:#111827'>EachLabs"
-            f"{badge}</div>"
-        )
-        self.picker = ModelPicker()
-        self.form_area = w.VBox([w.HTML("<i style='color:#6b7280'>loading…</i>")])
+        badge = "<span class='eachlabs-badge'>emulator</span>" if emulated else ""
+        self.title = w.HTML(f"<span class='eachlabs-title'>EachLabs</span>{badge}")
+        self.spend = w.HTML("")
+        self.spend.add_class("eachlabs-spend")
+        self.shortcuts = Shortcuts(self.generate)
+        self.header = w.HBox([self.title, self.spend, self.shortcuts])
+        self.header.add_class("eachlabs-header")
+
+        self.picker = ModelPicker(self._describe_model)
+        self.form_area = w.VBox([w.HTML("<i class='eachlabs-muted'>loading…</i>")])
         self.training = TrainingBox(self._training_zip)
         self.training.layout.display = "none"
+        self.loras = LoraChip(self._lora_scale)
+        self._trigger = ""
         self.generate_button = w.Button(
             description="Generate",
             icon="play",
             button_style="primary",
             disabled=True,
-            tooltip="start a prediction with these inputs",
+            tooltip="start a prediction with these inputs (Ctrl/⌘+Enter)",
         )
         self.cancel_button = w.Button(
             description="Cancel",
@@ -114,33 +126,46 @@ class Panel(w.VBox):
         )
         self.generate_button.add_class("eachlabs-generate")
         self.cancel_button.add_class("eachlabs-cancel")
+        self.confirm_yes = w.Button(description="Generate anyway", button_style="warning")
+        self.confirm_no = w.Button(description="Not now")
+        self.confirm_text = w.HTML("")
+        self.confirm_box = w.VBox([self.confirm_text, w.HBox([self.confirm_yes, self.confirm_no])])
+        self.confirm_box.add_class("eachlabs-confirm")
+        self.confirm_box.layout.display = "none"
+        actions = w.HBox([self.generate_button, self.cancel_button])
+        actions.add_class("eachlabs-actions")
         self.message = w.HTML("")
         self.message.add_class("eachlabs-message")
         self.runs_box = w.VBox([])
-        self.gallery = Gallery(self.view)
-        self.viewer = Viewer()
-        self.history = HistoryStrip(self.load)
-        super().__init__(
+        self.left = w.VBox(
             [
-                self.header,
                 self.picker,
+                self.loras,
                 self.form_area,
                 self.training,
-                w.HBox(
-                    [self.generate_button, self.cancel_button, self.message],
-                    layout=w.Layout(align_items="center", margin="6px 0"),
-                ),
+                actions,
+                self.confirm_box,
+                self.message,
                 self.runs_box,
-                self.gallery,
-                self.viewer,
-                self.history,
             ]
         )
+        self.left.add_class("eachlabs-left")
+
+        self.viewer = Stage()
+        self.strip = ResultStrip(on_select=self._shot_selected, on_load=self._shot_load)
+        self.right = w.VBox([self.viewer, self.strip])
+        self.right.add_class("eachlabs-right")
+        self.body = w.Box([self.left, self.right])
+        self.body.add_class("eachlabs-body")
+        super().__init__([self.header, self.body])
         self.add_class("eachlabs-panel")
 
         self.generate_button.on_click(lambda _b: self.generate())
         self.cancel_button.on_click(lambda _b: self.cancel())
-        self.viewer.save_button.on_click(lambda _b: self._save_selected())
+        self.confirm_yes.on_click(lambda _b: self._confirmed(True))
+        self.confirm_no.on_click(lambda _b: self._confirmed(False))
+        self.viewer.save_button.on_click(lambda _b: self.save())
+        self.viewer.enlarge_button.on_click(lambda _b: self._enlarge())
         self.viewer.use_button.on_click(lambda _b: self._use_selected())
         self.viewer.load_button.on_click(lambda _b: self._load_selected())
         self.viewer.eachgen_button.on_click(lambda _b: self._copy_selected("eachgen"))
@@ -149,6 +174,7 @@ class Panel(w.VBox):
 
         if value is not None:
             self._after_form.append(lambda form: form.update(dict(value)))
+        self._show_spend()
         self._catalogue_task = self._launch(self._load_catalogue(model), self._report)
 
     # -- tasks ----------------------------------------------------------------------------------
@@ -184,10 +210,11 @@ class Panel(w.VBox):
             self.show_error(_error_text(error))
 
     def show_error(self, text: str) -> None:
-        self.message.value = f"<span style='color:#b91c1c'>⚠ {html.escape(text)}</span>"
+        """The run's (or a step's) error, on its own line under the buttons."""
+        self.message.value = line(text, "error")
 
     def show_note(self, text: str) -> None:
-        self.message.value = f"<span style='color:#374151'>{html.escape(text)}</span>"
+        self.message.value = line(text, "note")
 
     async def ready(self) -> None:
         """Wait until the catalogue is listed and the chosen model's form is shown."""
@@ -207,17 +234,56 @@ class Panel(w.VBox):
     async def _load_catalogue(self, model: str | None) -> None:
         try:
             models = await load_catalogue(self.client)
-        except Exception:
-            self.picker.count.value = ""
+        except Exception as exc:
+            self.picker.status = f"could not list the models: {_error_text(exc)}"
             if model:  # the service is unreachable for listing: still show the asked model
                 self.picker.set_models([{"slug": model}])
                 self.picker.value = model
             raise
-        self.picker.set_models(models)
         slugs = [m["slug"] for m in models]
         choice = model or (DEFAULT_MODEL if DEFAULT_MODEL in slugs else (slugs or [None])[0])
         if choice and self.model is None:  # select() or load() may have chosen one meanwhile
             self.select(choice)
+        self.picker.set_models(models)
+        await self._load_history(slugs)
+
+    async def _load_history(self, slugs: list[str]) -> None:
+        """Earlier sessions from the journal: the strip's history, prices and durations."""
+        journal = self.client.journal
+        if journal is None:
+            return
+        base_url = self.client.settings().base_url
+
+        def read() -> tuple[list[Any], dict[str, float]]:
+            entries = journal.entries(limit=HISTORY_LIMIT * 2)
+            durations = {}
+            for slug in slugs:
+                recorded = journal.durations(slug, base_url, limit=5)
+                if recorded:
+                    durations[slug] = statistics.median(recorded)
+            return entries, durations
+
+        try:
+            entries, durations = (
+                await asyncio.to_thread(read) if running_loop() is not None else read()
+            )
+        except Exception as exc:  # the journal is a help here, never a requirement
+            self.show_note(f"history unavailable: {exc}")
+            return
+        self.durations.update(durations)
+        self.prices.learn_journal(entries)
+        self.strip.add_history(entries, emulator=EMULATOR)
+        self.picker.refresh()
+        self._show_estimate()
+
+    def _describe_model(self, slug: str) -> dict[str, str]:
+        """The picker's price and duration of ``slug`` (empty where unknown)."""
+        price = self.prices.per_image(slug)
+        seconds = learner.expected(slug) or self.durations.get(slug)
+        return {
+            "price": f"{format_price(price)} / image" if price is not None else "",
+            "duration": format_duration(seconds),
+        }
 
     def select(self, model: str, value: Mapping[str, Any] | None = None) -> None:
         """Choose ``model`` (its form is fetched in the background); ``value`` is set on top of
@@ -249,9 +315,8 @@ class Panel(w.VBox):
             return
         self._token += 1
         self.generate_button.disabled = True
-        self.form_area.children = (
-            w.HTML(f"<i style='color:#6b7280'>loading {html.escape(slug)}…</i>"),
-        )
+        if self.form is None:
+            self.form_area.children = (w.HTML(f"<i class='eachlabs-muted'>loading {slug}…</i>"),)
         self._form_task = self._launch(self._load_form(slug, self._token), self._form_done)
 
     async def _load_form(self, slug: str, token: int) -> None:
@@ -261,23 +326,37 @@ class Panel(w.VBox):
         self._show_form(detail)
 
     def _form_done(self, task: asyncio.Task[Any]) -> None:
+        if task is self._form_task:
+            self._validity()
         if not task.cancelled() and task.exception() is not None:
             error = task.exception()
             assert error is not None
+            old, self.form = self.form, None
             self.form_area.children = (
-                w.HTML(
-                    "<span style='color:#b91c1c'>⚠ could not load the model: "
-                    f"{html.escape(_error_text(error))}</span>"
-                ),
+                w.HTML(line(f"could not load the model: {_error_text(error)}", "error")),
             )
+            if old is not None:
+                old.close()
             self._report(task)
+            self._validity()
 
     def _show_form(self, detail: Mapping[str, Any]) -> None:
         old = self.form
         self.detail = dict(detail)
         form = ModelForm(detail)
+        if old is not None:
+            kept = form.carry_from(old)
+            if kept:
+                self.show_note(
+                    f"Kept from {old.model_slug or 'the last model'}: {', '.join(kept)}."
+                )
+            else:
+                self.message.value = ""
+        else:
+            self.message.value = ""
         self.form = form
         form.observe(self._validity, "valid")
+        form.observe(lambda _c: self._payload_changed(), "payload")
         self.form_area.children = (form,)
         # lets a page (and a browser test) tell which model's form is shown
         self.form_area._dom_classes = ("eachlabs-form", f"eachlabs-model-{detail.get('slug')}")
@@ -286,8 +365,8 @@ class Panel(w.VBox):
         archive = archive_field(form.specs)
         self.training.layout.display = None if archive else "none"
         self.training.status.value = ""
-        self.message.value = ""
         self._apply_after_form()
+        self._payload_changed()
         if self._carry is not None:
             value, source = self._carry
             target = self._image_field()
@@ -306,13 +385,28 @@ class Panel(w.VBox):
             action(form)
 
     def _validity(self, _change: Any = None) -> None:
+        """Generate is usable whenever a form is shown: pressing it with a problem shows the
+        problem on its field (a pristine form shows no "required" errors)."""
         form = self.form
-        self.generate_button.disabled = form is None or not form.valid
-        if form is not None and form.errors:
-            problems = "; ".join(f"{k}: {v}" for k, v in form.errors.items())
-            self.generate_button.tooltip = f"fix first: {problems}"
-        else:
-            self.generate_button.tooltip = "start a prediction with these inputs"
+        self.generate_button.disabled = form is None or self._loading()
+        self._show_estimate()
+
+    def _payload_changed(self) -> None:
+        self._show_estimate()
+        form = self.form
+        loras = form.value.get("loras") if form is not None and "loras" in form.fields else None
+        self.loras.show(loras or [], self._trigger)
+
+    def _lora_scale(self, index: int, scale: float) -> None:
+        """The chip's slider moved: the form's ``loras`` follows."""
+        form = self.form
+        if form is None or "loras" not in form.fields:
+            return
+        loras = [dict(e) for e in form.value.get("loras") or []]
+        if index < len(loras):
+            loras[index]["scale"] = scale
+            self.loras.entries = [dict(e) for e in loras]  # the chip already shows it
+            form.update({"loras": loras})
 
     def _training_zip(self, media: LocalMedia) -> None:
         form = self.form
@@ -326,27 +420,84 @@ class Panel(w.VBox):
             return None
         return next((s.name for s in form.specs if s.kind == "media" and s.media == "image"), None)
 
+    # -- spending -------------------------------------------------------------------------------
+    def estimate(self) -> float | None:
+        """The estimated cost of Generate with the form as it is (``None``: price unknown)."""
+        if self.form is None or self.model is None:
+            return None
+        return self.prices.estimate(self.model, self.form.value)
+
+    def _show_estimate(self) -> None:
+        form = self.form
+        training = form is not None and archive_field(form.specs) is not None
+        verb = "Train" if training else "Generate"
+        parts = [verb]
+        if form is not None and self.model is not None:
+            parts.append(format_price(self.estimate()))
+            if training:
+                seconds = learner.expected(self.model) or self.durations.get(self.model)
+                if seconds:
+                    parts.append(format_duration(seconds))
+        if self.running:
+            parts.append(f"{self.running} running")
+        self.generate_button.description = " · ".join(parts)
+        self.generate_button.icon = "graduation-cap" if training else "play"
+
+    def _show_spend(self) -> None:
+        spent = self.prices.spent
+        runs = len(self.prices.counted)
+        self.spend.value = (
+            f"<span title='what the finished runs of this session cost'>session: "
+            f"{format_price(spent) if runs else '$0'}"
+            f"{f' · {runs} run' + ('s' if runs != 1 else '') if runs else ''}</span>"
+        )
+
     # -- runs -----------------------------------------------------------------------------------
     def generate(self) -> asyncio.Task[Any] | None:
-        """Start a prediction with the form's value (what Generate does); returns its task."""
+        """Start a prediction with the form's value (what Generate does); returns its task.
+
+        With a problem in the form, nothing is sent: the problems are shown on their fields.
+        A run estimated above ``confirm_above`` waits for "Generate anyway".
+        """
         form, model = self.form, self.model
         if form is None or model is None or self._loading():
             self.show_error("the model's form is still loading")
             return None
+        form.reveal_errors()
         if not form.valid:
-            problems = "; ".join(f"{k}: {v}" for k, v in form.errors.items())
+            problems = "; ".join(f"{form.label_of(k)}: {v}" for k, v in form.errors.items())
             self.show_error(f"fix the form first — {problems}")
+            self.generate_button.tooltip = f"fix first: {problems}"
             return None
-        inputs = form.value
-        training = archive_field(form.specs) is not None
+        self.generate_button.tooltip = "start a prediction with these inputs (Ctrl/⌘+Enter)"
+        cost = self.estimate()
+        if self.confirm_above is not None and cost is not None and cost > self.confirm_above:
+            self._pending_confirm = {"model": model, "inputs": form.value}
+            self.confirm_text.value = line(
+                f"This run is estimated at {format_price(cost)}, above your limit of "
+                f"{format_price(self.confirm_above)}.",
+                "note",
+            )
+            self.confirm_box.layout.display = None
+            return None
+        return self._start(model, form.value)
+
+    def _confirmed(self, yes: bool) -> None:
+        pending, self._pending_confirm = self._pending_confirm, None
+        self.confirm_box.layout.display = "none"
+        if yes and pending is not None:
+            self._start(pending["model"], pending["inputs"])
+
+    def _start(self, model: str, inputs: dict[str, Any]) -> asyncio.Task[Any] | None:
+        form = self.form
+        training = form is not None and archive_field(form.specs) is not None
         view = RunView(model, inputs, expected=learner.expected(model), training=training)
-        item = self.history.add(model, inputs)
         self.runs.insert(0, view)
-        self.runs_box.children = tuple(self.runs[:4])
+        self.runs_box.children = tuple(self.runs[:RUNS_SHOWN])
         self.message.value = ""
         task = self._launch(
-            self._run(model, inputs, view, item),
-            lambda t: self._run_done(t, model, view, item),
+            self._run(model, inputs, view),
+            lambda t: self._run_done(t, model, view),
         )
         if not task.done():  # without a running loop it has already ended
             self._run_tasks[task] = view
@@ -354,53 +505,66 @@ class Panel(w.VBox):
             view.cancel_button.on_click(lambda _b: task.cancel())
         return task
 
-    async def _run(
-        self, model: str, inputs: dict[str, Any], view: RunView, item: HistoryItem
-    ) -> Generation:
+    async def _run(self, model: str, inputs: dict[str, Any], view: RunView) -> Generation:
         if any(is_local_media(v) for v in inputs.values()):
             view.set_status("uploading")
-            item.set_status("uploading")
+        view.start_ticker()
+        return await self.client.run(model, inputs, on_update=view.update, save_to=output_dir())
 
-        def on_update(prediction: Any) -> None:
-            view.update(prediction)
-            item.set_status(prediction.status)
-
-        view.card.start_ticker()
-        return await self.client.run(model, inputs, on_update=on_update, save_to=output_dir())
-
-    def _run_done(
-        self,
-        task: asyncio.Task[Any],
-        model: str,
-        view: RunView,
-        item: HistoryItem,
-    ) -> None:
+    def _run_done(self, task: asyncio.Task[Any], model: str, view: RunView) -> None:
         self._run_tasks.pop(task, None)
         self.running = len(self._run_tasks)
         try:
             if task.cancelled():
                 view.fail(asyncio.CancelledError())
-                item.set_status("cancelled")
                 self.show_note(f"{model}: cancelled — the prediction was cancelled (not billed).")
                 return
             error = task.exception()
             if error is not None:
                 view.fail(error)
-                item.set_status("cancelled" if view.card.status == "cancelled" else "error")
+                self._field_errors(error)
                 self.show_error(f"{model}: {_error_text(error)}")
                 return
             generation: Generation = task.result()
             view.finish(generation)
-            item.finish(generation)
-            self.generations.append(generation)
-            self.gallery.add(generation)
-            if images_of(generation):
-                self.view(generation, 0)
+            self._finished(generation)
             url = lora_url(generation) if not images_of(generation) else None
             if url is not None:
                 self._offer_lora(view, generation)
         except Exception as exc:  # a rendering problem must not vanish into the loop's log
             self.show_error(f"could not show the result: {_error_text(exc)}")
+
+    def _finished(self, generation: Generation) -> None:
+        self.generations.append(generation)
+        outputs = max(1, len(images_of(generation)) or len(generation.outputs))
+        self.prices.spend(generation.id, generation.metrics, outputs, generation.model)
+        self._show_spend()
+        self._show_estimate()
+        self.picker.refresh()
+        shots = self.strip.add(generation)
+        if shots:
+            self.view(generation, 0)
+        self._update_snapshot()
+
+    def _field_errors(self, error: BaseException) -> None:
+        """Put the service's (or the validator's) message on the field it names."""
+        form = self.form
+        if form is None:
+            return
+        problems: dict[str, str] = {}
+        if isinstance(error, InputValidationError):
+            for problem in error.problems:
+                name = problem.get("field")
+                if isinstance(name, str):
+                    problems[name] = str(problem.get("message", ""))
+        else:
+            text = str(getattr(error, "message", None) or error)
+            for part in text.replace("\n", ";").split(";"):
+                where, sep, why = part.strip().partition(":")
+                name = re.match(r"[A-Za-z_]\w*", where.strip())  # "loras[0].path" -> loras
+                if sep and name and name.group(0) in form.fields:
+                    problems[name.group(0)] = f"{where.strip()}: {why.strip()}"
+        form.show_service_errors(problems)
 
     @traitlets.observe("running")
     def _running_changed(self, change: Any) -> None:
@@ -408,6 +572,7 @@ class Panel(w.VBox):
         self.cancel_button.description = (
             f"Cancel ({change['new']})" if change["new"] > 1 else "Cancel"
         )
+        self._show_estimate()
 
     def cancel(self) -> int:
         """Cancel every run in flight (each prediction is cancelled on the service too)."""
@@ -418,8 +583,28 @@ class Panel(w.VBox):
 
     # -- results --------------------------------------------------------------------------------
     def view(self, generation: Generation, index: int = 0) -> None:
-        """Show one result enlarged, with its actions."""
-        self.viewer.show(generation, index)
+        """Show one result large, with its actions."""
+        key = f"{generation.id}:{index}"
+        self.viewer.show(generation, index, key)
+        self.strip.selected = key
+
+    def _shot_selected(self, shot: Shot) -> None:
+        generation = shot.source
+        if not isinstance(generation, Generation):
+            try:
+                generation = Generation.from_entry(shot.source)
+            except OSError as exc:
+                self.show_error(f"the files of {shot.run_id} are gone: {exc}")
+                return
+            generation.emulated = shot.emulated
+        self.view(generation, shot.index)
+
+    def _shot_load(self, shot: Shot) -> None:
+        self.load(shot.source)
+
+    def _enlarge(self) -> None:
+        if self.viewer.key in self.strip.shots:
+            self.strip.open_lightbox(self.viewer.key)
 
     def _selected(self) -> Generation | None:
         generation = self.viewer.generation
@@ -427,17 +612,42 @@ class Panel(w.VBox):
             self.show_error("select a result first")
         return generation
 
-    def _save_selected(self) -> None:
-        generation = self._selected()
+    def save(self, generation: Generation | None = None, index: int | None = None) -> Path | None:
+        """Save the image shown (or image ``index`` of ``generation``) with its parameters.
+
+        Saving the same image again writes nothing: the path of the earlier copy is returned.
+        Results are already saved automatically unless saving is off (``output_dir`` empty);
+        then this writes into ``eachgen_outputs/``.
+        """
+        generation = generation or self._selected()
         if generation is None:
-            return
+            return None
+        index = self.viewer.index if index is None else index
+        key = f"{generation.id}:{index}"
+        images = [i for i, o in enumerate(generation.outputs) if o.is_image]
+        position = images[index] if index < len(images) else index
+        known = self._saved.get(key)
+        if known is None and position < len(generation.paths):
+            known = generation.paths[position]
+        if known is not None and known.exists():
+            self._saved[key] = known
+            self.viewer.note.value = line(f"Already saved: {known}", "ok")
+            return known
+        out = generation.outputs[position]
+        folder = Path(output_dir() or DEFAULT_OUTPUT_DIR).expanduser()
+        path = folder / (
+            generation.file_stem(position) + extension_for(out.url, out.content_type, out.data)
+        )
+        params = generation.parameters(position)
         try:
-            paths = generation.save(output_dir() or DEFAULT_OUTPUT_DIR)
+            atomic_write(path, embed_metadata(out.data, params))
+            write_sidecar(path, params)
         except OSError as exc:
-            self.viewer.note.value = f"<span style='color:#b91c1c'>⚠ {html.escape(str(exc))}</span>"
-            return
-        names = ", ".join(html.escape(str(p)) for p in paths)
-        self.viewer.note.value = f"<span style='color:#15803d'>Saved: {names}</span>"
+            self.viewer.note.value = line(str(exc), "error")
+            return None
+        self._saved[key] = path
+        self.viewer.note.value = line(f"Saved: {path}", "ok")
+        return path
 
     def _use_selected(self) -> None:
         generation = self._selected()
@@ -467,7 +677,7 @@ class Panel(w.VBox):
         return run_text(kind, generation.model, generation.inputs).text
 
     def load(self, run: Any) -> None:
-        """Put a past run's model and inputs back into the form.
+        """Put a past run's model and every input (seed included) back into the form.
 
         ``run`` is a :class:`Generation`, a journal entry (``history()``), or anything with
         ``model`` and ``inputs``.
@@ -488,11 +698,12 @@ class Panel(w.VBox):
         gets it."""
         value: Any
         url = generation.urls[index] if index < len(generation.urls) else ""
+        images = [o for o in generation.outputs if o.is_image]
+        data = images[index].data if index < len(images) else generation.outputs[0].data
         if url.startswith(("http://", "https://")):
             value = url
+            ModelForm.remember_preview(url, data)
         else:
-            images = [o for o in generation.outputs if o.is_image]
-            data = images[index].data if index < len(images) else generation.outputs[0].data
             value = LocalMedia(data, sniff_content_type(data), f"{generation.id}-{index}")
         source = f"Image {index + 1} of {generation.model}"
         target = field or self._image_field()
@@ -519,6 +730,10 @@ class Panel(w.VBox):
         else:
             url = run
         inputs = lora_inputs(url, trainer_inputs)
+        trigger = (trainer_inputs or {}).get("trigger_phrase") or (trainer_inputs or {}).get(
+            "trigger_word"
+        )
+        self._trigger = trigger.strip() if isinstance(trigger, str) else ""
         self._after_form.append(lambda form: form.update(inputs))
         self.select(LORA_MODEL)
         self.show_note(f"{LORA_MODEL} with your LoRA: write a prompt and Generate.")
@@ -531,8 +746,50 @@ class Panel(w.VBox):
             layout=w.Layout(width="auto"),
         )
         button.on_click(lambda _b: self.use_lora(generation))
-        url = lora_url(generation) or ""
-        view.actions.children = (
-            button,
-            w.HTML(f"<code style='font-size:85%'>{html.escape(url)}</code>"),
-        )
+        view.actions.children = (*view.actions.children, button)
+
+    # -- the notebook's static copy -------------------------------------------------------------
+    def snapshot(self) -> str:
+        """The static HTML of the results (what a saved or exported notebook shows)."""
+        return snapshot_html(self.generations, self.model)
+
+    def _plain(self) -> str:
+        return f"EachLabs panel ({self.model or 'no model'}): {len(self.generations)} result(s)"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = self._plain()
+        bundle["text/html"] = self.snapshot()
+        return bundle
+
+    def _snapshot_bundle(self) -> dict[str, Any]:
+        """The static copy's output: its HTML for readers without the widget, and a hidden
+        widget for live front ends (so the results are not shown twice, and updating the
+        copy never re-renders the panel itself)."""
+        if self._anchor is None:
+            self._anchor = w.Box(layout=w.Layout(display="none"))
+        bundle = dict(self._anchor._repr_mimebundle_() or {})
+        bundle["text/plain"] = self._plain()
+        bundle["text/html"] = self.snapshot()
+        return bundle
+
+    def _ipython_display_(self) -> None:
+        """Display the widget, and beside it its static copy, updated as results arrive."""
+        from IPython.display import display
+
+        panel = dict(super()._repr_mimebundle_() or {})
+        panel["text/plain"] = self._plain()
+        display(panel, raw=True)
+        if self._display_id is None:
+            import uuid
+
+            self._display_id = uuid.uuid4().hex
+        display(self._snapshot_bundle(), raw=True, display_id=self._display_id)
+
+    def _update_snapshot(self) -> None:
+        if self._display_id is None:
+            return
+        from IPython.display import update_display
+
+        with contextlib.suppress(Exception):  # no kernel to send to: nothing to update
+            update_display(self._snapshot_bundle(), raw=True, display_id=self._display_id)

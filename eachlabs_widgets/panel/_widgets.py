@@ -1,8 +1,9 @@
-"""The panel's parts, each a small widget: picker, run view, gallery, viewer, history, training.
+"""The panel's parts, each a small widget: a run in flight, the stage, the copy box, training.
 
 They only show things and call back; the :class:`~._panel.Panel` decides what happens. Nothing
 here prints or writes into an ``Output``: every change is a trait, so updates made from
-background tasks reach the frontend.
+background tasks reach the frontend. Colours come from the stylesheet (``static/panel.css``),
+which uses JupyterLab's theme variables: no colour is written here.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
-import traitlets
 
-from .._card import LiveCard
 from .._render import thumbnail_jpeg
-from ._catalog import filter_models, picker_options
 from ._progress import TRAINING_EXPECTED, progress_fraction
 from ._training import zip_folder, zip_images
 
@@ -28,41 +26,32 @@ if TYPE_CHECKING:
     from .._prediction import Prediction
 
 __all__ = [
-    "STYLE",
     "CopyBox",
-    "Gallery",
-    "HistoryItem",
-    "HistoryStrip",
-    "ModelPicker",
+    "LoraChip",
     "RunView",
+    "Stage",
     "TrainingBox",
-    "Viewer",
     "images_of",
+    "line",
+    "running_loop",
 ]
 
-THUMB_HEIGHT = 128
-VIEW_HEIGHT = 320
+STAGE_HEIGHT = 768  # pixels of the JPEG sent to the stage (shown at most 520 px high)
 
-STYLE = """<style>
-.eachlabs-panel { border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 12px;
-  background: #fff; max-width: 1000px; }
-.eachlabs-section { border-top: 1px solid #f0f0f0; padding-top: 6px; margin-top: 6px; }
-.eachlabs-tile { border: 1px solid #e5e7eb; border-radius: 6px; padding: 4px; margin: 3px;
-  background: #fafafa; }
-.eachlabs-tile img { border-radius: 4px; }
-.eachlabs-viewer img { border-radius: 6px; box-shadow: 0 1px 4px rgba(0,0,0,.15); }
-.eachlabs-history { overflow-x: auto; }
-.eachlabs-hist-item { border: 1px solid #e5e7eb; border-radius: 6px; padding: 3px;
-  margin-right: 4px; min-width: 96px; background: #fafafa; }
-.eachlabs-run { border-left: 3px solid #93c5fd; padding-left: 8px; margin: 4px 0; }
-</style>"""
+
+def line(text: str, kind: str = "note") -> str:
+    """A message on its own line: ``kind`` is note, error or ok (a coloured edge, theme text)."""
+    if not text:
+        return ""
+    mark = "⚠ " if kind == "error" else ""
+    return (
+        f"<div class='eachlabs-line eachlabs-{kind}' role='status'>{mark}{html.escape(text)}</div>"
+    )
 
 
 def _heading(text: str, extra: str = "") -> w.HTML:
-    return w.HTML(
-        f"<div style='font-weight:600;color:#374151;margin:2px 0'>{html.escape(text)}"
-        f"<span style='font-weight:400;color:#6b7280'>{extra}</span></div>"
-    )
+    extra_html = f" <span class='eachlabs-muted'>{html.escape(extra)}</span>" if extra else ""
+    return w.HTML(f"<div class='eachlabs-heading'>{html.escape(text)}{extra_html}</div>")
 
 
 def images_of(generation: Generation) -> list[Any]:
@@ -70,70 +59,8 @@ def images_of(generation: Generation) -> list[Any]:
     return list(generation.images)
 
 
-def _thumb(image: Any, height: int = THUMB_HEIGHT) -> w.Image:
-    jpeg = thumbnail_jpeg([image], height=height) or b""
-    return w.Image(value=jpeg, format="jpeg", layout=w.Layout(height=f"{height}px", width="auto"))
-
-
-class ModelPicker(w.HBox):
-    """A search box and a dropdown over the catalogue; ``value`` is the chosen slug.
-
-    Filtering never changes the chosen model: it stays in the list while it is chosen.
-    """
-
-    value = traitlets.Unicode(None, allow_none=True, help="The chosen model's slug.")
-
-    def __init__(self) -> None:
-        self.models: list[dict[str, Any]] = []
-        self.search = w.Text(
-            placeholder="Search models (e.g. flux lora)",
-            continuous_update=True,
-            layout=w.Layout(width="200px"),
-        )
-        self.dropdown = w.Dropdown(options=[], layout=w.Layout(width="380px"))
-        self.count = w.HTML(
-            "<span style='color:#6b7280'>loading models…</span>",
-            layout=w.Layout(width="auto", margin="0 0 0 6px"),
-        )
-        self._refreshing = False
-        super().__init__(
-            [self.search, self.dropdown, self.count],
-            layout=w.Layout(flex_flow="row wrap", align_items="center"),
-        )
-        self.add_class("eachlabs-picker")
-        self.search.observe(lambda _c: self._refresh(), "value")
-        self.dropdown.observe(self._picked, "value")
-
-    def set_models(self, models: Sequence[Mapping[str, Any]]) -> None:
-        self.models = [dict(m) for m in models]
-        self._refresh()
-
-    @traitlets.observe("value")
-    def _value_changed(self, change: Any) -> None:
-        self._refresh()
-
-    def _refresh(self) -> None:
-        options = picker_options(self.models, self.search.value, self.value)
-        self._refreshing = True
-        try:
-            self.dropdown.options = options
-            self.dropdown.value = self.value if self.value else None
-        finally:
-            self._refreshing = False
-        if self.models:
-            shown = len(filter_models(self.models, self.search.value))
-            self.count.value = (
-                f"<span style='color:#6b7280;white-space:nowrap'>"
-                f"{shown} of {len(self.models)} models</span>"
-            )
-
-    def _picked(self, change: Any) -> None:
-        if not self._refreshing and change["new"]:
-            self.value = change["new"]
-
-
 class RunView(w.VBox):
-    """One prediction: the live card, a progress bar, Cancel, and what to do with the result."""
+    """One prediction in flight: model, status, elapsed time, a progress bar and Cancel."""
 
     def __init__(
         self,
@@ -143,43 +70,97 @@ class RunView(w.VBox):
         expected: float | None = None,
         training: bool = False,
     ) -> None:
-        slots = inputs.get("num_images") or inputs.get("max_images") or 1
+        self.model = model
         prompt = inputs.get("prompt")
-        self.card = LiveCard(
-            model,
-            slots=slots if isinstance(slots, int) else 1,
-            prompt=prompt if isinstance(prompt, str) else None,
-        )
+        self.prompt = prompt if isinstance(prompt, str) else ""
+        self.status = "queued"
+        self.detail = ""
+        self.prediction_id: str | None = None
         self.expected = expected or (TRAINING_EXPECTED if training else None)
         self.started = time.monotonic()
+        self._ended: float | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self.header = w.HTML("")
+        self.header.add_class("eachlabs-run-head")
         self.progress = w.FloatProgress(
-            value=0.0, min=0.0, max=1.0, layout=w.Layout(width="260px", height="14px")
+            value=0.0, min=0.0, max=1.0, layout=w.Layout(width="180px", height="12px")
         )
+        self.progress.description = ""
         self.cancel_button = w.Button(
             description="Cancel",
             icon="stop",
             tooltip="cancel this prediction (it is not billed)",
-            layout=w.Layout(width="90px", height="26px"),
+            layout=w.Layout(width="auto", height="24px"),
         )
-        self.actions = w.HBox([])
-        self.detail = w.HTML("")
+        self.actions = w.HBox([], layout=w.Layout(flex_flow="row wrap"))
         super().__init__(
-            [self.card, w.HBox([self.progress, self.cancel_button, self.detail]), self.actions]
+            [
+                self.header,
+                w.HBox([self.progress, self.cancel_button], layout=w.Layout(align_items="center")),
+                self.actions,
+            ]
         )
         self.add_class("eachlabs-run")
+        self._render()
+
+    @property
+    def card(self) -> RunView:
+        """The run itself (older code read ``run.card.status``)."""
+        return self
+
+    @property
+    def elapsed(self) -> float:
+        return (self._ended or time.monotonic()) - self.started
+
+    def _render(self) -> None:
+        ident = f" <code>{html.escape(self.prediction_id)}</code>" if self.prediction_id else ""
+        detail = f" — {html.escape(self.detail)}" if self.detail else ""
+        prompt = (
+            f"<div class='eachlabs-muted'>{html.escape(self.prompt[:160])}</div>"
+            if self.prompt
+            else ""
+        )
+        status = html.escape(self.status)
+        self.header.value = (
+            f"<div><b>{html.escape(self.model)}</b> "
+            f"<span class='eachlabs-status eachlabs-status-{status}'>{status}</span> "
+            f"{self.elapsed:.1f} s{ident}{detail}</div>{prompt}"
+        )
+
+    def start_ticker(self, interval: float = 0.5) -> None:
+        """Refresh the elapsed time while the prediction runs (needs a running loop)."""
+        loop = running_loop()
+        if loop is not None:
+            self._ticker = loop.create_task(self._tick(interval))
+
+    async def _tick(self, interval: float) -> None:
+        while self._ended is None:
+            await asyncio.sleep(interval)
+            self._render()
+            self._progress(self.status)
+
+    def _stop(self) -> None:
+        self._ended = time.monotonic()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
 
     def set_status(self, status: str, detail: str = "") -> None:
-        self.card.set_status(status, detail)
+        self.status = status
+        self.detail = detail
+        if status in ("error", "failed", "cancelled", "timeout"):
+            self._stop()
+        self._render()
         self._progress(status)
 
     def update(self, prediction: Prediction) -> None:
         """A poll answer (called by the client on every poll)."""
-        self.card.update(prediction)
+        self.prediction_id = prediction.id or self.prediction_id
+        self.status = prediction.status
         model_time = prediction.metrics.get("predict_time")
         if isinstance(model_time, (int, float)) and model_time > 0:
-            self.detail.value = (
-                f"<span style='color:#6b7280;font-size:90%'>model time {model_time:.1f} s</span>"
-            )
+            self.detail = f"model time {model_time:.1f} s"
+        self._render()
         self._progress(prediction.status)
 
     def _progress(self, status: str) -> None:
@@ -188,27 +169,33 @@ class RunView(w.VBox):
             self.progress.value = max(self.progress.value, fraction)
 
     def finish(self, generation: Generation) -> None:
-        self.card.finish(generation)
-        if generation.undecodable:  # files that do not decode: the card's tiles name them
-            pass
-        elif images_of(generation):  # shown in the gallery and the viewer: keep the card short
-            self.card.gallery.layout.display = "none"
-        else:  # a trainer's weights, a video…: links instead of pictures
+        self._stop()
+        self.prediction_id = generation.id
+        self.status = "success"
+        self.detail = ""
+        if not images_of(generation):  # a trainer's weights, a video…: links, not pictures
             links = " · ".join(
                 f"<a href='{html.escape(u, quote=True)}' target='_blank'>"
                 f"{html.escape(u.rsplit('/', 1)[-1] or u)}</a>"
                 for u in generation.urls
             )
-            self.card.gallery.children = (w.HTML(f"<div>{links or 'no files'}</div>"),)
+            self.detail = ""
+            self.actions.children = (w.HTML(f"<div>{links or 'no files'}</div>"),)
+        self._render()
         self.progress.value = 1.0
         self.progress.bar_style = "success"
         self.cancel_button.layout.display = "none"
 
     def fail(self, error: BaseException) -> None:
-        self.card.fail(error)
-        self.card.gallery.layout.display = "none"
-        cancelled = self.card.status == "cancelled"
-        self.progress.bar_style = "warning" if cancelled else "danger"
+        from .._exceptions import PredictionCancelledError, PredictionTimeoutError
+
+        if isinstance(error, (PredictionCancelledError, asyncio.CancelledError, KeyboardInterrupt)):
+            self.set_status("cancelled", "not billed")
+        elif isinstance(error, PredictionTimeoutError):
+            self.set_status("timeout", str(error))
+        else:
+            self.set_status("error")
+        self.progress.bar_style = "warning" if self.status == "cancelled" else "danger"
         self.cancel_button.layout.display = "none"
 
 
@@ -244,195 +231,132 @@ class CopyBox(w.VBox):
         )
 
 
-class Gallery(w.VBox):
-    """Every image made this session as a thumbnail, newest first; "View" enlarges one."""
+class Stage(w.VBox):
+    """The result shown large: the image, its caption and what to do with it.
 
-    def __init__(self, on_view: Callable[[Generation, int], None]) -> None:
-        self.on_view = on_view
-        self.tiles = w.HBox([], layout=w.Layout(flex_flow="row wrap"))
-        self.empty = w.HTML("<span style='color:#9ca3af'>Results appear here.</span>")
-        super().__init__([_heading("Gallery"), self.empty, self.tiles])
-        self.add_class("eachlabs-section")
-
-    def add(self, generation: Generation) -> None:
-        tiles = []
-        for index, image in enumerate(images_of(generation)):
-            button = w.Button(
-                description="View",
-                icon="search-plus",
-                tooltip="enlarge, save, reuse or copy this run",
-                layout=w.Layout(width="auto", height="24px"),
-            )
-            button.on_click(lambda _b, g=generation, i=index: self.on_view(g, i))
-            tile = w.VBox([_thumb(image), button], layout=w.Layout(align_items="center"))
-            tile.add_class("eachlabs-tile")
-            tiles.append(tile)
-        if tiles:
-            self.empty.layout.display = "none"
-            self.tiles.children = (*tiles, *self.tiles.children)
-
-
-class Viewer(w.VBox):
-    """One result, enlarged, with what to do with it. The buttons are wired by the panel."""
+    The buttons are wired by the panel; ``generation`` and ``index`` say what is shown.
+    """
 
     def __init__(self) -> None:
         self.generation: Generation | None = None
         self.index = 0
-        self.image = w.Image(
-            format="jpeg",
-            layout=w.Layout(
-                height=f"{VIEW_HEIGHT}px",
-                width="auto",
-                max_width="100%",
-                align_self="flex-start",  # a column stretches its children: keep the aspect
-                object_fit="contain",
-            ),
+        self.key = ""
+        self.image = w.Image(format="jpeg")
+        self.image.add_class("eachlabs-stage-image")
+        self.image.layout.display = "none"
+        self.empty = w.HTML(
+            "<div class='eachlabs-stage-empty'>The newest result appears here.</div>"
         )
         self.caption = w.HTML("")
-        self.save_button = w.Button(description="Save", icon="save", tooltip="save the files")
+        self.caption.add_class("eachlabs-caption")
+        self.save_button = w.Button(
+            description="Save", icon="save", tooltip="save the image shown (once)"
+        )
+        self.enlarge_button = w.Button(
+            description="Enlarge", icon="expand", tooltip="full size, with its parameters"
+        )
         self.use_button = w.Button(
             description="Use as input",
             icon="share",
             tooltip="put this image into an image field of a model's form",
         )
         self.load_button = w.Button(
-            description="Load into form", icon="undo", tooltip="the form as it was for this run"
+            description="Load into form",
+            icon="undo",
+            tooltip="the model and every parameter of this run, seed included",
         )
         self.eachgen_button = w.Button(description="Copy as %%eachgen", icon="terminal")
         self.python_button = w.Button(description="Copy as Python", icon="code")
-        for button in (
+        self.buttons = (
             self.save_button,
+            self.enlarge_button,
             self.use_button,
             self.load_button,
             self.eachgen_button,
             self.python_button,
-        ):
-            button.layout = w.Layout(width="auto")
+        )
+        self.actions = w.HBox(list(self.buttons))
+        self.actions.add_class("eachlabs-stage-actions")
+        self.actions.layout.display = "none"
         self.note = w.HTML("")
         self.copy_box = CopyBox()
-        actions = w.HBox(
-            [
-                self.save_button,
-                self.use_button,
-                self.load_button,
-                self.eachgen_button,
-                self.python_button,
-            ],
-            layout=w.Layout(flex_flow="row wrap"),
-        )
         super().__init__(
-            [_heading("Selected"), self.image, self.caption, actions, self.note, self.copy_box]
+            [self.empty, self.image, self.caption, self.actions, self.note, self.copy_box]
         )
         self.add_class("eachlabs-viewer")
-        self.add_class("eachlabs-section")
-        self.layout.display = "none"
+        self.add_class("eachlabs-stage")
 
-    def show(self, generation: Generation, index: int = 0) -> None:
+    def show(self, generation: Generation, index: int = 0, key: str = "") -> None:
         images = images_of(generation)
         self.generation = generation
         self.index = index if 0 <= index < len(images) else 0
+        self.key = key or f"{generation.id}:{self.index}"
         if images:
-            self.image.value = thumbnail_jpeg([images[self.index]], height=VIEW_HEIGHT) or b""
+            self.image.value = thumbnail_jpeg([images[self.index]], height=STAGE_HEIGHT) or b""
             self.image.layout.display = None
         else:
             self.image.layout.display = "none"
+        self.empty.layout.display = "none"
         bits = [f"<b>{html.escape(generation.model)}</b>"]
         if generation.emulated:
-            bits.append("<span style='color:#b45309'>emulator</span>")
+            bits.append("<span class='eachlabs-badge'>emulator</span>")
         if generation.seed is not None:
             bits.append(f"seed {html.escape(str(generation.seed))}")
         if len(images) > 1:
             bits.append(f"image {self.index + 1} of {len(images)}")
+        if generation.elapsed is not None:
+            bits.append(f"{generation.elapsed:.1f} s")
+        if generation.cost is not None:
+            bits.append(f"${generation.cost:.3f}")
         bits.append(f"<code>{html.escape(generation.id)}</code>")
         prompt = html.escape(generation.prompt or "")
-        self.caption.value = f"<div>{' · '.join(bits)}</div><div style='color:#555'>{prompt}</div>"
+        self.caption.value = f"<div>{' · '.join(bits)}</div>" + (
+            f"<div class='eachlabs-muted'>{prompt}</div>" if prompt else ""
+        )
         self.note.value = ""
         self.copy_box.layout.display = "none"
-        self.layout.display = None
+        self.actions.layout.display = None
 
 
-class HistoryItem(w.VBox):
-    """One run of the session in the history strip."""
-
-    def __init__(self, model: str, inputs: Mapping[str, Any], on_load: Callable[[Any], None]):
-        self.model = model
-        self.inputs = dict(inputs)
-        self.generation: Generation | None = None
-        self.picture = w.HTML(
-            "<div style='width:88px;height:64px;background:#f3f4f6;border-radius:4px'></div>"
-        )
-        self.label = w.HTML("")
-        self.load_button = w.Button(
-            description="Load", tooltip="load this run into the form", layout=w.Layout(width="88px")
-        )
-        self.load_button.on_click(lambda _b: on_load(self.generation or self))
-        self.status = "queued"
-        super().__init__([self.picture, self.label, self.load_button])
-        self.add_class("eachlabs-hist-item")
-        self._render()
-
-    def _render(self) -> None:
-        short = self.model if len(self.model) <= 18 else self.model[:17] + "…"
-        self.label.value = (
-            f"<div style='font-size:85%;line-height:1.2' title='{html.escape(self.model)}'>"
-            f"{html.escape(short)}<br><span style='color:#6b7280'>{html.escape(self.status)}"
-            "</span></div>"
-        )
-
-    def set_status(self, status: str) -> None:
-        if status != self.status:
-            self.status = status
-            self._render()
-
-    def finish(self, generation: Generation) -> None:
-        self.generation = generation
-        self.status = "success"
-        if images_of(generation):
-            self.children = (_thumb(images_of(generation)[0], 64), self.label, self.load_button)
-        self._render()
-
-
-class HistoryStrip(w.VBox):
-    """This session's runs, newest first, each loadable into the form."""
-
-    def __init__(self, on_load: Callable[[Any], None]) -> None:
-        self.on_load = on_load
-        self.items: list[HistoryItem] = []
-        self.row = w.HBox([], layout=w.Layout(overflow="auto", width="100%"))
-        self.row.add_class("eachlabs-history")
-        super().__init__([_heading("History", " · this session"), self.row])
-        self.add_class("eachlabs-section")
-
-    def add(self, model: str, inputs: Mapping[str, Any]) -> HistoryItem:
-        item = HistoryItem(model, inputs, self.on_load)
-        self.items.insert(0, item)
-        self.row.children = tuple(self.items)
-        return item
+RECOMMENDED_IMAGES = 10
+"""Fewer training images than this get a warning (trainers learn poorly from a handful)."""
+THUMBS_SHOWN = 24
 
 
 class TrainingBox(w.VBox):
-    """Training images for a trainer: several files (zipped in memory) or a folder or zip path."""
+    """One upload area for a trainer's images: several files (zipped in memory), or a folder
+    or a zip on the kernel's machine. Shows the count, thumbnails, the size (in MB) and a
+    warning below :data:`RECOMMENDED_IMAGES`."""
 
     def __init__(self, on_zip: Callable[[LocalMedia], None]) -> None:
         self.on_zip = on_zip
-        self.upload = w.FileUpload(accept="image/*,.zip,.txt", multiple=True, description="Images…")
-        self.folder = w.Text(
-            placeholder="or a folder / .zip path on the kernel's machine",
-            layout=w.Layout(width="320px"),
+        self.count = 0
+        self.upload = w.FileUpload(
+            accept="image/*,.zip,.txt", multiple=True, description="Choose images…"
         )
+        self.folder = w.Text(placeholder="or a folder / .zip path on the kernel's machine")
         self.use_folder = w.Button(description="Use folder", layout=w.Layout(width="auto"))
         self.status = w.HTML("")
+        self.warning = w.HTML("")
+        self.thumbs = w.HBox([])
+        self.thumbs.add_class("eachlabs-thumbs")
+        picker = w.HBox([self.upload, self.folder, self.use_folder])
+        picker.add_class("eachlabs-field-control")
         super().__init__(
             [
                 _heading(
                     "Training images",
-                    " · choose 10 or more images (or one .zip); they are zipped and uploaded",
+                    f"{RECOMMENDED_IMAGES} or more images (or one .zip); zipped and uploaded "
+                    "when you Train",
                 ),
-                w.HBox([self.upload, self.folder, self.use_folder]),
+                picker,
                 self.status,
+                self.thumbs,
+                self.warning,
             ]
         )
         self.add_class("eachlabs-section")
+        self.add_class("eachlabs-training")
         self.upload.observe(self._uploaded, "value")
         self.use_folder.on_click(lambda _b: self.take_folder(self.folder.value))
 
@@ -459,23 +383,93 @@ class TrainingBox(w.VBox):
         except (ValueError, OSError) as exc:
             self._error(str(exc))
             return
-        self._done(media, html.escape(folder.strip()))
+        self._done(media, folder.strip())
 
     def _done(self, media: LocalMedia, source: str) -> None:
         import io
         import zipfile
 
+        from PIL import Image
+
+        pictures: list[bytes] = []
         with zipfile.ZipFile(io.BytesIO(media.data)) as archive:
-            count = sum(1 for n in archive.namelist() if not n.lower().endswith((".txt", "/")))
+            names = [n for n in archive.namelist() if not n.lower().endswith((".txt", "/"))]
+            for name in names[:THUMBS_SHOWN]:
+                try:
+                    with Image.open(io.BytesIO(archive.read(name))) as image:
+                        image.load()
+                        pictures.append(thumbnail_jpeg([image], height=48) or b"")
+                except Exception:  # not a picture Pillow reads: counted, not shown
+                    continue
+        self.count = len(names)
         size = len(media.data) / 1e6
-        self.status.value = (
-            f"<span style='color:#15803d'>{count} image(s) from {source} → "
-            f"{html.escape(media.filename)} ({size:.2f} MB), uploaded when you Generate</span>"
+        self.status.value = line(
+            f"{self.count} image{'s' if self.count != 1 else ''} from {source} · "
+            f"{media.filename} · {'< 0.01' if size < 0.01 else f'{size:.2f}'} MB",
+            "ok",
+        )
+        for old in self.thumbs.children:
+            old.close()
+        self.thumbs.children = tuple(w.Image(value=p, format="jpeg") for p in pictures if p)
+        self.warning.value = (
+            line(
+                f"Only {self.count} image{'s' if self.count != 1 else ''}: "
+                f"{RECOMMENDED_IMAGES} or more are recommended for a LoRA that generalises.",
+                "error",
+            )
+            if self.count < RECOMMENDED_IMAGES
+            else ""
         )
         self.on_zip(media)
 
     def _error(self, message: str) -> None:
-        self.status.value = f"<span style='color:#b91c1c'>⚠ {html.escape(message)}</span>"
+        self.status.value = line(message, "error")
+
+
+class LoraChip(w.VBox):
+    """The LoRA in use, as a chip: its name, the trigger phrase and a scale slider.
+
+    ``on_scale(index, scale)`` is called when a slider moves.
+    """
+
+    def __init__(self, on_scale: Callable[[int, float], None]) -> None:
+        self.on_scale = on_scale
+        self.entries: list[dict[str, Any]] = []
+        self.trigger = ""
+        super().__init__([])
+        self.add_class("eachlabs-loras")
+        self.layout.display = "none"
+
+    def show(self, loras: Any, trigger: str = "") -> None:
+        entries = [e for e in loras if isinstance(e, Mapping)] if isinstance(loras, list) else []
+        if entries == self.entries and trigger == self.trigger:
+            return
+        self.entries = [dict(e) for e in entries]
+        self.trigger = trigger
+        for old in getattr(self, "children", ()):
+            old.close()
+        chips = []
+        for index, entry in enumerate(self.entries):
+            path = str(entry.get("path") or "")
+            name = path.split("?", 1)[0].rsplit("/", 1)[-1] or path
+            scale = entry.get("scale", 1.0)
+            text = f"<b>LoRA</b> {html.escape(name)}"
+            if trigger:
+                text += f" · trigger <code>{html.escape(trigger)}</code>"
+            slider = w.FloatSlider(
+                value=float(scale) if isinstance(scale, (int, float)) else 1.0,
+                min=0.0,
+                max=2.0,
+                step=0.05,
+                description="Scale",
+                readout_format=".2f",
+            )
+            slider.observe(lambda c, i=index: self.on_scale(i, float(c["new"])), "value")
+            chip = w.VBox([w.HTML(text), slider])
+            chip.add_class("eachlabs-chip")
+            chips.append(chip)
+        self.children = tuple(chips)
+        self.layout.display = None if chips else "none"
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:

@@ -121,11 +121,17 @@ def write_notebook(path: Path, sources: Sequence[str] = (PANEL_CELL,)) -> None:
     path.write_text(json.dumps(notebook), encoding="utf-8")
 
 
-def start(kind: str, tmp: Path, notebook: str) -> Server:
+def start(kind: str, tmp: Path, notebook: str, theme: str | None = None) -> Server:
+    """``kind``: lab, voila or notebook (Notebook 7); ``theme``: a JupyterLab theme name
+    ("JupyterLab Dark") set in the isolated user settings."""
     root = tmp / "notebooks"
     root.mkdir(exist_ok=True)
     config, runtime = tmp / f"{kind}-config", tmp / f"{kind}-runtime"
     (config / "labconfig").mkdir(parents=True, exist_ok=True)
+    if theme is not None:
+        settings = config / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True, exist_ok=True)
+        (settings / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
     # keeps the "news" toast off the page
     (config / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
@@ -147,6 +153,12 @@ def start(kind: str, tmp: Path, notebook: str) -> Server:
             f"--ServerApp.root_dir={root}",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]  # fmt: skip
+    elif kind == "notebook":
+        args = [
+            sys.executable, "-m", "notebook", "--allow-root", "--no-browser",
+            "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+        ]  # fmt: skip
     else:
         args = [
             sys.executable, "-m", "voila", notebook, "--no-browser", "--Voila.ip=127.0.0.1",
@@ -158,7 +170,7 @@ def start(kind: str, tmp: Path, notebook: str) -> Server:
             args, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     url = f"http://127.0.0.1:{port}"
-    probe = f"{url}/api/status?token={token}" if kind == "lab" else f"{url}/voila/static/"
+    probe = f"{url}/api/status?token={token}" if kind != "voila" else f"{url}/voila/static/"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -182,11 +194,14 @@ def servers(tmp_path) -> Iterator[dict[str, Any]]:
     started: list[Server] = []
 
     def launch(
-        kind: str, notebook: str = "panel.ipynb", sources: Sequence[str] = (PANEL_CELL,)
+        kind: str,
+        notebook: str = "panel.ipynb",
+        sources: Sequence[str] = (PANEL_CELL,),
+        theme: str | None = None,
     ) -> Server:
         (tmp_path / "notebooks").mkdir(exist_ok=True)
         write_notebook(tmp_path / "notebooks" / notebook, sources)
-        server = start(kind, tmp_path, notebook)
+        server = start(kind, tmp_path, notebook, theme)
         started.append(server)
         return server
 

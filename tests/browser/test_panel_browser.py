@@ -1,11 +1,15 @@
-"""The Panel as a person sees it: JupyterLab 4 and Voila in Debian's headless Chromium.
+"""The Panel as a person sees it: JupyterLab 4 (Light and Dark), Voila and Notebook 7, in
+Debian's headless Chromium.
 
 Screenshots are written to ``test-artifacts/`` at the repository root.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,99 +18,404 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = pytest.mark.browser
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
 PANEL = ".eachlabs-panel"
 SLOW = "gpt-image-v1-5-text-to-image"  # 22 s of model time, 4.4 s at the notebook's speed 0.2
+FLASH = "flux-2-flash-text-to-image"
+
+#: Every visible text of the panel (and its overlays): its colour blended over its effective
+#: background (the backgrounds of it and its ancestors, composited), and their contrast ratio
+#: as WCAG 2 defines it. Inactive controls (disabled) are exempt, as WCAG exempts them.
+CONTRAST_JS = """
+(selector) => {
+  const parse = (c) => {
+    const m = c && c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, bottom) => {
+    const a = top[3];
+    return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat([1]);
+  };
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const background = (el) => {
+    const chain = [];
+    for (let n = el; n; n = n.parentElement) chain.push(n);
+    let bg = [255, 255, 255, 1];
+    for (const n of chain.reverse()) {
+      const c = parse(getComputedStyle(n).backgroundColor);
+      if (c && c[3] > 0) bg = over(c, bg);
+    }
+    return bg;
+  };
+  const out = [];
+  for (const root of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      const text = node.textContent.trim();
+      const el = node.parentElement;
+      if (!text || !el || seen.has(el)) continue;
+      seen.add(el);
+      if (el.closest("textarea, select, option, input, [aria-hidden='true']")) continue;
+      if (el.closest("[disabled], .mod-disabled, [aria-disabled='true']")) continue;
+      const box = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      if (!box.width || !box.height || style.visibility === "hidden") continue;
+      let opacity = 1;
+      for (let n = el; n; n = n.parentElement) opacity *= parseFloat(getComputedStyle(n).opacity);
+      const bg = background(el);
+      const c = parse(style.color);
+      const fg = over([c[0], c[1], c[2], c[3] * opacity], bg);
+      const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+      out.push({
+        text: text.slice(0, 50),
+        ratio: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100,
+        color: style.color,
+        background: bg.slice(0, 3).map(Math.round).join(","),
+        where: (el.className || el.tagName).toString().slice(0, 60),
+      });
+    }
+  }
+  return out;
+}
+"""
 
 
-def pick_and_generate(page: Any, slug: str, prompt: str, search: str) -> None:
-    """Search, pick ``slug``, type the prompt, click Generate."""
-    page.fill(f"{PANEL} .eachlabs-picker input", search)
-    select = page.locator(f"{PANEL} .eachlabs-picker select")
-    label = select.locator(f"option[value^='{slug} ']").get_attribute("value")
-    select.select_option(label)
-    # the form is rebuilt for the new model: type into the new one's prompt
-    prompt_box = page.locator(f"{PANEL} .eachlabs-model-{slug} .widget-textarea textarea").first
-    prompt_box.fill(prompt)
-    generate = page.locator(f"{PANEL} .eachlabs-generate")
+def assert_legible(page: Any, selector: str = PANEL) -> int:
+    """Every label of ``selector`` has a contrast of at least 4.5:1; returns how many."""
+    texts = page.evaluate(CONTRAST_JS, selector)
+    assert texts, f"no text found in {selector}"
+    poor = [t for t in texts if t["ratio"] < 4.5]
+    assert not poor, json.dumps(poor, indent=1)
+    return len(texts)
+
+
+def wait_for_panel(page: Any) -> None:
+    page.wait_for_selector(f"{PANEL} .eachlabs-combo-input", timeout=30_000)
     page.wait_for_function(
-        "() => !document.querySelector('.eachlabs-panel .eachlabs-generate').disabled"
+        "() => document.querySelectorAll('.eachlabs-panel .eachlabs-field').length > 0",
+        timeout=30_000,
     )
-    generate.click()
 
 
-def generate_and_see_images(page: Any) -> None:
-    pick_and_generate(
-        page,
-        "flux-2-flash-text-to-image",
-        "a lighthouse at dusk, oil painting",
-        search="flash",
-    )
-    page.wait_for_selector(f"{PANEL} .eachlabs-tile img", timeout=20_000)
-    page.wait_for_selector(f"{PANEL} .eachlabs-viewer img", state="visible")
-    page.wait_for_selector(f"{PANEL} .eachlabs-hist-item img")
-    status = page.locator(f"{PANEL} .eachlabs-run .eachlabs-status").first
-    assert status.inner_text() == "success"
-    size = page.evaluate(
-        "() => { const i = document.querySelector('.eachlabs-panel .eachlabs-tile img');"
-        " return [i.naturalWidth, i.naturalHeight]; }"
-    )
-    assert size[0] > 50 and size[1] == 128  # a real, decoded thumbnail
-
-
-def cancel_a_slow_run(page: Any) -> None:
-    pick_and_generate(page, SLOW, "a slow cathedral", search="gpt")
-    page.wait_for_selector(f"{PANEL} .eachlabs-run .eachlabs-status:has-text('processing')")
-    page.locator(f"{PANEL} .eachlabs-cancel").click()
-    page.wait_for_selector(
-        f"{PANEL} .eachlabs-run .eachlabs-status:has-text('cancelled')", timeout=10_000
-    )
-    assert "cancelled" in page.locator(f"{PANEL} .eachlabs-message").inner_text()
+def dismiss_dialogs(page: Any) -> None:
+    """A slow start can raise JupyterLab's kernel dialog: accept what it proposes."""
+    dialog = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+    if dialog.count():
+        dialog.first.click()
+        page.wait_for_timeout(300)
 
 
 def run_first_cell(page: Any) -> None:
     """Run the notebook's cell until the panel shows. Right after the page loads, the kernel
     can look idle before its connection is up, and a cell run then is dropped: run again."""
     for _ in range(6):
+        dismiss_dialogs(page)
         page.click(".jp-Notebook .jp-Cell .cm-content >> nth=0")
-        page.keyboard.press("Control+Enter")
+        page.keyboard.press("Shift+Enter")
         try:
-            page.wait_for_selector(
-                f"{PANEL} .eachlabs-picker select option", state="attached", timeout=5_000
-            )
+            page.wait_for_selector(f"{PANEL} .eachlabs-combo-input", timeout=6_000)
+            wait_for_panel(page)
             return
         except Exception:  # playwright's TimeoutError
             continue
-    raise AssertionError("the panel never showed in JupyterLab")
+    raise AssertionError("the panel never showed")
 
 
-def test_jupyterlab(servers, browser, artifacts):
-    lab = servers["launch"]("lab")
-    page = browser.new_page()
-    page.goto(f"{lab.url}/lab/tree/panel.ipynb?token={lab.token}&reset")
+def open_lab(page: Any, server: Any, app: str = "lab") -> None:
+    where = "lab/tree" if app == "lab" else "notebooks"
+    page.goto(f"{server.url}/{where}/panel.ipynb?token={server.token}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=30_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000)
     run_first_cell(page)
 
-    generate_and_see_images(page)
-    page.locator(PANEL).screenshot(path=artifacts / "panel-lab-after-run.png")
+
+def pick(page: Any, search: str, slug: str) -> None:
+    """Pick ``slug`` with the keyboard: type, arrows, Enter."""
+    combo = page.locator(f"{PANEL} .eachlabs-combo-input")
+    combo.click()
+    combo.fill(search)
+    options = page.locator(f"{PANEL} .eachlabs-combo-option")
+    expect(options.first).to_be_visible()
+    slugs = options.evaluate_all("(os) => os.map((o) => o.dataset.slug)")
+    assert slug in slugs, slugs
+    active = page.locator(f"{PANEL} .eachlabs-combo-option.eachlabs-active")
+    while active.get_attribute("data-slug") != slug:
+        combo.press("ArrowDown")
+    combo.press("Enter")
+    page.wait_for_selector(f"{PANEL} .eachlabs-model-{slug}", timeout=15_000)
+
+
+def prompt_box(page: Any, slug: str) -> Any:
+    return page.locator(f"{PANEL} .eachlabs-model-{slug} .eachlabs-field-prompt textarea")
+
+
+def generate_with_keys(page: Any, slug: str, prompt: str, search: str) -> None:
+    """Pick, type the prompt, press Ctrl+Enter in it; wait for the result on the stage."""
+    pick(page, search, slug)
+    box = prompt_box(page, slug)
+    box.fill(prompt)
+    box.press("Control+Enter")
+    try:
+        page.wait_for_selector(f"{PANEL} .eachlabs-status-success", timeout=30_000)
+    except Exception:
+        page.screenshot(path=ARTIFACTS / "panel-failed-generate.png")
+        raise
+    page.wait_for_selector(f"{PANEL} img.eachlabs-stage-image", state="visible")
+    all_thumbs(page)
+
+
+def all_thumbs(page: Any) -> None:
+    """Every tile's thumbnail arrived (they are asked for as tiles come into view)."""
+    page.wait_for_function(
+        "() => { const i = [...document.querySelectorAll('.eachlabs-panel .eachlabs-tile img')];"
+        " return i.length > 0 && i.every((e) => e.src.startsWith('blob:')); }",
+        timeout=15_000,
+    )
+
+
+def shot(page: Any, path: Any) -> None:
+    """What a person sees: the page, scrolled so that the panel starts at the top."""
+    page.evaluate(
+        "() => { const p = document.querySelector('.eachlabs-panel');"
+        " p.scrollIntoView({block: 'start'}); }"
+    )
+    page.wait_for_timeout(150)
+    page.screenshot(path=path)
+
+
+def check_layout(page: Any, artifacts: Any, name: str) -> None:
+    """At 1280×900: two columns, the newest result within the first 900 px of the panel,
+    the panel at most 1,400 px tall."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    all_thumbs(page)
+    shot(page, artifacts / f"{name}-1280.png")
+    box = page.evaluate(
+        """() => {
+          const r = (s) => document.querySelector(s).getBoundingClientRect();
+          const p = r('.eachlabs-panel'), img = r('.eachlabs-panel img.eachlabs-stage-image');
+          const l = r('.eachlabs-panel .eachlabs-left'), g = r('.eachlabs-panel .eachlabs-right');
+          return {top: p.top, height: p.height, imgBottom: img.bottom, imgHeight: img.height,
+                  left: [l.left, l.right], right: [g.left, g.right], rightTop: g.top, leftTop: l.top};
+        }"""
+    )
+    assert box["imgHeight"] > 200, box  # large, not a thumbnail
+    assert box["imgBottom"] - box["top"] <= 900, box
+    assert box["height"] <= 1400, box
+    assert box["right"][0] >= box["left"][1], box  # side by side
+
+
+def check_stacked(page: Any, artifacts: Any, name: str) -> None:
+    """Below about 700 px the columns stack, and no label overlaps its control."""
+    page.set_viewport_size({"width": 620, "height": 1000})
+    page.wait_for_timeout(300)
+    info = page.evaluate(
+        """() => {
+          const r = (e) => e.getBoundingClientRect();
+          const l = r(document.querySelector('.eachlabs-panel .eachlabs-left'));
+          const g = r(document.querySelector('.eachlabs-panel .eachlabs-right'));
+          const overlaps = [];
+          for (const f of document.querySelectorAll('.eachlabs-panel .eachlabs-field')) {
+            const label = f.querySelector('.eachlabs-field-label');
+            const control = f.querySelector('.eachlabs-field-control');
+            if (!label || !control || !r(label).height) continue;
+            const a = r(label), b = r(control);
+            if (a.bottom > b.top + 1 && a.top < b.bottom) overlaps.push(label.textContent);
+          }
+          return {leftBottom: l.bottom, rightTop: g.top, leftX: l.left, rightX: g.left,
+                  overlaps};
+        }"""
+    )
+    assert info["rightTop"] >= info["leftBottom"] - 1, info  # stacked
+    assert abs(info["leftX"] - info["rightX"]) < 2, info  # aligned
+    assert info["overlaps"] == [], info
+    shot(page, artifacts / f"{name}-narrow.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def check_lightbox(page: Any, artifacts: Any, name: str) -> None:
+    tiles = page.locator(f"{PANEL} .eachlabs-tile")
+    total = tiles.count()
+    assert total >= 2
+    expect(tiles.nth(1)).to_have_attribute("aria-label", f"View image 2 of {total}")
+    tiles.nth(1).click()
+    box = page.locator(".eachlabs-lightbox")
+    expect(box).to_be_visible()
+    counter = box.locator(".eachlabs-lightbox-counter")
+    expect(counter).to_have_text(f"Image 2 of {total}")
+    download = box.locator("a.eachlabs-download")
+    expect(download).to_have_attribute("href", re.compile(r"^blob:"))
+    assert re.search(r"\.(png|jpg|webp)$", download.get_attribute("download") or "")
+    # the full-size picture, not the thumbnail
+    page.wait_for_function(
+        "() => document.querySelector('.eachlabs-lightbox-image').naturalWidth > 500"
+    )
+    assert "seed" in box.locator(".eachlabs-params").inner_text()
+    page.screenshot(path=artifacts / f"{name}-lightbox.png")
+    assert_legible(page, ".eachlabs-lightbox")
+    page.keyboard.press("ArrowRight")
+    expect(counter).to_have_text(f"Image {3 if total > 2 else 1} of {total}")
+    page.keyboard.press("ArrowLeft")
+    expect(counter).to_have_text(f"Image 2 of {total}")
+    with page.expect_download() as info:
+        download.click()
+    assert info.value.suggested_filename == download.get_attribute("download")
+    page.keyboard.press("Escape")
+    expect(box).to_have_count(0)
+
+
+def check_compare(page: Any, artifacts: Any, name: str) -> None:
+    page.locator(f"{PANEL} .eachlabs-compare-toggle").click()
+    tiles = page.locator(f"{PANEL} .eachlabs-tile")
+    tiles.nth(0).click()
+    tiles.nth(1).click()
+    box = page.locator(".eachlabs-compare")
+    expect(box).to_be_visible()
+    rows = box.locator(".eachlabs-diff tr")
+    expect(rows.first).to_be_visible()
+    text = box.locator(".eachlabs-diff").inner_text()
+    assert "seed" in text or "prompt" in text or "model" in text, text
+    box.locator("button:has-text('Slider')").click()
+    expect(box.locator(".eachlabs-compare-slider")).to_be_visible()
+    box.locator("input[type=range]").fill("30")
+    page.screenshot(path=artifacts / f"{name}-compare.png")
+    assert_legible(page, ".eachlabs-compare")
+    box.locator(".eachlabs-close").click()
+    expect(box).to_have_count(0)
+
+
+def check_pristine_form(page: Any) -> None:
+    """No "required" error before Generate; after an empty Generate, one on the prompt."""
+    expect(page.locator(f"{PANEL} .eachlabs-field-error .eachlabs-line")).to_have_count(0)
+    label = page.locator(f"{PANEL} .eachlabs-field-num_images .eachlabs-field-label")
+    expect(label).to_contain_text("Number of images")
+    help_line = page.locator(f"{PANEL} .eachlabs-field-prompt .eachlabs-help")
+    expect(help_line).to_be_visible()
+    font = prompt_box(page, "flux-2-turbo-text-to-image").evaluate(
+        "(e) => getComputedStyle(e).fontFamily"
+    )
+    assert "mono" not in font.lower(), font  # the prompt is prose: the interface font
+    page.locator(f"{PANEL} .eachlabs-generate").click()
+    expect(page.locator(f"{PANEL} .eachlabs-field-prompt .eachlabs-field-error")).to_contain_text(
+        "required"
+    )
+
+
+def expand_advanced(page: Any) -> None:
+    header = page.locator(f"{PANEL} .eachlabs-form .jupyter-widget-Collapse-header").first
+    if header.count():
+        header.click()
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_jupyterlab(servers, browser, artifacts, theme):
+    name = "panel-lab-" + theme.split()[-1].lower()
+    lab = servers["launch"]("lab", theme=theme)
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_lab(page, lab)
+    dark = page.evaluate("() => document.body.dataset.jpThemeLight") == "false"
+    assert dark is (theme == "JupyterLab Dark")
+
+    check_pristine_form(page)
+    expand_advanced(page)
+    assert_legible(page)  # the form, pristine and with a "required" error
+    shot(page, artifacts / f"{name}-form.png")
+
+    generate_with_keys(page, FLASH, "a lighthouse at dusk, oil painting", search="flash")
+    # a second run with two images: the history has three
+    box = prompt_box(page, FLASH)
+    box.fill("a lighthouse at dawn, watercolour")
+    page.locator(f"{PANEL} .eachlabs-generate").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.eachlabs-panel .eachlabs-tile').length >= 2",
+        timeout=30_000,
+    )
+    expect(page.locator(f"{PANEL} .eachlabs-generate")).to_contain_text("$")  # a price seen
+    expect(page.locator(f"{PANEL} .eachlabs-spend")).to_contain_text("2 runs")
+    assert_legible(page)  # results, captions, statuses
+    check_layout(page, artifacts, name)
+
+    # Save saves the image shown, once
+    page.locator(f"{PANEL} .eachlabs-stage-actions .widget-button:has-text('Save')").click()
+    expect(page.locator(f"{PANEL} .eachlabs-stage .eachlabs-line")).to_contain_text(
+        re.compile("saved", re.I)
+    )
+
+    check_lightbox(page, artifacts, name)
+    check_compare(page, artifacts, name)
 
     # copy as Python shows the text of the run
     page.locator(f"{PANEL} .widget-button:has-text('Copy as Python')").click()
     expect(page.locator(f"{PANEL} .eachlabs-copy textarea")).to_have_value(
         re.compile(r"eachlabs_widgets\.generate\(\s*'flux-2-flash-text-to-image',\s*'a lighthouse")
     )
+    check_stacked(page, artifacts, name)
 
-    cancel_a_slow_run(page)
-    page.locator(PANEL).screenshot(path=artifacts / "panel-lab-cancelled.png")
+    # the saved notebook keeps a static copy of the results, not the widget's class name
+    page.locator(".jp-Notebook").click()
+    page.keyboard.press("Control+s")
+    notebook = lab.root / "panel.ipynb"
+    deadline = time.monotonic() + 15
+    outputs: list[Any] = []
+    while time.monotonic() < deadline:
+        cells = json.loads(notebook.read_text())["cells"]
+        outputs = cells[0].get("outputs", [])
+        if any("2 results" in "".join(o.get("data", {}).get("text/html", "")) for o in outputs):
+            break
+        time.sleep(0.3)
+    html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert "2 results" in html and "<img src='data:image/jpeg;base64," in html, outputs
+    plain = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    assert "Panel(children" not in plain
+
+    # cancel a slow run from the panel
+    pick(page, "gpt", SLOW)
+    prompt_box(page, SLOW).fill("a slow cathedral")
+    page.locator(f"{PANEL} .eachlabs-generate").click()
+    page.wait_for_selector(f"{PANEL} .eachlabs-run .eachlabs-status:has-text('processing')")
+    expect(page.locator(f"{PANEL} .eachlabs-generate")).to_contain_text("1 running")
+    page.locator(f"{PANEL} .eachlabs-cancel").click()
+    page.wait_for_selector(
+        f"{PANEL} .eachlabs-run .eachlabs-status:has-text('cancelled')", timeout=10_000
+    )
+    expect(page.locator(f"{PANEL} .eachlabs-message")).to_contain_text("cancelled")
+    assert_legible(page)
+    shot(page, artifacts / f"{name}-cancelled.png")
 
 
 def test_voila(servers, browser, artifacts):
     voila = servers["launch"]("voila")
     page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{voila.url}/?token={voila.token}")
-    page.wait_for_selector(
-        f"{PANEL} .eachlabs-picker select option", state="attached", timeout=30_000
+    wait_for_panel(page)
+    assert_legible(page)
+    generate_with_keys(page, FLASH, "a lighthouse at dusk, oil painting", search="flash")
+    prompt_box(page, FLASH).fill("a lighthouse at dawn")
+    page.locator(f"{PANEL} .eachlabs-generate").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.eachlabs-panel .eachlabs-tile').length >= 2",
+        timeout=30_000,
     )
-    generate_and_see_images(page)
-    page.locator(PANEL).screenshot(path=artifacts / "panel-voila-after-run.png")
-    cancel_a_slow_run(page)
+    all_thumbs(page)
+    shot(page, artifacts / "panel-voila-after-run.png")
+    check_lightbox(page, artifacts, "panel-voila")
+    assert_legible(page)
+
+
+def test_notebook7(servers, browser, artifacts):
+    notebook = servers["launch"]("notebook")
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_lab(page, notebook, app="notebook")
+    generate_with_keys(page, FLASH, "a lighthouse at dusk", search="flash")
+    assert_legible(page)
+    shot(page, artifacts / "panel-notebook7.png")

@@ -71,7 +71,8 @@ def test_defaults_are_typed_and_required_marked(catalog_model: dict[str, Any]) -
     required = set(schema.get("required", []))
     for spec in field_specs(schema):
         assert spec.required is (spec.name in required)
-        assert spec.label == (f"{spec.name} *" if spec.required else spec.name)
+        assert spec.label == (f"{spec.title} *" if spec.required else spec.title)
+        assert "_" not in spec.title and spec.title[:1].isupper()
         assert spec.default is None or has_type(spec.default, spec.type), spec
         if spec.required:
             assert not spec.advanced
@@ -121,7 +122,8 @@ def test_flux_2_turbo_kinds_and_advanced(schema_of: Any) -> None:
         "sync_mode",
         "enable_safety_checker",
     }
-    assert specs["prompt"].label == "prompt *"
+    assert specs["prompt"].label == "Prompt *"
+    assert specs["guidance_scale"].title == "Guidance scale"
     assert specs["prompt"].description.startswith("The prompt")
 
 

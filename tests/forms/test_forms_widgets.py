@@ -50,7 +50,8 @@ def test_every_catalog_model_builds(catalog_model: dict[str, Any]) -> None:
     assert set(form.value) <= set(props)
     assert list(form.fields) == list(props)
     for name, field in form.fields.items():
-        assert field.label.value == (f"{name} *" if name in schema["required"] else name)
+        assert field.spec.label in field.label.value  # the human label, "*" when required
+        assert field.spec.label.endswith(" *") is (name in schema["required"])
     assert form.valid is (not form.errors)
     assert set(form.errors) == {
         n for n in schema["required"] if n in props and form.fields[n].spec.default is None
@@ -67,6 +68,8 @@ def test_every_catalog_model_builds(catalog_model: dict[str, Any]) -> None:
 
 def test_turbo_payload_is_typed(turbo: ModelForm) -> None:
     assert not turbo.valid and turbo.errors == {"prompt": "required"}
+    assert turbo.fields["prompt"].error.value == ""  # a pristine form shows no "required"
+    assert turbo.reveal_errors() == {"prompt": "required"}  # what Generate does
     assert "required" in turbo.fields["prompt"].error.value
     seen: list[dict[str, Any]] = []
     turbo.observe(lambda change: seen.append(change["new"]), "payload")
@@ -331,9 +334,12 @@ def test_odd_schemas_build() -> None:
     assert list(detail.fields) == ["a"] and "T" in detail.heading.value
 
 
-def test_checkbox_and_description_tooltip(turbo: ModelForm) -> None:
+def test_checkbox_and_description_help_line(turbo: ModelForm) -> None:
     field = turbo.fields["enable_safety_checker"]
     assert isinstance(field, CheckboxField)
     field.checkbox.value = False
     assert turbo.value["enable_safety_checker"] is False
-    assert turbo.fields["prompt"].label.tooltip == "The prompt to generate an image from."
+    prompt = turbo.fields["prompt"]
+    assert "The prompt to generate an image from." in prompt.help.value  # visible, not a tooltip
+    assert prompt.help.layout.display is None
+    assert prompt.control.tooltip == "The prompt to generate an image from."

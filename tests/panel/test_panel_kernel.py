@@ -27,12 +27,19 @@ def state_update(msg: dict[str, Any], comm_ids: set[str], text: str) -> bool:
     return data.get("method") == "update" and text in json.dumps(data.get("state", {}))
 
 
-def image_opened(msg: dict[str, Any]) -> bool:
-    if msg["msg_type"] != "comm_open":
+def image_sent(msg: dict[str, Any], comm_id: str) -> bool:
+    """A picture of real size reached the stage's image widget (as a binary buffer)."""
+    if msg["msg_type"] != "comm_msg" or msg["content"].get("comm_id") != comm_id:
         return False
-    state = msg["content"].get("data", {}).get("state", {})
     buffers = msg.get("buffers") or []
-    return state.get("_model_name") == "ImageModel" and any(len(b) > 500 for b in buffers)
+    return any(len(b) > 500 for b in buffers)
+
+
+def snapshot_updated(msg: dict[str, Any], text: str) -> bool:
+    """The panel's static copy (its output's text/html) was updated in place."""
+    if msg["msg_type"] != "update_display_data":
+        return False
+    return text in msg["content"].get("data", {}).get("text/html", "")
 
 
 @pytest.fixture
@@ -63,18 +70,24 @@ def test_generate_and_cancel_through_comm_messages(kernel):
             "def ids():\n"
             "    return {'prompt': p.form.fields['prompt'].text.model_id,\n"
             "            'generate': p.generate_button.model_id,\n"
+            "            'keys': p.shortcuts.model_id,\n"
+            "            'stage': p.viewer.image.model_id,\n"
             "            'cancel': p.cancel_button.model_id}\n"
             "print(json.dumps(ids()))"
         )
     )
     kernel.type(ids["prompt"], "a fox typed in the frontend")
-    kernel.click(ids["generate"])  # the cell is idle: the kernel handles the click on its own
+    # Ctrl+Enter in the browser: the shortcut widget's message; the cell is idle, the kernel
+    # handles it on its own
+    kernel.comm(ids["keys"], {"method": "custom", "content": {"event": "generate"}})
     card = kernel.wait_for(
         lambda m: m["msg_type"] == "comm_msg" and "eachlabs-status" in json.dumps(m["content"])
     )
     header = {card["content"]["comm_id"]}
     kernel.wait_for(lambda m: state_update(m, header, ">success</span>"))
-    kernel.wait_for(image_opened)
+    kernel.wait_for(lambda m: image_sent(m, ids["stage"]))
+    snapshot = kernel.wait_for(lambda m: snapshot_updated(m, "1 result"))
+    assert "<img src='data:image/jpeg;base64," in snapshot["content"]["data"]["text/html"]
     assert kernel.execute("print(p.generations[0].inputs['prompt'])").strip() == (
         "a fox typed in the frontend"
     )

@@ -134,7 +134,7 @@ VALUES = st.one_of(
     st.booleans(),
     st.integers(-(2**40), 2**40),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.lists(st.one_of(TEXT, st.integers()), max_size=3),
+    st.lists(st.one_of(TEXT, st.integers(-(2**63), 2**63 - 1)), max_size=3),
 )
 PROMPTS = st.one_of(
     TEXT.filter(bool),

@@ -30,16 +30,17 @@ async def ready_panel(model: str | None = TURBO, **kwargs: Any) -> Panel:
 async def test_pick_fill_generate_shows_gallery_and_history(emulated, tmp_path):
     panel = Panel()
     await panel.ready()
-    assert panel.picker.count.value.endswith("24 of 24 models</span>")
-    panel.picker.search.value = "2 turbo"
-    assert [s for _, s in panel.picker.dropdown.options] == [TURBO]
-    panel.picker.search.value = "flash"
-    panel.picker.dropdown.value = "flux-2-flash-text-to-image"  # the user picks from the list
+    assert len(panel.picker.models) == 24
+    assert panel.picker.matches("2 turbo") == [TURBO]
+    assert panel.picker.matches("flash") == ["flux-2-flash-text-to-image"]
+    panel.picker.value = "flux-2-flash-text-to-image"  # the user picks from the list
     await panel.ready()
     assert panel.model == "flux-2-flash-text-to-image"
-    assert panel.generate_button.disabled  # the prompt is required and empty
-    panel.form.update({"prompt": "a red fox", "num_images": 2})
+    assert panel.form.fields["prompt"].error.value == ""  # pristine: no "required" shown
     assert not panel.generate_button.disabled
+    assert panel.generate() is None  # the prompt is required: now the field says so
+    assert "required" in panel.form.fields["prompt"].error.value
+    panel.form.update({"prompt": "a red fox", "num_images": 2})
 
     panel.generate_button.click()
     assert panel.running == 1 and not panel.cancel_button.disabled
@@ -48,19 +49,17 @@ async def test_pick_fill_generate_shows_gallery_and_history(emulated, tmp_path):
     [generation] = panel.generations
     assert generation.inputs["prompt"] == "a red fox" and generation.inputs["num_images"] == 2
     assert panel.runs[0].card.status == "success"
-    assert len(panel.gallery.tiles.children) == 2
+    assert [i["key"] for i in panel.strip.items] == [f"{generation.id}:0", f"{generation.id}:1"]
     assert panel.running == 0 and panel.cancel_button.disabled
-    [item] = panel.history.items
-    assert item.status == "success" and item.generation is generation
     assert panel.viewer.generation is generation and panel.viewer.image.value[:2] == b"\xff\xd8"
+    assert panel.strip.selected == f"{generation.id}:0"  # the newest result is on the stage
     saved = list((tmp_path / "eachgen_outputs").glob("*.png"))
     assert len(saved) == 2
     assert history()[0].id == generation.id  # recorded in the journal
 
-    # "View" on the second tile selects that image
-    second = panel.gallery.tiles.children[0].children[1]
-    second.click()
-    assert panel.viewer.index in (0, 1)
+    # "Show in panel" in the lightbox of the second image puts it on the stage
+    panel.strip.handle({"type": "select", "key": f"{generation.id}:1"})
+    assert panel.viewer.index == 1 and panel.strip.selected == f"{generation.id}:1"
 
 
 async def test_clicks_during_a_run_and_cancel(emulated):
@@ -77,8 +76,7 @@ async def test_clicks_during_a_run_and_cancel(emulated):
     panel.cancel_button.click()
     await panel.wait()
     assert [r.card.status for r in panel.runs] == ["cancelled", "cancelled"]
-    assert [i.status for i in panel.history.items] == ["cancelled", "cancelled"]
-    assert panel.generations == [] and panel.gallery.tiles.children == ()
+    assert panel.generations == [] and panel.strip.items == []
     assert "cancelled" in panel.message.value
     client = AsyncEachLabs()
     for prediction_id in ids:  # cancelled on the service, not only in the panel
@@ -105,15 +103,15 @@ async def test_service_failure_shows_the_services_message(emulated):
     assert panel.runs[0].card.status == "error"
     assert "PredictionFailedError" in panel.message.value
     assert "moderation" in panel.message.value.lower()
-    assert panel.history.items[0].status == "error"
 
 
 async def test_invalid_form_is_not_sent(emulated):
     panel = await ready_panel()
     created = emulated.stats.predictions_created
     assert panel.generate() is None  # prompt missing
-    assert "prompt: required" in panel.message.value
-    assert "prompt" in panel.generate_button.tooltip
+    assert "Prompt: required" in panel.message.value
+    assert "required" in panel.form.fields["prompt"].error.value
+    assert "Prompt" in panel.generate_button.tooltip
     assert emulated.stats.predictions_created == created
 
 
@@ -190,7 +188,7 @@ async def test_load_generation_or_journal_entry_fills_the_form(emulated):
 
     panel.select("imagen-4-fast")
     await panel.ready()
-    panel.history.items[0].load_button.click()
+    panel.strip.handle({"type": "load", "key": f"{generation.id}:0"})  # the lightbox's Load
     await panel.ready()
     assert panel.model == TURBO and panel.form.value == generation.inputs
     with pytest.raises(TypeError):
@@ -218,11 +216,13 @@ async def test_use_as_input_carries_an_image_to_a_model_that_takes_one(emulated)
 async def test_trainer_zip_progress_and_lora_in_one_click(emulated):
     panel = await ready_panel("flux-turbo-trainer")
     assert panel.training.layout.display is None  # the training images box is shown
-    assert panel.generate_button.disabled  # images_data_url is required
+    assert panel.generate_button.description.startswith("Train")
+    assert panel.generate() is None  # images_data_url is required
+    assert "required" in panel.form.fields["images_data_url"].error.value
     panel.training.take([(f"{i}.png", png((i * 20, 0, 0))) for i in range(10)])
     value = panel.form.value["images_data_url"]
     assert isinstance(value, LocalMedia) and value.content_type == "application/zip"
-    assert "10 image(s)" in panel.training.status.value
+    assert "10 images" in panel.training.status.value
     panel.form.update({"trigger_phrase": "TOK", "steps": 100})
 
     emulated.speed = 0.02  # 120 s of training -> 2.4 s
@@ -235,8 +235,8 @@ async def test_trainer_zip_progress_and_lora_in_one_click(emulated):
     assert run.card.status == "success" and run.progress.value == 1.0
     [trained] = panel.generations
     assert trained.inputs["images_data_url"].startswith("http")  # the zip was uploaded
-    assert panel.gallery.tiles.children == ()  # weights are not pictures
-    [lora_button, _url] = run.actions.children
+    assert panel.strip.items == []  # weights are not pictures
+    [_links, lora_button] = run.actions.children
 
     emulated.speed = 0.01
     lora_button.click()
@@ -292,7 +292,7 @@ def test_without_a_running_loop_the_panel_runs_to_the_end(emulated):
     task = panel.generate()
     assert task is not None and task.done()
     assert panel.generations[0].inputs["prompt"] == "from a script"
-    assert panel.runs[0].card.status == "success" and len(panel.gallery.tiles.children) == 1
+    assert panel.runs[0].card.status == "success" and len(panel.strip.items) == 1
     loop = _sync._local.loop  # the script's private loop: close it with its HTTP client
     loop.run_until_complete(close_shared_clients())
     loop.close()

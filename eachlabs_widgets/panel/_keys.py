@@ -1,0 +1,34 @@
+"""``Shortcuts``: Ctrl/⌘+Enter in the panel generates; it also carries the panel's stylesheet.
+
+An anywidget (an ES module shipped in ``static/``): stock ipywidgets cannot listen to keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+
+__all__ = ["STATIC", "Shortcuts"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+class Shortcuts(anywidget.AnyWidget):
+    """Invisible; calls ``on_generate()`` when Ctrl/⌘+Enter is pressed inside its panel."""
+
+    _esm = STATIC / "keys.js"
+    _css = STATIC / "panel.css"
+
+    def __init__(self, on_generate: Callable[[], Any]) -> None:
+        super().__init__()
+        self.on_generate = on_generate
+        self.layout.width = "0px"
+        self.layout.height = "0px"
+        self.on_msg(self._message)
+
+    def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("event") == "generate":
+            self.on_generate()
