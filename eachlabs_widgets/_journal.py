@@ -437,8 +437,9 @@ def _entries_work(
     if emulator is False:
         where.append("emulator = 0")
     elif emulator is None:
-        where.append("(emulator = 0 OR session = ?)")
-        args.append(_session)
+        # The embedded emulator lives in its process: its rows from others are dead ends.
+        where.append("(emulator = 0 OR base_url != ? OR session = ?)")
+        args += [EMULATOR, _session]
     if where:
         query += " WHERE " + " AND ".join(where)
     query += _ORDER
@@ -721,7 +722,8 @@ class Journal:
         emulator: bool | None = True,
     ) -> list[JournalEntry]:
         """Rows newest first. ``emulator``: True all rows, False none made by an emulator,
-        None only this process's emulator rows (others' cannot be resumed)."""
+        None all but the embedded emulator's rows of other processes (which cannot be
+        resumed: its predictions live in the process that ran it)."""
         return self._read(_entries_work(limit, model, status, emulator))
 
     async def aentries(

@@ -39,16 +39,18 @@ def test_resuming_an_unknown_id_says_how_to_resume_it_anyway():
     assert "resume('no-such-id', model=" in str(info.value)
 
 
-def _record_in_another_process(home: str, base_url: str) -> None:
+def _record_in_another_process(home: str) -> None:
     os.environ["EACHLABS_HOME"] = home
     from eachlabs_widgets._journal import default_journal
 
-    default_journal().created("gone-1", TURBO, {"prompt": "fox"}, base_url)
+    default_journal().created("gone-1", TURBO, {"prompt": "fox"}, "emulator")
+    # A served emulator outlives the client process: its rows may still be resumed.
+    default_journal().created("served-1", TURBO, {}, "http://127.0.0.1:9", emulator=True)
 
 
-def record_elsewhere(tmp_path, base_url: str) -> None:
+def record_elsewhere(tmp_path) -> None:
     process = multiprocessing.get_context("spawn").Process(
-        target=_record_in_another_process, args=(str(tmp_path / "home"), base_url)
+        target=_record_in_another_process, args=(str(tmp_path / "home"),)
     )
     process.start()
     process.join(60)
@@ -56,14 +58,17 @@ def record_elsewhere(tmp_path, base_url: str) -> None:
 
 
 def test_emulator_runs_of_another_process_are_hidden_and_say_why_they_cannot_resume(tmp_path):
-    record_elsewhere(tmp_path, "emulator")
+    record_elsewhere(tmp_path)
     journal = default_journal()
     journal.created("mine-1", TURBO, {"prompt": "owl"}, "emulator")
     journal.created("real-1", TURBO, {"prompt": "cat"}, "https://api.eachlabs.ai")
-    assert [e.id for e in el.history()] == ["real-1", "mine-1"]
-    assert [e.id for e in el.history(emulator=True)] == ["real-1", "mine-1", "gone-1"]
+    assert [e.id for e in el.history()] == ["real-1", "mine-1", "served-1"]
+    table = el.history()._repr_mimebundle_()["text/plain"]
+    assert f"{TURBO} (emulator)" in table and table.count("(emulator)") == 2
+    everything = el.history(emulator=True)
+    assert [e.id for e in everything] == ["real-1", "mine-1", "served-1", "gone-1"]
     assert [e.id for e in el.history(emulator=False)] == ["real-1"]
-    gone = el.history(emulator=True)[2]
+    gone = everything[3]
     assert gone.emulator and not gone.from_this_process
     with pytest.raises(PredictionNotFound) as info:
         el.resume("gone-1")
