@@ -138,9 +138,10 @@ def history(
     """Recorded predictions, newest first (each with ``.id``, ``.model``, ``.status``, ``.inputs``,
     ``.created_at``, ``.emulator``); a list that shows as a table in a notebook.
 
-    ``limit=None`` lists them all. ``emulator``: by default (None) the emulator's predictions
-    are listed only if this process made them (others cannot be resumed); True lists every
-    one, False none. Raises :class:`JournalError` (an ``EachLabsError``) when the journal
+    ``limit=None`` lists them all. Emulator runs are marked (``.emulator``). ``emulator``: by
+    default (None) the embedded emulator's predictions are listed only if this process made
+    them (they do not outlive it, so others cannot be resumed); True lists every one, False
+    none made by any emulator. Raises :class:`JournalError` (an ``EachLabsError``) when the journal
     cannot be read; a damaged journal is moved aside, said once, and a new one started.
     """
     return History(

@@ -12,8 +12,9 @@ is the same id from two runs of an emulator (which gives its ids again after a r
 All file work runs on one thread per file (see ``_journal_store``), so nothing here blocks an
 event loop when it uses the non-blocking half of the API:
 
-- ``submit_created(...)`` / ``submit_update(...)`` return at once (a ``Future``); the write is
-  on disk moments later, or once another process that holds the file locked lets go.
+- ``submit_created(...)`` / ``submit_update(...)`` return at once (a :class:`Ticket`, which
+  may be awaited); the write is on disk moments later, or once another process that holds
+  the file locked lets go.
 - ``await aflush()``, ``await aget(...)``, ``await aentries(...)``, ``await adurations(...)``,
   ``await acosts(...)``, ``await afind_reusable(...)``: reads that wait on that thread.
 - ``durations_nowait(model, base_url)``: what is known right now, never waiting.
@@ -24,7 +25,6 @@ The blocking methods (``created``, ``update``, ``get``, ``entries``, ``durations
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import math
@@ -34,8 +34,6 @@ import sqlite3
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,6 +47,7 @@ from ._journal_store import (
     store_for,
 )
 from ._settings import EMULATOR, home
+from ._ticket import Ticket
 
 __all__ = [
     "Journal",
@@ -438,8 +437,9 @@ def _entries_work(
     if emulator is False:
         where.append("emulator = 0")
     elif emulator is None:
-        where.append("(emulator = 0 OR session = ?)")
-        args.append(_session)
+        # The embedded emulator lives in its process: its rows from others are dead ends.
+        where.append("(emulator = 0 OR base_url != ? OR session = ?)")
+        args += [EMULATOR, _session]
     if where:
         query += " WHERE " + " AND ".join(where)
     query += _ORDER
@@ -586,7 +586,7 @@ class Journal:
         base_url: str,
         *,
         emulator: bool | None = None,
-    ) -> Future[None]:
+    ) -> Ticket[None]:
         """Record a prediction whose create just answered; returns at once.
 
         ``emulator`` marks a row made by an emulator (default: ``base_url == "emulator"``; pass
@@ -596,9 +596,9 @@ class Journal:
         self._prime()
         flag = base_url == EMULATOR if emulator is None else bool(emulator)
         work = _created_work(prediction_id, model, inputs, base_url, flag, time.time())
-        future: Future[None] = self._store.write(work, f"created {prediction_id}")
+        ticket: Ticket[None] = self._store.write(work, f"created {prediction_id}")
         self._report(raising=False)
-        return future
+        return ticket
 
     def submit_update(
         self,
@@ -611,7 +611,7 @@ class Journal:
         error: str | None = None,
         files: list[str] | None = None,
         duration: float | None = None,
-    ) -> Future[Any]:
+    ) -> Ticket[Any]:
         """Update the newest row of ``prediction_id`` (of ``base_url`` when given); returns at
         once. ``duration`` is seconds on the service; ``metrics.cost`` (USD) is kept per image.
         """
@@ -636,31 +636,22 @@ class Journal:
             dict(metrics) if metrics is not None else None,
             len(urls) if urls is not None else None,
         )
-        future: Future[Any] = self._store.write(work, f"{status or 'update'} {prediction_id}")
+        ticket: Ticket[Any] = self._store.write(work, f"{status or 'update'} {prediction_id}")
         if "duration" in sets:
             seconds = sets["duration"]
-            future.add_done_callback(lambda f: self._learned(f, seconds))
+            ticket.add_done_callback(lambda f: self._learned(f, seconds))
         self._report(raising=False)
-        return future
+        return ticket
 
     async def aflush(self, timeout: float | None = None) -> bool:
         """Wait (without blocking the loop) until every write submitted so far is on disk.
         False if ``timeout`` seconds passed first (the writes stay queued)."""
-        waiter = asyncio.wrap_future(self._store.barrier())
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter), timeout)
-        except asyncio.TimeoutError:
-            return False
-        return True
+        return await self._store.barrier().wait_async(timeout)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Blocking :meth:`aflush`."""
         self._not_on_worker()
-        try:
-            self._store.barrier().result(timeout)
-        except FutureTimeout:
-            return False
-        return True
+        return self._store.barrier().wait(timeout)
 
     @property
     def pending(self) -> list[str]:
@@ -731,7 +722,8 @@ class Journal:
         emulator: bool | None = True,
     ) -> list[JournalEntry]:
         """Rows newest first. ``emulator``: True all rows, False none made by an emulator,
-        None only this process's emulator rows (others' cannot be resumed)."""
+        None all but the embedded emulator's rows of other processes (which cannot be
+        resumed: its predictions live in the process that ran it)."""
         return self._read(_entries_work(limit, model, status, emulator))
 
     async def aentries(
@@ -796,20 +788,19 @@ class Journal:
         if "durations" in state or state.get("priming"):
             return
         state["priming"] = True
-        future = self._store.read(_all_recent_durations, flush_wait=0.0)
+        ticket = self._store.read(_all_recent_durations, flush_wait=0.0)
 
-        def done(f: Future[dict[tuple[str, str], list[float]]]) -> None:
-            ok = not f.cancelled() and f.exception() is None
-            state["durations"] = f.result() if ok else {}
+        def done(f: Ticket[dict[tuple[str, str], list[float]]]) -> None:
+            state["durations"] = f.result(0) if f.exception() is None else {}
 
-        future.add_done_callback(done)
+        ticket.add_done_callback(done)
 
-    def _learned(self, future: Future[Any], seconds: float) -> None:
+    def _learned(self, ticket: Ticket[Any], seconds: float) -> None:
         # Runs on the journal's thread, in write order: after the priming read, so a duration
         # is either in what that read saw or added here, never both.
-        if future.cancelled() or future.exception() is not None:
+        if ticket.exception() is not None:
             return
-        key = future.result()
+        key = ticket.result(0)
         known = self._store_state().get("durations")
         if key is None or known is None:
             return
@@ -817,13 +808,13 @@ class Journal:
 
     def _read(self, work: Work[T]) -> T:
         self._not_on_worker()
-        future: Future[T] = self._store.read(work, FLUSH_WAIT)
-        try:
-            result = future.result(timeout=FLUSH_WAIT + 30)
-        except FutureTimeout:
+        ticket: Ticket[T] = self._store.read(work, FLUSH_WAIT)
+        if not ticket.wait(FLUSH_WAIT + 30):
             raise JournalBusyError(
                 f"the journal {self.path} did not answer (is its disk very slow?)", path=self.path
-            ) from None
+            )
+        try:
+            result = ticket.result(timeout=0)
         except EachLabsError:
             raise
         except sqlite3.Error as exc:
@@ -834,9 +825,9 @@ class Journal:
         return result
 
     async def _aread(self, work: Work[T]) -> T:
-        future: Future[T] = self._store.read(work, FLUSH_WAIT)
+        ticket: Ticket[T] = self._store.read(work, FLUSH_WAIT)
         try:
-            result = await asyncio.wrap_future(future)
+            result = await ticket
         except sqlite3.Error as exc:
             raise JournalError(
                 f"could not read the journal {self.path}: {exc}", path=self.path
@@ -844,12 +835,12 @@ class Journal:
         self._report(raising=True)
         return result
 
-    def _settle(self, future: Future[Any]) -> None:
+    def _settle(self, ticket: Ticket[Any]) -> None:
         self._not_on_worker()
-        try:
-            future.result(timeout=WRITE_WAIT)
-        except FutureTimeout:
+        if not ticket.wait(WRITE_WAIT):
             return  # still queued behind another process's lock: written when it frees
+        try:
+            ticket.result(timeout=0)
         except EachLabsError:
             raise
         except sqlite3.Error as exc:

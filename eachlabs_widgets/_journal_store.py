@@ -1,7 +1,7 @@
 """One journal file's connection, owned by one thread that runs every read and write in order.
 
 Callers never touch SQLite themselves: they hand work to :class:`Store` and get a
-``concurrent.futures.Future`` back at once, so code on an event loop is never held up by the
+:class:`~._ticket.Ticket` back at once, so code on an event loop is never held up by the
 disk or by another process that holds the file locked.
 
 - Writes run in the order they were submitted, batched into one transaction when several wait.
@@ -12,10 +12,11 @@ disk or by another process that holds the file locked.
   not the reads.
 - A file that is not a database (or is damaged) is moved aside, a new one is started, the
   failed work runs again on it, and :attr:`Store.problem` says what happened, once.
-- No lock of this module is ever held by a caller's thread while it waits: the queue is
-  ``queue.SimpleQueue``; which thread owns the connection is settled with a non-blocking
-  acquire by the owning thread alone, so an interrupt in the caller's thread can leave
-  nothing locked.
+- No lock is shared between a caller's thread and the owning thread: the queue is
+  ``queue.SimpleQueue``, answers are tickets (see ``_ticket``), and which thread owns the
+  connection is settled with a non-blocking acquire by the owning thread alone. An interrupt
+  in the caller's thread can leave nothing locked, and the owning thread never waits for a
+  caller.
 - At interpreter exit, writes still waiting are given a few seconds to land.
 """
 
@@ -32,12 +33,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ._exceptions import EachLabsError
+from ._ticket import Ticket
 
 __all__ = [
     "JournalBusyError",
@@ -106,14 +107,13 @@ class JournalBusyError(JournalError):
 class _Op:
     kind: str  # "write" | "read" | "barrier"
     work: Work | None
-    future: Future[Any]
+    ticket: Ticket[Any]
     #: For reads: when to run even though earlier writes are still waiting for a lock.
     due: float = 0.0
     label: str = ""
     seq: int = 0
     #: For reads: when to stop trying while the file is locked.
     gave_up: float = 0.0
-    started: bool = False
 
 
 def _code(exc: BaseException) -> int:
@@ -168,31 +168,36 @@ class Store:
 
     # -- what callers use ---------------------------------------------------------------
 
-    def write(self, work: Work, label: str = "") -> Future[Any]:
+    def write(self, work: Work, label: str = "") -> Ticket[Any]:
         """Run ``work(connection)`` in a transaction, after every earlier write; never dropped.
 
-        The future ends when the row is on disk (``None`` or what ``work`` returned), or with the
-        exception that made the write impossible (a full disk, a damaged file that could not be
-        moved aside). Cancelling the future does not cancel the write.
+        The ticket is done when the row is on disk (``None`` or what ``work`` returned), or
+        with the exception that made the write impossible (a full disk, a damaged file that
+        could not be moved aside).
         """
-        op = _Op("write", work, Future(), label=label, seq=next(self._seq))
+        op = _Op("write", work, Ticket(), label=label, seq=next(self._seq))
+        # No call between these two lines: an interrupt is raised only at a call, so the
+        # label is never left behind without its write queued.
         self._unwritten[op.seq] = label
-        self._put(op)
-        return op.future
+        self._queue.put(op)
+        self._wake()
+        return op.ticket
 
-    def read(self, work: Work, flush_wait: float) -> Future[Any]:
+    def read(self, work: Work, flush_wait: float) -> Ticket[Any]:
         """Run ``work(connection)`` once earlier writes are written, or after ``flush_wait``
         seconds even if some are still waiting for a lock."""
         now = time.monotonic()
-        op = _Op("read", work, Future(), due=now + flush_wait, gave_up=now + READ_BUSY_LIMIT)
-        self._put(op)
-        return op.future
+        op = _Op("read", work, Ticket(), due=now + flush_wait, gave_up=now + READ_BUSY_LIMIT)
+        self._queue.put(op)
+        self._wake()
+        return op.ticket
 
-    def barrier(self) -> Future[Any]:
-        """A future that ends (``True``) once every write submitted before it is on disk."""
-        op = _Op("barrier", None, Future())
-        self._put(op)
-        return op.future
+    def barrier(self) -> Ticket[Any]:
+        """A ticket done (``True``) once every write submitted before it is on disk."""
+        op = _Op("barrier", None, Ticket())
+        self._queue.put(op)
+        self._wake()
+        return op.ticket
 
     @property
     def pending(self) -> list[str]:
@@ -207,8 +212,7 @@ class Store:
     def on_worker_thread(self) -> bool:
         return threading.current_thread() is self._worker
 
-    def _put(self, op: _Op) -> None:
-        self._queue.put(op)
+    def _wake(self) -> None:
         if not self._owner.locked():
             self._start_worker()
 
@@ -273,8 +277,7 @@ class Store:
                 head = pending[0]
                 if head.kind == "barrier":
                     pending.popleft()
-                    if head.future.set_running_or_notify_cancel():
-                        head.future.set_result(True)
+                    head.ticket.finish(True)
                     continue
                 if head.kind == "read":
                     pending.popleft()
@@ -315,10 +318,6 @@ class Store:
     def _run_read(
         self, conn: sqlite3.Connection | None, op: _Op, pending: deque[_Op]
     ) -> sqlite3.Connection | None:
-        if not op.started:
-            if not op.future.set_running_or_notify_cancel():
-                return conn
-            op.started = True
         try:
             conn, result = self._attempt(conn, op.work)
         except _Busy:
@@ -326,8 +325,8 @@ class Store:
                 op.due = time.monotonic() + RETRY_MAX
                 pending.append(op)  # tried again after the writes and the next backoff
                 return conn
-            op.future.set_exception(
-                JournalBusyError(
+            op.ticket.finish(
+                error=JournalBusyError(
                     f"the journal {self.path} is locked by another process (a sqlite3 shell, "
                     f"a backup, another kernel?); try again once it lets go",
                     path=self.path,
@@ -335,9 +334,9 @@ class Store:
             )
             return conn
         except BaseException as exc:
-            op.future.set_exception(exc)
+            op.ticket.finish(error=exc)
             return conn
-        op.future.set_result(result)
+        op.ticket.finish(result)
         return conn
 
     def _run_writes(
@@ -380,12 +379,12 @@ class Store:
         except BaseException as exc:
             for op in batch:
                 self._unwritten.pop(op.seq, None)
-                _settle(op.future, None, exc)
+                op.ticket.finish(error=exc)
             log.warning("could not write the journal %s: %s", self.path, exc)
             return conn
         for op, (result, error) in zip(batch, outcomes, strict=True):
             self._unwritten.pop(op.seq, None)
-            _settle(op.future, result, error)
+            op.ticket.finish(result, error)
             if error is not None:
                 log.warning("could not write the journal (%s): %s", op.label, error)
         return conn
@@ -450,17 +449,6 @@ class Store:
         self._problem = JournalCorruptError(path=self.path, moved_to=target, reason=reason)
 
 
-def _settle(future: Future[Any], result: Any, error: BaseException | None) -> None:
-    # A caller may have cancelled the future (e.g. an awaiting task was cancelled): the write
-    # ran anyway; only the answer has no taker.
-    if not future.set_running_or_notify_cancel():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
-
-
 _stores: dict[Path, Store] = {}
 _stores_guard = threading.Lock()
 #: Stores whose thread ran at least once (flushed at exit).
@@ -482,8 +470,7 @@ def _flush_at_exit() -> None:
     for store in list(_live):
         if not store.pending:
             continue
-        with contextlib.suppress(Exception):
-            store.barrier().result(timeout=max(0.0, deadline - time.monotonic()))
+        store.barrier().wait(max(0.0, deadline - time.monotonic()))
         left = store.pending
         if left:
             log.warning(

@@ -157,7 +157,7 @@ def history_table(entries: Sequence[JournalEntry]) -> Table:
         rows.append(
             [
                 e.id,
-                e.model,
+                e.model + (" (emulator)" if e.emulator else ""),
                 e.status,
                 e.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
                 prompt[:60],

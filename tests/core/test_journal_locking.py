@@ -206,7 +206,7 @@ def test_ctrl_c_at_any_moment_of_journal_calls_never_deadlocks_it(journal):
     submitted: set[str] = set()
     interrupted = 0
     try:
-        for step in range(80):
+        for step in range(200):
             pid = f"p{step}"
             _interrupt_soon(0.00005 + 0.0001 * (step % 25))
             try:
@@ -227,7 +227,7 @@ def test_ctrl_c_at_any_moment_of_journal_calls_never_deadlocks_it(journal):
     assert journal.flush(timeout=30)
     written = {e.id for e in journal.entries()}
     assert submitted <= written
-    assert journal.get("p79") is not None or "p79" not in submitted
+    assert journal.get("p199") is not None or "p199" not in submitted
 
 
 EXIT_SCRIPT = textwrap.dedent(
