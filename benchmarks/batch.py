@@ -228,7 +228,7 @@ def thousand(n: int = 1000) -> dict[str, float]:
     """``eachlabs-batch`` over ``n`` prompts on the in-process emulator: wall, rate, peak RSS."""
     work = Path(tempfile.mkdtemp(prefix="eachlabs-bench-batch-"))
     inputs = work / "prompts.csv"
-    inputs.write_text("prompt\n" + "".join(f"a red fox, take {i}\n" for i in range(n)))
+    inputs.write_text("prompt\n" + "".join(f"a red fox take {i}\n" for i in range(n)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("EACHLABS_")}
     env.update(
         EACHLABS_BASE_URL="emulator",
