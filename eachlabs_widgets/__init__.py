@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from ._client import AsyncEachLabs
     from ._doctor import doctor
     from ._generation import Generation, Output
-    from ._journal import JournalEntry
+    from ._journal import JournalEntry, JournalWarning, PredictionNotFound
+    from ._journal_store import JournalCorruptError, JournalError
     from ._login import login
     from ._media import LocalMedia
     from ._prediction import Prediction
@@ -51,7 +52,10 @@ __all__ = [
     "EachLabsError",
     "Generation",
     "InputValidationError",
+    "JournalCorruptError",
     "JournalEntry",
+    "JournalError",
+    "JournalWarning",
     "LocalMedia",
     "ModelForm",
     "NotFoundError",
@@ -63,6 +67,7 @@ __all__ = [
     "PredictionCancelledError",
     "PredictionError",
     "PredictionFailedError",
+    "PredictionNotFound",
     "PredictionTimeoutError",
     "RateLimitError",
     "Results",
@@ -93,6 +98,10 @@ _LAZY = {
         "._api",
     ),
     "AsyncEachLabs": "._client",
+    "PredictionNotFound": "._journal",
+    "JournalWarning": "._journal",
+    "JournalError": "._journal_store",
+    "JournalCorruptError": "._journal_store",
     "EachLabs": "._sync_client",
     "Generation": "._generation",
     "Output": "._generation",

@@ -109,7 +109,7 @@ class APIError(EachLabsError):
 
 
 class AuthenticationError(APIError):
-    """401: the API key is missing or wrong. Set ``EACHLABS_API_KEY``."""
+    """401: the API key is missing or wrong: give it again with ``login()``."""
 
 
 class PaymentRequiredError(APIError):

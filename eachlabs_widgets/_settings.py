@@ -1,7 +1,8 @@
 """Settings, read when a call is made: argument > ``configure()`` > environment > default.
 
-Reading them per call (not at import) means ``%env EACHLABS_API_KEY=…`` after ``import
-eachlabs_widgets`` takes effect. The key is held in a :class:`Secret` whose repr hides it.
+Reading them per call (not at import) means a key given with :func:`~._login.login` after
+``import eachlabs_widgets`` takes effect. The key is held in a :class:`Secret` whose repr hides
+it.
 """
 
 from __future__ import annotations
