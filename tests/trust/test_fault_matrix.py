@@ -171,3 +171,53 @@ def test_a_magic_cell(fault: Fault, emulator, kernel):
     if fault.name != "dropped create answer":
         kernel.execute("import eachlabs_widgets as _el; _el.history(None)")
         assert created <= _journal_ids(workdir / "home")
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=IDS)
+async def test_the_panel(fault: Fault, emulator, server, tmp_path, monkeypatch):
+    import asyncio
+    import html
+
+    from ipywidgets.embed import embed_data
+
+    from eachlabs_widgets.panel import Panel
+    from eachlabs_widgets.panel._catalog import clear_catalogue
+
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EACHLABS_OUTPUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("EACHLABS_API_KEY", SECRET)
+    monkeypatch.setenv("EACHLABS_BASE_URL", server.url)  # type: ignore[attr-defined]
+    clear_catalogue()
+    panel = Panel(model=MODEL)
+    await panel.ready()
+    assert panel.form is not None
+    panel.form.update({"prompt": "a fox in snow", "seed": 3})
+    fault.setup(emulator)
+    assert panel.generate() is not None
+    if fault.timeout is not None:  # a stuck prediction: the user presses Cancel
+        await asyncio.sleep(fault.timeout)
+        assert panel.cancel() == 1
+    await asyncio.wait_for(panel.wait(), 120)
+    message = html.unescape(panel.message.value)
+    if fault.ends_in == "success":
+        assert len(panel.generations) == 1, message
+    elif fault.timeout is not None:
+        assert "cancelled" in message
+        pid = emulator.stats.prediction_ids[-1]
+        answer = emulator.request(
+            "GET", f"/v1/prediction/{pid}", headers={"X-API-Key": SECRET}
+        ).json_body()
+        assert answer["status"] == "cancelled"  # cancelled on the service, not billed
+    else:
+        assert panel.generations == []
+        assert fault.says.lower() in message.lower(), message
+        assert "Traceback" not in message
+    state = json.dumps(embed_data(views=[panel])["manager_state"])
+    assert SECRET not in state + message
+    created = set(emulator.stats.prediction_ids)
+    if fault.name != "dropped create answer":
+        from eachlabs_widgets._journal import default_journal
+
+        default_journal().flush(5)
+        assert created <= _journal_ids(tmp_path / "home")
+    panel.close()
