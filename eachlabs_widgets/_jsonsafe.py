@@ -75,10 +75,14 @@ def _ready(value: Any, path: list[str | int], depth: int) -> Any:
         return value
     if isinstance(value, numbers.Integral):
         number = operator.index(value)
-        if abs(number) > INT_LIMIT:
+        if not -INT_LIMIT - 1 <= number <= INT_LIMIT:
+            # A huge number is named by its size: Python refuses to print one of 4,300 digits.
+            shown = str(number) if number.bit_length() <= 128 else "an integer of "
+            if number.bit_length() > 128:
+                shown += f"{number.bit_length()} bits"
             raise _fail(
-                f"an integer of {number.bit_length()} bits is too large to send "
-                "(the limit is 64 bits)",
+                f"{shown} is too large to send: an integer must fit in 64 bits "
+                f"({-INT_LIMIT - 1} to {INT_LIMIT})",
                 path,
             )
         return number

@@ -59,6 +59,17 @@ def images_of(generation: Generation) -> list[Any]:
     return list(generation.images)
 
 
+def _saved_as(generation: Generation, index: int) -> str:
+    """Where output ``index`` was saved (a link to the file), or where it can be downloaded."""
+    if index < len(generation.paths):
+        path = generation.paths[index]
+        return f": saved as <code>{html.escape(str(path))}</code>"
+    if index < len(generation.urls):
+        url = generation.urls[index]
+        return f": <a href='{html.escape(url, quote=True)}' target='_blank'>download</a>"
+    return ""
+
+
 class RunView(w.VBox):
     """One prediction in flight: model, status, elapsed time, a progress bar and Cancel."""
 
@@ -181,6 +192,13 @@ class RunView(w.VBox):
             )
             self.detail = ""
             self.actions.children = (w.HTML(f"<div>{links or 'no files'}</div>"),)
+        if generation.undecodable:  # kept, and said: paid for, just not shown as a picture
+            notes = "; ".join(
+                f"output {i + 1} does not decode as an image ({html.escape(why)})"
+                + _saved_as(generation, i)
+                for i, why in sorted(generation.undecodable.items())
+            )
+            self.actions.children = (*self.actions.children, w.HTML(f"<div>{notes}</div>"))
         self._render()
         self.progress.value = 1.0
         self.progress.bar_style = "success"
