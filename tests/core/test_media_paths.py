@@ -112,8 +112,10 @@ def test_strings_are_read_as_paths_quoted_under_home_or_as_file_urls(tmp_path, m
     assert existing_local_file("bad\0name.png") is None
 
 
+# The rule as one (quadratic) regex: the first kind word after "url" in a sentence ("URL of the
+# zip file of images" takes an archive, not an image).
 _OLD_DESCRIPTION_RULE = re.compile(
-    r"\burl\b[^.]*\b(image|audio|video|zip|archive|file)", re.IGNORECASE
+    r"\burl\b[^.]*?\b(image|audio|video|zip|archive|file)", re.IGNORECASE
 )
 
 
