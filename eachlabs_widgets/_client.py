@@ -42,7 +42,7 @@ from ._polling import DurationLearner, PollSchedule, observed_duration
 from ._prediction import Prediction
 from ._retry import RetryPolicy
 from ._schema import choose_seed, properties_of, validate_inputs
-from ._settings import Secret, Settings, resolve
+from ._settings import EMULATOR, Secret, Settings, resolve
 
 __all__ = ["AsyncEachLabs", "learner"]
 
@@ -189,8 +189,15 @@ class AsyncEachLabs:
                 "GET", "/v1/model", params={"slug": slug}, auth=self._has_key()
             )
         except NotFoundError as exc:
+            path = httpx.URL(base_url).path if base_url != EMULATOR else ""
+            hint = (
+                f" (is the base URL right? Its path {path!r} comes before /v1/…; the service's "
+                "own address has none, e.g. https://api.eachlabs.ai)"
+                if path.strip("/")
+                else ""
+            )
             raise NotFoundError(
-                f"unknown model {slug!r} at {base_url}; list them with "
+                f"unknown model {slug!r} at {base_url}{hint}; list them with "
                 "eachlabs_widgets.list_models()",
                 status_code=404,
                 details=exc.message,
@@ -319,7 +326,8 @@ class AsyncEachLabs:
 
         The schedule adapts to the model's typical duration once one is known. ``timeout``
         (seconds) bounds the whole wait, polls in flight included: it raises
-        :class:`PredictionTimeoutError` (the prediction may still finish; resume it by id).
+        :class:`PredictionTimeoutError` (the prediction goes on running on the service: resume
+        it by id, or cancel it).
         ``deadline`` is the same bound as a ``time.monotonic()`` instant, for a caller whose
         own ``timeout`` started earlier.
         """
@@ -587,7 +595,10 @@ class AsyncEachLabs:
         except asyncio.CancelledError:
             await self._cancel_and_record(prediction_id)
             raise
-        except PredictionTimeoutError:
+        except PredictionTimeoutError as exc:
+            # Still resumable (its status stays as last seen); the note says why it was left.
+            note = f"left running after {exc.timeout:g} s (timeout=); resume it by id"
+            self._record(lambda j: j.update(prediction_id, error=note))
             raise
         except PredictionCancelledError:
             self._record(lambda j: j.update(prediction_id, status="cancelled"))

@@ -17,6 +17,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -78,31 +79,48 @@ def versions() -> list[Row]:
     return rows
 
 
+def _key_source() -> tuple[str, str | None]:
+    """Where the key comes from, and its raw text (never shown)."""
+    if "api_key" in _settings._overrides:
+        secret = _settings._overrides["api_key"]
+        return "el.login() / configure()", secret.reveal() if secret is not None else None
+    raw = os.environ.get("EACHLABS_API_KEY", "")
+    return ("EACHLABS_API_KEY", raw) if raw.strip() else ("", None)
+
+
 def key_row() -> Row:
     """Whether a key is set and where from: never its value, nor any part of it."""
-    if "api_key" in _settings._overrides:
-        source = "el.login() / configure()"
-    elif os.environ.get("EACHLABS_API_KEY", "").strip():
-        source = "EACHLABS_API_KEY"
-    else:
-        source = ""
-    try:
-        settings = _settings.resolve()
-    except EachLabsError as exc:  # a key the settings refuse (e.g. a control character in it)
-        return ("API key", PROBLEM, f"set ({source}) but refused: {exc}")
-    if settings.api_key is not None:
+    source, raw = _key_source()
+    if raw is not None:
+        try:
+            _settings.Secret(raw)
+        except EachLabsError as exc:  # e.g. a control character inside it
+            return ("API key", PROBLEM, f"set ({source}) but refused: {exc}")
         return ("API key", OK, f"set ({source}); not shown")
-    if settings.is_emulator:
+    if _base_url() == _settings.EMULATOR:
         return ("API key", OK, "not set (not needed by the emulator)")
     return ("API key", PROBLEM, "not set: run el.login() or %eachgen login")
 
 
+def base_url_row() -> Row:
+    try:
+        return ("base URL", INFO, _shown_url(_settings.resolve_base_url()))
+    except EachLabsError as exc:
+        return ("base URL", PROBLEM, str(exc))
+
+
 def _base_url() -> str:
     try:
-        return _settings.resolve().base_url
+        return _settings.resolve_base_url()
     except EachLabsError:
         url = os.environ.get("EACHLABS_BASE_URL") or _settings.DEFAULT_BASE_URL
         return str(_settings._overrides.get("base_url") or url)
+
+
+WRONG_PATH = (
+    "is the base URL right? The API's paths start with /v1 at the service's own address "
+    f"(e.g. {_settings.DEFAULT_BASE_URL})"
+)
 
 
 def reachability(base_url: str, timeout: float = REACH_TIMEOUT) -> Row:
@@ -110,6 +128,67 @@ def reachability(base_url: str, timeout: float = REACH_TIMEOUT) -> Row:
     ``timeout`` seconds."""
     if base_url == _settings.EMULATOR:
         return ("service reachable", OK, "the embedded emulator (in this process, no network)")
+    try:
+        _settings.normalise_base_url(base_url)
+    except EachLabsError:
+        return ("service reachable", INFO, "not checked: the base URL is not valid")
+    started = time.perf_counter()
+    try:
+        status = _ask(base_url, "/v1/models", timeout, params={"limit": 1})
+    except asyncio.TimeoutError:
+        return ("service reachable", PROBLEM, f"no answer within {timeout:g} s")
+    except APIError as exc:
+        took = time.perf_counter() - started
+        hint = f"; {WRONG_PATH}" if exc.status_code == 404 else ""
+        return (
+            "service reachable",
+            PROBLEM,
+            f"answered HTTP {exc.status_code} in {took:.2f} s{hint}",
+        )
+    except EachLabsError as exc:
+        return ("service reachable", PROBLEM, str(exc))
+    except Exception as exc:  # the report must still come: say what went wrong
+        return ("service reachable", PROBLEM, f"{type(exc).__name__}: {exc}")
+    took = time.perf_counter() - started
+    return ("service reachable", OK, f"HTTP {status} in {took:.2f} s")
+
+
+def key_accepted(base_url: str, timeout: float = REACH_TIMEOUT) -> Row | None:
+    """Whether the service takes the key: one authenticated ``GET`` of a prediction that does
+    not exist (API.md, "Get prediction": 404 for an unknown id, 401 for a wrong key). Creates
+    nothing, costs nothing. ``None`` when there is no usable key or base URL to check."""
+    source, raw = _key_source()
+    if raw is None or base_url == _settings.EMULATOR:
+        return None
+    try:
+        _settings.Secret(raw)
+        _settings.normalise_base_url(base_url)
+    except EachLabsError:
+        return None
+    try:
+        _ask(base_url, f"/v1/prediction/doctor-check-{uuid.uuid4().hex[:12]}", timeout, auth=True)
+    except asyncio.TimeoutError:
+        return ("API key accepted", PROBLEM, f"no answer within {timeout:g} s")
+    except APIError as exc:
+        if exc.status_code == 404:
+            return ("API key accepted", OK, "the service took it (asked about no prediction)")
+        if exc.status_code == 401:
+            return ("API key accepted", PROBLEM, f"the service refused it (401); from {source}")
+        return ("API key accepted", PROBLEM, f"answered HTTP {exc.status_code}")
+    except Exception as exc:  # the report must still come: say what went wrong
+        return ("API key accepted", PROBLEM, f"{type(exc).__name__}: {exc}")
+    return ("API key accepted", OK, "the service took it")
+
+
+def _ask(
+    base_url: str,
+    path: str,
+    timeout: float,
+    *,
+    params: dict[str, int] | None = None,
+    auth: bool = False,
+) -> int:
+    """The status of one request, without retries, cut off at ``timeout`` seconds."""
     from ._client import AsyncEachLabs
     from ._retry import RetryPolicy
     from ._sync import run_sync
@@ -117,23 +196,10 @@ def reachability(base_url: str, timeout: float = REACH_TIMEOUT) -> Row:
     client = AsyncEachLabs(base_url=base_url, retry=RetryPolicy(max_attempts=1), journal=False)
 
     async def ask() -> int:
-        request = client._http.request("GET", "/v1/models", params={"limit": 1}, auth=False)
+        request = client._http.request("GET", path, params=params, auth=auth)
         return (await asyncio.wait_for(request, timeout)).status_code
 
-    started = time.perf_counter()
-    try:
-        status = run_sync(ask())
-    except asyncio.TimeoutError:
-        return ("service reachable", PROBLEM, f"no answer within {timeout:g} s")
-    except APIError as exc:
-        took = time.perf_counter() - started
-        return ("service reachable", PROBLEM, f"answered HTTP {exc.status_code} in {took:.2f} s")
-    except EachLabsError as exc:
-        return ("service reachable", PROBLEM, str(exc))
-    except Exception as exc:  # the report must still come: say what went wrong
-        return ("service reachable", PROBLEM, f"{type(exc).__name__}: {exc}")
-    took = time.perf_counter() - started
-    return ("service reachable", OK, f"HTTP {status} in {took:.2f} s")
+    return run_sync(ask())
 
 
 def _size(nbytes: int) -> str:
@@ -218,8 +284,11 @@ def build_report(output_dir: str | None, timeout: float = REACH_TIMEOUT) -> Doct
     base_url = _base_url()
     rows = versions()
     rows.append(key_row())
-    rows.append(("base URL", INFO, _shown_url(base_url)))
+    rows.append(base_url_row())
     rows.append(reachability(base_url, timeout))
+    accepted = key_accepted(base_url, timeout)
+    if accepted is not None:
+        rows.append(accepted)
     rows += journal_rows()
     rows.append(output_row(output_dir))
     rows.append(emulator_row(base_url))
@@ -232,7 +301,8 @@ def doctor(*, timeout: float = REACH_TIMEOUT) -> DoctorReport:
     Rows of ``(check, status, detail)``: versions (this package, Python, httpx, IPython,
     ipywidgets, ipykernel, JupyterLab, Pillow, jsonschema), whether an API key is set (never any
     part of it), the base URL, whether the service answers one ``GET /v1/models`` within
-    ``timeout`` seconds (no key sent, no retries), the journal's path, health and size, whether
+    ``timeout`` seconds (no key sent, no retries), whether it accepts the key (one request
+    about a prediction that does not exist: nothing is created), the journal's path, health and size, whether
     the output folder can be written, and whether the embedded emulator is available. Shows as
     a table in a notebook and as text in a terminal (``print(el.doctor())``). Changes nothing
     and raises nothing for what it checks.

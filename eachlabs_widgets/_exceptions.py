@@ -237,13 +237,16 @@ class PredictionCancelledError(PredictionError):
 
 
 class PredictionTimeoutError(PredictionError, TimeoutError):
-    """The prediction did not end before the deadline. It may still finish: resume it by id."""
+    """The prediction did not end before the deadline. It goes on running on the service (and
+    is billed if it succeeds): ``resume(prediction_id)`` fetches its result, or cancel it."""
 
     def __init__(self, *, prediction_id: str, timeout: float, model: str | None = None) -> None:
         self.timeout = timeout
         super().__init__(
-            f"prediction {prediction_id} did not finish within {timeout:g} s; it may still "
-            f"finish: eachlabs_widgets.resume({prediction_id!r})",
+            f"prediction {prediction_id} did not finish within {timeout:g} s. It is still "
+            f"running on the service and is billed if it succeeds: "
+            f"eachlabs_widgets.resume({prediction_id!r}) fetches its result; "
+            f"eachlabs_widgets.EachLabs().cancel_prediction({prediction_id!r}) stops it",
             prediction_id=prediction_id,
             model=model,
         )

@@ -44,8 +44,8 @@ def clean_key(value: str) -> str:
             )
             raise ConfigurationError(
                 f"the EachLabs API key holds {what} (U+{ord(char):04X}) at position "
-                f"{index + 1} of {len(key)}; a key is printable ASCII only. Copy it again "
-                "from the EachLabs dashboard."
+                f"{index + 1}; a key is printable ASCII only. Copy it again from the "
+                "EachLabs dashboard."
             )
     return key
 
@@ -153,14 +153,19 @@ def normalise_base_url(url: str) -> str:
     return url
 
 
-def resolve(api_key: str | Secret | None = None, base_url: str | None = None) -> Settings:
-    """The settings for one call."""
-    url = (
+def resolve_base_url(base_url: str | None = None) -> str:
+    """The base URL one call uses (argument > ``configure()`` > environment > default)."""
+    return normalise_base_url(
         base_url
         or _overrides.get("base_url")
         or os.environ.get("EACHLABS_BASE_URL")
         or DEFAULT_BASE_URL
     )
+
+
+def resolve(api_key: str | Secret | None = None, base_url: str | None = None) -> Settings:
+    """The settings for one call."""
+    url = resolve_base_url(base_url)
     key: Secret | None
     if isinstance(api_key, Secret):
         key = api_key
@@ -170,8 +175,11 @@ def resolve(api_key: str | Secret | None = None, base_url: str | None = None) ->
         key = _overrides["api_key"]
     else:
         env = os.environ.get("EACHLABS_API_KEY", "")
-        key = Secret(env) if env.strip() else None
-    return Settings(base_url=normalise_base_url(url), api_key=key)
+        try:
+            key = Secret(env) if env.strip() else None
+        except ConfigurationError as exc:  # say where the key came from
+            raise ConfigurationError(f"EACHLABS_API_KEY: {exc}") from None
+    return Settings(base_url=url, api_key=key)
 
 
 def output_dir() -> str | None:

@@ -152,3 +152,39 @@ def test_the_output_folder(tmp_path):
 def test_the_emulator_is_available():
     status, detail = rows(el.doctor())["emulator"]
     assert status == "ok" and "in use" in detail and "24 models" in detail
+
+
+def test_the_key_is_checked_with_the_service_without_creating_anything():
+    emulator = Emulator(api_key=KEY)
+    server = serve(emulator)
+    try:
+        _settings.configure(base_url=server.url, api_key=KEY)
+        assert rows(el.doctor())["API key accepted"][0] == "ok"
+        _settings.configure(api_key="WRONGKEY999")
+        status, detail = rows(el.doctor())["API key accepted"]
+        assert status == "PROBLEM" and "refused" in detail and "WRONGKEY" not in detail
+        assert emulator.stats.predictions_created == 0
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("url", ["emulater", "htp://x", "127.0.0.1:18765"])
+def test_a_bad_base_url_is_named_on_its_own_row(monkeypatch, url):
+    monkeypatch.setenv("EACHLABS_BASE_URL", url)
+    monkeypatch.setenv("EACHLABS_API_KEY", KEY)
+    found = rows(el.doctor())
+    assert found["base URL"][0] == "PROBLEM" and "not an http" in found["base URL"][1]
+    assert found["API key"][0] == "ok"  # the key is fine: the base URL is the problem
+    assert found["service reachable"][1].startswith("not checked")
+
+
+def test_a_base_url_with_a_wrong_path_is_pointed_at():
+    server = serve(Emulator())
+    try:
+        _settings.configure(base_url=server.url + "/api")
+        status, detail = rows(el.doctor())["service reachable"]
+        assert status == "PROBLEM" and "is the base URL right" in detail
+        with pytest.raises(el.NotFoundError, match="is the base URL right"):
+            el.get_model("flux-2-flash-text-to-image")
+    finally:
+        server.close()
