@@ -463,4 +463,7 @@ def _transport_message(name: str, kind: Kind, sent: bool, url: httpx.URL) -> str
             f"the create request was sent but its answer was lost ({name}); it was not retried "
             "because a prediction may have been created and retrying could pay twice"
         )
-    return f"could not reach {url.scheme}://{url.netloc.decode()} ({name})"
+    return (
+        f"could not reach {url.scheme}://{url.netloc.decode()} ({name}); check the network "
+        "and the base URL: eachlabs_widgets.doctor() checks both"
+    )
