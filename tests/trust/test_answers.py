@@ -181,3 +181,18 @@ def test_repeated_asyncio_run_releases_each_loops_client(api):
     gc.collect()
     assert all(client.is_closed for client in clients)
     assert not any(loop.is_closed() for loop in list(_http._clients.keys()))
+
+
+async def test_a_timed_out_prediction_stays_resumable_and_says_so(api, tmp_path):
+    from eachlabs_widgets._journal import Journal
+
+    api.routes["GET /v1/prediction/"] = lambda h: (200, {}, as_json({"status": "processing"}))
+    journal = Journal(tmp_path / "j.sqlite3")
+    client = el.AsyncEachLabs(api_key=SECRET, base_url=api.url, journal=journal)
+    with pytest.raises(el.PredictionTimeoutError) as caught:
+        await client.run(MODEL_SLUG, {"prompt": "x"}, timeout=0.5)
+    assert "still running" in str(caught.value) and "cancel_prediction" in str(caught.value)
+    assert [r["path"] for r in api.requests("POST") if "cancel" in r["path"]] == []
+    journal.flush(5)
+    entry = journal.get("p1")
+    assert entry.status != "cancelled" and "left running" in (entry.error or "")
