@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ._render import (
     ACCENT,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from ._generation import Generation
     from ._prediction import Prediction
 
-__all__ = ["LiveCard", "expected_seconds"]
+__all__ = ["CardParts", "LiveCard", "expected_seconds"]
 
 _COLOURS = {
     "queued": MUTED,
@@ -64,6 +65,22 @@ def expected_seconds(durations: Sequence[float]) -> float | None:
     return statistics.median(durations) if durations else None
 
 
+class CardParts:
+    """Layouts and styles the cards of one run share: each widget would otherwise carry its
+    own, and a notebook run headless (nbclient, papermill) keeps the state of every widget it
+    ever saw, closed or not."""
+
+    def __init__(self) -> None:
+        self.plain = widgets.Layout()
+        self.card = widgets.Layout(margin="4px 0")
+        self.gallery = widgets.Layout(flex_flow="row wrap")
+        self.image = widgets.Layout(margin="2px")
+        self.html = HTMLStyle()
+
+    def html_widget(self, value: str = "") -> widgets.HTML:
+        return widgets.HTML(value, layout=self.plain, style=self.html)
+
+
 class LiveCard(widgets.VBox):
     """Status, elapsed time, progress and one slot per expected image, for one prediction.
 
@@ -83,7 +100,9 @@ class LiveCard(widgets.VBox):
         emulated: bool = False,
         on_cancel: Callable[[], None] | None = None,
         hint: str | None = None,
+        parts: CardParts | None = None,
     ) -> None:
+        self.parts = parts = parts or CardParts()
         self.label = label
         self.prompt = prompt
         self.status = "queued"
@@ -96,9 +115,9 @@ class LiveCard(widgets.VBox):
         self._started = time.monotonic()
         self._running_since: float | None = None
         self._ended: float | None = None
-        self.header = widgets.HTML()
+        self.header = parts.html_widget()
         placeholders = [self._placeholder() for _ in range(max(1, slots))]
-        self.gallery = widgets.HBox(placeholders, layout=widgets.Layout(flex_flow="row wrap"))
+        self.gallery = widgets.HBox(placeholders, layout=parts.gallery)
         self._ticker: asyncio.Task[None] | None = None
         children: list[widgets.Widget] = [self.header, self.gallery]
         self.cancel_button: widgets.Button | None = None
@@ -110,15 +129,15 @@ class LiveCard(widgets.VBox):
             )
             self.cancel_button.on_click(lambda _: on_cancel())
             children.append(self.cancel_button)
-        super().__init__(children, layout=widgets.Layout(margin="4px 0"))
+        super().__init__(children, layout=parts.card)
         self.add_class("eachlabs-card")
         self._render()
 
-    @staticmethod
-    def _placeholder() -> widgets.HTML:
-        return widgets.HTML(
-            f"<div style='width:128px;height:96px;background:{SURFACE};border-radius:4px;"
-            f"display:flex;align-items:center;justify-content:center;color:{MUTED}'>…</div>"
+    def _placeholder(self) -> widgets.HTML:
+        return self.parts.html_widget(
+            f"<div style='width:{CARD_HEIGHT}px;height:{CARD_HEIGHT}px;background:{SURFACE};"
+            f"border-radius:4px;display:flex;align-items:center;justify-content:center;"
+            f"color:{MUTED}'>…</div>"
         )
 
     @property
@@ -237,18 +256,16 @@ class LiveCard(widgets.VBox):
         for index in range(len(generation.images)):
             jpeg = thumbnail_of(generation, CARD_HEIGHT, index)
             if jpeg:
-                thumbs.append(
-                    widgets.Image(value=jpeg, format="jpeg", layout=widgets.Layout(margin="2px"))
-                )
+                thumbs.append(widgets.Image(value=jpeg, format="jpeg", layout=self.parts.image))
         broken = generation.undecodable
         for index in broken:  # paid for and kept on disk, but not a picture Pillow can show
-            thumbs.append(widgets.HTML(_not_shown(generation, index)))
+            thumbs.append(self.parts.html_widget(_not_shown(generation, index)))
         if not thumbs:  # files that are not images (LoRA weights, archives): name them
             names = [p.name for p in generation.paths] or [
                 u.rsplit("/", 1)[-1] for u in generation.urls
             ]
             listing = "<br>".join(html.escape(short_name(n)) for n in names) or "no output files"
-            thumbs = [widgets.HTML(f"<div style='font-size:90%'>{listing}</div>")]
+            thumbs = [self.parts.html_widget(f"<div style='font-size:90%'>{listing}</div>")]
         if generation.raw_output:
             self.detail = "no output file: the raw output is kept in .output"
         elif broken:

@@ -51,8 +51,8 @@ EMBED_MODES = ("thumbnail", "full", "none")
 THUMBNAIL_HEIGHT = 256
 #: The height of each thumbnail in a grid of several runs (sweeps, models, prompts).
 GRID_HEIGHT = 176
-#: The height of the thumbnails on a live card.
-CARD_HEIGHT = 160
+#: The height of the thumbnails on a live card (the static result replaces them).
+CARD_HEIGHT = 96
 #: JPEG quality of embedded thumbnails: small enough that a 20-image sweep saves in ~200 KB.
 THUMBNAIL_QUALITY = 72
 #: The longest file name shown in a caption (the link holds the whole path).

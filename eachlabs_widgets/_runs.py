@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from ._card import FOREGROUND_HINT, LiveCard, expected_seconds
+from ._card import FOREGROUND_HINT, CardParts, LiveCard, expected_seconds
 from ._download import off_loop
 from ._exceptions import PredictionCancelledError
 from ._generation import Generation
@@ -156,6 +156,7 @@ class CellRun:
         self.base_url = settings.base_url
         emulated = settings.is_emulator
         journal = client.journal
+        self.parts = CardParts()
         self.cards: list[LiveCard] = []
         for index, job in enumerate(self.jobs):
             learned = journal.durations_nowait(job.model, self.base_url) if journal else []
@@ -168,13 +169,14 @@ class CellRun:
                     emulated=emulated,
                     on_cancel=self._canceller(index) if background else None,
                     hint=None if background else FOREGROUND_HINT,
+                    parts=self.parts,
                 )
             )
-        self.header = widgets.HTML()
+        self.header = self.parts.html_widget()
         self.estimate = "price unknown"
         # The placeholders are replaced by thumbnails at the end: keep them to close them.
         self._widgets: list[Any] = [w for card in self.cards for w in card.gallery.children]
-        self.view = widgets.VBox([self.header, *self.cards])
+        self.view = widgets.VBox([self.header, *self.cards], layout=self.parts.plain)
         self.view.add_class("eachlabs-run")
         self.prediction_ids: dict[int, str] = {}
         self.cancelled: set[int] = set()

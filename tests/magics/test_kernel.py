@@ -130,15 +130,18 @@ def test_background_returns_at_once_and_sets_the_variable_later(served):
     assert out.strip() == "Generation success a quiet lake"
     # the live card was replaced by the static result, by display id (update_display_data)
     card = next(
-        m for m in kernel.of(cell)
+        m
+        for m in kernel.of(cell)
         if m["msg_type"] == "display_data"
         and "application/vnd.jupyter.widget-view+json" in m["content"]["data"]
     )
     display_id = card["content"]["transient"]["display_id"]
     kernel.wait_for(
-        lambda m: m["msg_type"] == "update_display_data"
-        and m["content"]["transient"]["display_id"] == display_id
-        and "data:image/jpeg;base64," in m["content"]["data"].get("text/html", ""),
+        lambda m: (
+            m["msg_type"] == "update_display_data"
+            and m["content"]["transient"]["display_id"] == display_id
+            and "data:image/jpeg;base64," in m["content"]["data"].get("text/html", "")
+        ),
         timeout=10,
     )
     assert not any(
