@@ -42,6 +42,7 @@ __all__ = [
     "set_embed_mode",
     "short_id",
     "short_name",
+    "summary_line",
     "thumbnail_jpeg",
     "thumbnail_of",
 ]
@@ -309,6 +310,33 @@ def generation_bundle(generation: Generation, mode: str | None = None) -> dict[s
     return {
         "text/plain": _plain(generation),
         "text/html": _figure(generation, mode, THUMBNAIL_HEIGHT),
+    }
+
+
+def summary_line(generation: Generation) -> dict[str, Any]:
+    """A finished call in one line (what ``generate()``'s live card leaves; the returned
+    Generation shows the picture): model, seed, time, cost, short id, the first file."""
+    bits = [generation.model]
+    if generation.emulated:
+        bits.append("emulator")
+    if generation.seed is not None:
+        bits.append(f"seed {generation.seed}")
+    if generation.elapsed is not None and not generation.reused:
+        bits.append(f"{generation.elapsed:.1f} s")
+    cost = _cost_text(generation)
+    if cost:
+        bits.append(cost)
+    bits.append(short_id(generation.id))
+    if generation.paths:
+        more = f" (+{len(generation.paths) - 1})" if len(generation.paths) > 1 else ""
+        bits.append(f"saved {short_name(generation.paths[0].name)}{more}")
+    if generation.reused:
+        bits.append("reused an identical earlier run; force=True runs again")
+    text = "✓ " + " · ".join(bits)
+    return {
+        "text/plain": text,
+        "text/html": f"<div class='eachlabs-done' style='color:{MUTED};font-size:90%'>"
+        f"{html.escape(text)}</div>",
     }
 
 

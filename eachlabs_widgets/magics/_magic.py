@@ -526,20 +526,39 @@ class EachGen(Magics):
                 timeout = float(str(flags["--timeout"]))
             except ValueError:
                 raise UsageError("--timeout needs a number of seconds") from None
-        try:
-            generation = run_sync(
-                aresume(words[0], timeout=timeout, save_to=self._save_to(None), poll=self._poll())
+        from .._runs import CellRun, Job
+
+        async def follow(index: int, on_update: Any) -> Any:
+            return await aresume(
+                words[0],
+                timeout=timeout,
+                save_to=self._save_to(None),
+                poll=self._poll(),
+                on_update=on_update,
             )
-        except KeyError as exc:
-            raise UsageError(str(exc.args[0] if exc.args else exc)) from None
+
+        run = CellRun(
+            self._client(),
+            [Job(label=f"resume {words[0]}", model="", inputs={})],
+            runner=follow,
+        )
+        handle = display(run.view, display_id=True)
+        try:
+            run_sync(run.execute())
         except KeyboardInterrupt:
+            self._show(handle, run, None, failed=True)
             raise EachGenInterrupted(
                 f"interrupted: prediction {words[0]} was cancelled on the service, not billed"
             ) from None
-        except EachLabsError as exc:
-            raise EachGenError(str(exc)) from None
+        failure = run.failure()
+        self._show(handle, run, None, failed=failure is not None)
+        if isinstance(failure, KeyError):
+            raise UsageError(str(failure.args[0] if failure.args else failure)) from None
+        if failure is not None:
+            raise cell_error(failure, 1)
+        generation = run.outcomes[0]
         self._store(str(out) if isinstance(out, str) else None, generation)
-        return generation
+        return None
 
     def _config(self, tokens: Sequence[str]) -> Any:
         from .._journal import default_journal

@@ -319,8 +319,12 @@ def test_history_and_resume(shell, emulator):
     ids = [g.id for g in shell.user_ns["t_r"]]
     assert sorted(table.column("id")) == sorted(ids)
     assert set(table.column("status")) == {"success"}
-    resumed = shell.run_line_magic("eachgen", f"resume {ids[0]} -o t_again")
-    assert resumed.id == ids[0] and shell.user_ns["t_again"] is resumed and resumed.images
+    shell.run_line_magic("eachgen", f"resume {ids[0]} -o t_again")
+    resumed = shell.user_ns["t_again"]
+    assert resumed.id == ids[0] and resumed.images
+    # the short id of captions and file names: a unique prefix is enough
+    shell.run_line_magic("eachgen", f"resume {ids[1][:8]} -o t_short")
+    assert shell.user_ns["t_short"].id == ids[1]
     assert created(emulator) == 2
     with pytest.raises(UsageError, match="not in the journal"):
         shell.run_line_magic("eachgen", "resume no-such-id")
