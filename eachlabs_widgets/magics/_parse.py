@@ -139,6 +139,9 @@ def _problem_text(model: str, exc: InputValidationError) -> str:
     parts = []
     for problem in exc.problems:
         message = str(problem.get("message", ""))
+        name = str(problem.get("field", ""))
+        if name and message.startswith(f"{name}:"):
+            message = f"--{message}"  # the flag as the line spells it
         if problem.get("field") == "prompt" and "required" in message:
             message += " (write the prompt in the cell body)"
         parts.append(message)
