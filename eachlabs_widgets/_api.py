@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from ._client import AsyncEachLabs
@@ -14,6 +16,7 @@ from ._sync import run_sync
 from ._tables import History
 
 __all__ = [
+    "GenerationInterrupted",
     "agenerate",
     "aresume",
     "generate",
@@ -32,24 +35,152 @@ DEFAULT = _Default()
 
 
 async def agenerate(
-    model: str, prompt: str | None = None, *, timeout: float | None = None, **inputs: Any
+    model: str,
+    prompt: str | None = None,
+    *,
+    timeout: float | None = None,
+    force: bool = False,
+    card: bool | None = None,
+    **inputs: Any,
 ) -> Generation:
     """Generate with ``model`` and wait for the result, on the running event loop.
 
     ``inputs`` are the model's parameters (see ``%eachgen schema MODEL``); they are checked
     against its schema before anything is sent. Outputs are downloaded, saved with their
     parameters to ``eachgen_outputs/`` (see ``EACHLABS_OUTPUT_DIR``) and recorded in the journal.
+    With an explicit ``seed``, identical inputs reuse the saved result of an earlier run (its
+    ``reused`` is True, nothing is spent) unless ``force=True``: Run All never pays twice.
+
+    In a notebook, a live card shows the progress while it waits (``card=False``, or the
+    environment variable ``EACHLABS_CARD=0``, turns it off). Errors raised there print as one
+    line (the exception keeps its type and attributes).
     """
     if prompt is not None:
         inputs["prompt"] = prompt
-    return await AsyncEachLabs().run(model, inputs, timeout=timeout, save_to=output_dir())
+    client = AsyncEachLabs()
+    if not _card_wanted(card):
+        return await client.run(
+            model, inputs, timeout=timeout, save_to=output_dir(), reuse=not force
+        )
+    run, handle = _live(client, model, inputs, timeout=timeout, force=force)
+    try:
+        await run.execute()
+    except BaseException:
+        _leave(run, handle, None)
+        raise
+    return _finished(run, handle)
 
 
 def generate(
-    model: str, prompt: str | None = None, *, timeout: float | None = None, **inputs: Any
+    model: str,
+    prompt: str | None = None,
+    *,
+    timeout: float | None = None,
+    force: bool = False,
+    card: bool | None = None,
+    **inputs: Any,
 ) -> Generation:
-    """Like :func:`agenerate`, from synchronous code (a script, or a cell of a running kernel)."""
-    return run_sync(agenerate(model, prompt, timeout=timeout, **inputs))
+    """Like :func:`agenerate`, from synchronous code (a script, or a cell of a running kernel).
+
+    Ctrl+C (the kernel's stop button) cancels the prediction on the service (not billed) and
+    raises ``KeyboardInterrupt`` saying what was cancelled, in one line in a notebook.
+    """
+    if prompt is not None:
+        inputs["prompt"] = prompt
+    if not _card_wanted(card):
+        return run_sync(
+            AsyncEachLabs().run(
+                model, inputs, timeout=timeout, save_to=output_dir(), reuse=not force
+            )
+        )
+    run, handle = _live(AsyncEachLabs(), model, inputs, timeout=timeout, force=force)
+    try:
+        run_sync(run.execute())
+    except KeyboardInterrupt:
+        with contextlib.suppress(BaseException):
+            run_sync(run.cancel_leftovers())
+        ids = run.cancelled_ids
+        what = (
+            f"prediction {ids[0]} was cancelled on the service (not billed)"
+            if ids
+            else "nothing had been created yet: nothing was sent"
+        )
+        _leave(run, handle, None)
+        raise one_line(GenerationInterrupted(f"interrupted: {what}")) from None
+    except BaseException:
+        _leave(run, handle, None)
+        raise
+    return _finished(run, handle)
+
+
+class GenerationInterrupted(KeyboardInterrupt):
+    """Ctrl+C stopped a ``generate()`` call; its prediction was cancelled on the service."""
+
+
+def one_line(error: BaseException) -> BaseException:
+    """``error``, shown by IPython as one line (``Type: sentence``) instead of a traceback
+    through the event loop. Its type and attributes are unchanged."""
+    from ._render import error_sentence
+
+    text = f"\x1b[0;31m{type(error).__name__}\x1b[0m: {error_sentence(error)}"
+    with contextlib.suppress(AttributeError, TypeError):
+        error._render_traceback_ = lambda: [text]  # type: ignore[attr-defined]
+    return error
+
+
+def _card_wanted(card: bool | None) -> bool:
+    """A live card only in a Jupyter kernel with a frontend, unless turned off."""
+    if card is False:
+        return False
+    if os.environ.get("EACHLABS_CARD", "").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _live(
+    client: AsyncEachLabs,
+    model: str,
+    inputs: dict[str, Any],
+    *,
+    timeout: float | None,
+    force: bool,
+) -> tuple[Any, Any]:
+    from IPython.display import display
+
+    from ._runs import CellRun, Job
+
+    run = CellRun(
+        client,
+        [Job(label=model, model=model, inputs=inputs)],
+        timeout=timeout,
+        save_to=output_dir(),
+        reuse=not force,
+    )
+    return run, display(run.view, display_id=True)
+
+
+def _leave(run: Any, handle: Any, bundle: dict[str, Any] | None) -> None:
+    """Replace the live card (by ``bundle``, or by nothing: the error says it once)."""
+    if handle is not None:
+        handle.update(bundle or {"text/plain": ""}, raw=True)
+    run.close()
+
+
+def _finished(run: Any, handle: Any) -> Generation:
+    from ._render import summary_line
+
+    outcome = run.outcomes[0]
+    if isinstance(outcome, BaseException):
+        _leave(run, handle, None)
+        raise one_line(outcome)
+    assert isinstance(outcome, Generation)
+    _leave(run, handle, summary_line(outcome))
+    return outcome
 
 
 async def aresume(
@@ -59,8 +190,13 @@ async def aresume(
     timeout: float | None = None,
     save_to: str | _Default | None = DEFAULT,
     poll: PollSchedule | None = None,
+    on_update: Any = None,
 ) -> Generation:
     """Re-attach to a prediction by id: poll it, download and save its outputs. Creates nothing.
+
+    ``prediction_id`` may be a unique prefix of an id in the journal (the short id shown in
+    captions and file names); several matches raise ``PredictionNotFound`` naming them.
+    ``on_update`` is told each poll answer (a live card).
 
     The journal gives the prediction's model, inputs and service; ``model=`` resumes one the
     journal does not know (or when the journal cannot be read), on the configured service.
@@ -71,6 +207,7 @@ async def aresume(
     ``poll`` the polling schedule (the ``%eachgen`` magic passes its own settings).
     """
     journal = default_journal()
+    prediction_id = await _full_id(prediction_id)
     try:
         entry = await journal.aget(prediction_id)
     except JournalError as exc:
@@ -101,12 +238,39 @@ async def aresume(
             timeout=timeout,
             save_to=output_dir() if isinstance(save_to, _Default) else save_to,
             created_at=entry.created_at if entry else None,
+            on_update=on_update,
         )
     except NotFoundError as exc:
         gone = exc.path.startswith("/v1/prediction/")
         if gone and entry is not None and entry.emulator:
             raise PredictionNotFound(_emulator_gone(entry), prediction_id=prediction_id) from None
         raise
+
+
+#: The shortest prefix looked up as a short id (an id itself is longer).
+SHORT_ID_MIN = 4
+
+
+async def _full_id(prediction_id: str) -> str:
+    """The journal's id that ``prediction_id`` starts (when it is not an id itself and only
+    one matches); else ``prediction_id`` unchanged."""
+    journal = default_journal()
+    if len(prediction_id) < SHORT_ID_MIN:
+        return prediction_id
+    try:
+        if await journal.aget(prediction_id) is not None:
+            return prediction_id
+        entries = await journal.aentries(limit=None, emulator=True)
+    except JournalError:
+        return prediction_id
+    matches = list(dict.fromkeys(e.id for e in entries if e.id.startswith(prediction_id)))
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (" …" if len(matches) > 5 else "")
+        raise PredictionNotFound(
+            f"{prediction_id!r} starts {len(matches)} predictions ({shown}); give more of the id",
+            prediction_id=prediction_id,
+        )
+    return matches[0] if matches else prediction_id
 
 
 def _emulator_gone(entry: JournalEntry) -> str:

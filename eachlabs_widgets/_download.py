@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 import httpx
 
 from ._exceptions import APIError, ConfigurationError, OutputDownloadError, TransportError
+from ._files import make_temp
 from ._http import HTTP
 from ._retry import Attempt
 
@@ -94,7 +95,7 @@ def staging_file(folder: Path | None) -> tuple[int, Path]:
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=folder, prefix=PART_PREFIX, suffix=PART_SUFFIX)
+            fd, name = make_temp(folder, PART_PREFIX, PART_SUFFIX)
             return fd, Path(name)
         except OSError:
             pass  # a full disk, a read-only or missing folder: saving will say so

@@ -11,6 +11,7 @@ predictions can never write the same path, whatever their names share.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,6 +27,8 @@ __all__ = [
     "atomic_write",
     "embed_metadata",
     "extension_for",
+    "file_mode",
+    "make_temp",
     "metadata_insertion",
     "place_exclusively",
     "read_png_text",
@@ -43,6 +46,37 @@ _EXT_BY_TYPE = {
     "application/zip": ".zip",
     "application/json": ".json",
 }
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The permissions a new file gets from ``open()``: 0o666 less the umask (0o644 for the
+    usual 022), so teammates and web servers can read saved outputs as they read other files.
+    (``tempfile.mkstemp`` alone would leave them at 0o600.)"""
+    return 0o666 & ~_umask()
+
+
+def make_temp(folder: str | Path | None, prefix: str, suffix: str) -> tuple[int, str]:
+    """``tempfile.mkstemp`` whose file gets the permissions of :func:`file_mode` (it is
+    renamed or linked into place later, keeping them)."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
+    # a filesystem without modes, or no fchmod (Windows): the default stays
+    with contextlib.suppress(OSError, AttributeError):
+        os.fchmod(fd, file_mode())
+    return fd, name
 
 
 def safe_stem(text: str, limit: int = 40) -> str:
@@ -70,7 +104,7 @@ def extension_for(url: str, content_type: str | None, data: bytes) -> str:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = make_temp(path.parent, f".{path.name}.", ".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -143,7 +177,7 @@ def write_output(
             handle.flush()
             os.fsync(handle.fileno())
     else:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{stem[:40]}.", suffix=".tmp")
+        fd, name = make_temp(folder, f".{stem[:40]}.", ".tmp")
         tmp = Path(name)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -179,7 +213,7 @@ def place_exclusively(tmp: Path, folder: Path, stem: str, ext: str) -> Path:
             continue
         except OSError:
             try:
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             except FileExistsError:
                 continue
             try:

@@ -113,6 +113,8 @@ class Generation:
     _undecodable: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
     #: Finished downloads waiting in a staging file to be saved (output index -> file).
     _staged: dict[int, Path] = field(default_factory=dict, repr=False, compare=False)
+    #: Thumbnails made for showing it, kept so that they are made once (see ``_render``).
+    _thumbnails: dict[Any, bytes | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def prompt(self) -> str | None:
@@ -269,7 +271,7 @@ class Generation:
             what = "no output file, the raw output is kept in .output"
         else:
             what = f"{len(self.outputs)} output(s)"
-        notes = ""
+        notes = ", reused (nothing spent)" if self.reused else ""
         if self.save_error:
             notes += ", not saved"
         return (

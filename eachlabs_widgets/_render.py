@@ -1,11 +1,18 @@
 """How results look in a notebook, with or without a kernel or widget state.
 
-A :class:`Generation` renders through ``_repr_mimebundle_`` as a static image, an HTML figure
-and plain text, so results still show after the notebook is reopened, on GitHub and in VS Code.
-Rendering never fails on what the service sent: an output that does not decode is a link with
-a note, an answer without a file shows its raw output.
-Embedding a small JPEG thumbnail (by default) keeps saved notebooks small; the full-size files
-are on disk. Every text from the service or the user is HTML-escaped.
+A :class:`Generation` renders through ``_repr_mimebundle_`` as an HTML figure (the thumbnail as
+a ``data:`` URI, the caption, links to the files) and plain text, so results still show after the
+notebook is reopened, on GitHub, nbviewer and in VS Code. Each thumbnail is stored once per
+output (inside the HTML only). Rendering never fails on what the service sent: an output that
+does not decode is a link with a note, an answer without a file shows its raw output.
+
+Thumbnails are made once per generation and kept on it (:func:`prepare` makes them off the
+event loop); building a bundle afterwards is string work only. Colours are JupyterLab's CSS
+variables (with fallbacks), so the dark theme stays legible. Every text from the service or the
+user is HTML-escaped.
+
+This module imports no other part of the package at import time: :mod:`._generation` uses it,
+never the other way round.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import html
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,11 +30,47 @@ if TYPE_CHECKING:
 
     from ._generation import Generation
 
-__all__ = ["EMBED_MODES", "Results", "generation_bundle", "set_embed_mode", "thumbnail_jpeg"]
+__all__ = [
+    "CARD_HEIGHT",
+    "EMBED_MODES",
+    "GRID_HEIGHT",
+    "THUMBNAIL_HEIGHT",
+    "Results",
+    "error_sentence",
+    "generation_bundle",
+    "prepare",
+    "set_embed_mode",
+    "short_id",
+    "short_name",
+    "summary_line",
+    "thumbnail_jpeg",
+    "thumbnail_of",
+]
 
 EMBED_MODES = ("thumbnail", "full", "none")
+#: The height of a single result's thumbnail sheet.
 THUMBNAIL_HEIGHT = 256
+#: The height of each thumbnail in a grid of several runs (sweeps, models, prompts).
+GRID_HEIGHT = 176
+#: The height of the thumbnails on a live card (the static result replaces them).
+CARD_HEIGHT = 96
+#: JPEG quality of embedded thumbnails: small enough that a 20-image sweep saves in ~200 KB.
+THUMBNAIL_QUALITY = 72
+#: The longest file name shown in a caption (the link holds the whole path).
+NAME_LIMIT = 60
 _embed: dict[str, str] = {}  # what set_embed_mode chose; else EACHLABS_EMBED, read per call
+
+#: JupyterLab's theme variables, with fallbacks for frontends without them.
+MUTED = "var(--jp-ui-font-color2, #616161)"
+ERROR = "var(--jp-error-color1, #d32f2f)"
+WARN = "var(--jp-warn-color1, #b45309)"
+SUCCESS = "var(--jp-success-color1, #388e3c)"
+ACCENT = "var(--jp-brand-color1, #1976d2)"
+BORDER = "var(--jp-border-color2, #e0e0e0)"
+SURFACE = "var(--jp-layout-color2, #eeeeee)"
+EMULATOR_TAG = (
+    f"<span class='eachlabs-emulator' style='color:{WARN};font-weight:600'>emulator</span>"
+)
 
 
 def set_embed_mode(mode: str) -> None:
@@ -42,7 +85,9 @@ def embed_mode() -> str:
     return mode if mode in EMBED_MODES else "thumbnail"
 
 
-def thumbnail_jpeg(images: Sequence[Image.Image], height: int = THUMBNAIL_HEIGHT) -> bytes | None:
+def thumbnail_jpeg(
+    images: Sequence[Image.Image], height: int = THUMBNAIL_HEIGHT, quality: int = 78
+) -> bytes | None:
     """One JPEG holding every image side by side, ``height`` pixels high."""
     if not images:
         return None
@@ -61,24 +106,91 @@ def thumbnail_jpeg(images: Sequence[Image.Image], height: int = THUMBNAIL_HEIGHT
         sheet.paste(s, (x, 0))
         x += s.width + gap
     buffer = io.BytesIO()
-    sheet.save(buffer, "JPEG", quality=78, optimize=True)
+    sheet.save(buffer, "JPEG", quality=quality, optimize=True)
     return buffer.getvalue()
 
 
-def _caption(generation: Generation) -> str:
-    parts = [f"<b>{html.escape(generation.model)}</b>"]
-    if generation.emulated:
-        parts.append("<span style='color:#b45309'>emulator</span>")
+def thumbnail_of(generation: Generation, height: int, index: int | None = None) -> bytes | None:
+    """The embedded JPEG of ``generation`` (all its images side by side, or only image
+    ``index``), ``height`` pixels high; made once and kept. None when nothing decodes."""
+    cache = generation._thumbnails
+    key = (height, index)
+    if key not in cache:
+        images = generation.images
+        if index is not None:
+            images = images[index : index + 1]
+        try:
+            cache[key] = thumbnail_jpeg(images, height, THUMBNAIL_QUALITY)
+        except Exception:  # an image Pillow opened but cannot scale: the links remain
+            cache[key] = None
+    return cache[key]
+
+
+def prepare(generation: Generation, heights: Iterable[int] = (THUMBNAIL_HEIGHT,)) -> None:
+    """Decode ``generation``'s images and make its thumbnails now (call it in a worker thread:
+    decoding and scaling take tens of milliseconds per image), so that showing it later
+    blocks nothing."""
+    generation.undecodable  # noqa: B018 - decodes every image once
+    for height in heights:
+        thumbnail_of(generation, height)
+    for index in range(len(generation.images)):
+        thumbnail_of(generation, CARD_HEIGHT, index)
+
+
+def short_id(prediction_id: str, length: int = 8) -> str:
+    """The first characters of a prediction id, as shown in captions (``%eachgen resume``
+    accepts any unique prefix)."""
+    return prediction_id[:length]
+
+
+def short_name(name: str, limit: int = NAME_LIMIT) -> str:
+    """``name`` cut in its middle to at most ``limit`` characters (the extension kept)."""
+    if len(name) <= limit:
+        return name
+    keep = limit - 1
+    tail = max(12, keep // 3)
+    return name[: keep - tail] + "…" + name[-tail:]
+
+
+def error_sentence(error: BaseException) -> str:
+    """What a person reads about ``error``: the service's own words, without its codes
+    (``code``, ``classification`` stay on the exception's attributes)."""
+    from ._exceptions import PredictionFailedError
+
+    if isinstance(error, PredictionFailedError):
+        model = f" ({error.model})" if error.model else ""
+        text = f"prediction {error.prediction_id}{model} failed"
+        return f"{text}: {error.message}" if error.message else text
+    text = str(error)
+    return text or type(error).__name__
+
+
+def _cost_text(generation: Generation) -> str | None:
+    if generation.reused:
+        return "$0 (reused)"
+    if generation.cost is not None:
+        return f"${generation.cost:.3f}"
+    return None
+
+
+def _caption(generation: Generation, *, shared: bool = False) -> str:
+    """Model, emulator label, seed, time, cost and the short id; ``shared``: only what differs
+    between the cells of a grid whose common caption names the model and prompt."""
+    parts = [] if shared else [f"<b>{html.escape(generation.model)}</b>"]
+    if generation.emulated and not shared:
+        parts.append(EMULATOR_TAG)
     if generation.seed is not None:
         parts.append(f"seed {html.escape(str(generation.seed))}")
-    if generation.elapsed is not None:
+    if generation.elapsed is not None and not generation.reused:
         parts.append(f"{generation.elapsed:.1f} s")
-    if generation.cost is not None:
-        parts.append(f"${generation.cost:.3f}")
-    parts.append(f"<code>{html.escape(generation.id)}</code>")
-    prompt = html.escape(generation.prompt or "")
+    cost = _cost_text(generation)
+    if cost:
+        parts.append(cost)
+    ident = html.escape(generation.id, quote=True)
+    parts.append(f"<code title='{ident}'>{html.escape(short_id(generation.id))}</code>")
     line = " · ".join(parts)
-    return f"<div>{line}</div><div style='color:#555'>{prompt}</div>" if prompt else line
+    prompt = "" if shared else html.escape(generation.prompt or "")
+    return f"<div>{line}</div><div style='color:{MUTED}'>{prompt}</div>" if prompt else line
 
 
 def _plain(generation: Generation) -> str:
@@ -88,8 +200,9 @@ def _plain(generation: Generation) -> str:
     bits.append(f"{len(generation.outputs)} output(s)")
     if generation.seed is not None:
         bits.append(f"seed={generation.seed}")
-    if generation.cost is not None:
-        bits.append(f"${generation.cost:.3f}")
+    cost = _cost_text(generation)
+    if cost:
+        bits.append(cost)
     text = " ".join(bits) + f"\nid: {generation.id}"
     if generation.prompt:
         text += f"\nprompt: {generation.prompt}"
@@ -125,72 +238,157 @@ def _notes(generation: Generation) -> str:
         )
     if generation.save_error:
         notes.append(f"not saved: {html.escape(generation.save_error)}")
-    return "".join(f"<div style='color:#b45309;font-size:90%'>⚠ {n}</div>" for n in notes)
+    return "".join(f"<div style='color:{WARN};font-size:90%'>⚠ {n}</div>" for n in notes)
 
 
 def _file_links(generation: Generation) -> str:
     links = []
     for path in generation.paths:
         href = html.escape(path.as_posix(), quote=True)
-        links.append(f"<a href='{href}' target='_blank'>{html.escape(path.name)}</a>")
+        links.append(
+            f"<a href='{href}' title='{href}' target='_blank'>"
+            f"{html.escape(short_name(path.name))}</a>"
+        )
     if not links:
         links = [
             f"<a href='{html.escape(url, quote=True)}' target='_blank'>output {i}</a>"
             for i, url in enumerate(generation.urls)
             if url.startswith(("http://", "https://"))
         ]
-    return "<div style='font-size:90%'>" + " · ".join(links) + "</div>"
+    return "<div style='font-size:90%;overflow-wrap:anywhere'>" + " · ".join(links) + "</div>"
 
 
-def generation_bundle(generation: Generation, mode: str | None = None) -> dict[str, Any]:
-    """The MIME bundle of one generation in the given (or current) embed mode."""
-    mode = mode or embed_mode()
-    bundle: dict[str, Any] = {"text/plain": _plain(generation)}
-    body = ""
+def _alt(generation: Generation) -> str:
+    text = generation.prompt or f"output of {generation.model}"
+    return html.escape(text[:300], quote=True)
+
+
+def _pictures(generation: Generation, mode: str, height: int) -> str:
+    """The ``<img>`` elements of a figure: one thumbnail sheet, the files as made, or none."""
     if mode == "thumbnail":
-        try:
-            jpeg = thumbnail_jpeg(generation.images)
-        except Exception:  # an image Pillow opened but cannot scale: the links remain
-            jpeg = None
-        if jpeg:
-            encoded = base64.b64encode(jpeg).decode()
-            bundle["image/jpeg"] = encoded
-            body = f"<img src='data:image/jpeg;base64,{encoded}' style='max-width:100%'/>"
-    elif mode == "full":
+        jpeg = thumbnail_of(generation, height)
+        if not jpeg:
+            return ""
+        encoded = base64.b64encode(jpeg).decode()
+        return (
+            f"<img src='data:image/jpeg;base64,{encoded}' alt='{_alt(generation)}' "
+            "style='max-width:100%'/>"
+        )
+    if mode == "full":
+        from ._media import sniff_content_type
+
         imgs = []
         broken = generation.undecodable
         for index, out in enumerate(generation.outputs):
             if out.is_image and index not in broken:
-                from ._media import sniff_content_type
-
                 ctype = sniff_content_type(out.data)
                 encoded = base64.b64encode(out.data).decode()
-                imgs.append(f"<img src='data:{ctype};base64,{encoded}' style='max-width:100%'/>")
-        body = "".join(imgs)
-    bundle["text/html"] = (
-        "<figure style='margin:0.5em 0'>"
-        + body
-        + f"<figcaption style='font-size:90%'>{_caption(generation)}{_file_links(generation)}"
-        f"{_notes(generation)}</figcaption></figure>"
+                imgs.append(
+                    f"<img src='data:{ctype};base64,{encoded}' alt='{_alt(generation)}' "
+                    "style='max-width:100%'/>"
+                )
+        return "".join(imgs)
+    return ""
+
+
+def _figure(generation: Generation, mode: str, height: int, *, shared: bool = False) -> str:
+    return (
+        "<figure class='eachlabs-result' style='margin:0.5em 0'>"
+        + _pictures(generation, mode, height)
+        + "<figcaption style='font-size:90%'>"
+        + _caption(generation, shared=shared)
+        + _file_links(generation)
+        + _notes(generation)
+        + "</figcaption></figure>"
     )
-    return bundle
+
+
+def generation_bundle(generation: Generation, mode: str | None = None) -> dict[str, Any]:
+    """The MIME bundle of one generation in the given (or current) embed mode: ``text/html``
+    (the figure, its thumbnail inside as a ``data:`` URI) and ``text/plain``."""
+    mode = mode or embed_mode()
+    return {
+        "text/plain": _plain(generation),
+        "text/html": _figure(generation, mode, THUMBNAIL_HEIGHT),
+    }
+
+
+def summary_line(generation: Generation) -> dict[str, Any]:
+    """A finished call in one line (what ``generate()``'s live card leaves; the returned
+    Generation shows the picture): model, seed, time, cost, short id, the first file."""
+    bits = [generation.model]
+    if generation.emulated:
+        bits.append("emulator")
+    if generation.seed is not None:
+        bits.append(f"seed {generation.seed}")
+    if generation.elapsed is not None and not generation.reused:
+        bits.append(f"{generation.elapsed:.1f} s")
+    cost = _cost_text(generation)
+    if cost:
+        bits.append(cost)
+    bits.append(short_id(generation.id))
+    if generation.paths:
+        more = f" (+{len(generation.paths) - 1})" if len(generation.paths) > 1 else ""
+        bits.append(f"saved {short_name(generation.paths[0].name)}{more}")
+    if generation.reused:
+        bits.append("reused an identical earlier run; force=True runs again")
+    text = "✓ " + " · ".join(bits)
+    return {
+        "text/plain": text,
+        "text/html": f"<div class='eachlabs-done' style='color:{MUTED};font-size:90%'>"
+        f"{html.escape(text)}</div>",
+    }
+
+
+def _is_generation(item: Any) -> bool:
+    return not isinstance(item, BaseException)
+
+
+def _failure_html(item: BaseException) -> str:
+    return (
+        f"<div class='eachlabs-failure' style='color:{ERROR};white-space:pre-wrap'>"
+        f"{html.escape(_failure_text(item))}</div>"
+    )
+
+
+def _failure_text(item: BaseException) -> str:
+    from ._exceptions import PredictionCancelledError
+
+    if isinstance(item, PredictionCancelledError):
+        return "cancelled (not billed)"
+    return error_sentence(item)
+
+
+def _axis_text(name: str, value: Any) -> str:
+    if name in ("model", "prompt"):
+        text = str(value)
+        return text if len(text) <= 40 else text[:39] + "…"
+    return f"{name}={value}"
 
 
 class Results:
     """Several labelled results (models × prompts × sweeps) shown as one grid.
 
     Each item is ``(label, Generation)`` or ``(label, Exception)``; ``results[i]`` and
-    iteration give the generations (``None`` where one failed).
+    iteration give the generations (``None`` where one failed). ``axes`` gives, per item, what
+    varies between the runs (``{"seed": 1, "image_size": "square"}``): with two varying
+    inputs the grid is a matrix with row and column headers, with one a labelled row; the
+    model and prompt shared by every run are said once, above the grid.
     """
 
-    def __init__(self, items: Sequence[tuple[str, Generation | BaseException]]) -> None:
+    def __init__(
+        self,
+        items: Sequence[tuple[str, Generation | BaseException]],
+        axes: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         self.items = list(items)
+        self.axes = [dict(a) for a in axes] if axes is not None else [{} for _ in self.items]
+        if len(self.axes) != len(self.items):
+            raise ValueError("axes must give one mapping per item")
 
     @property
     def generations(self) -> list[Generation | None]:
-        from ._generation import Generation
-
-        return [g if isinstance(g, Generation) else None for _, g in self.items]
+        return [g if _is_generation(g) else None for _, g in self.items]  # type: ignore[misc]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -205,25 +403,102 @@ class Results:
         ok = sum(1 for g in self.generations if g is not None)
         return f"<Results {ok}/{len(self.items)} succeeded>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from ._generation import Generation
+    # -- what is shared, what varies ----------------------------------------------------------
 
-        cells = []
-        lines = []
-        for label, item in self.items:
-            head = f"<div style='font-weight:600'>{html.escape(label)}</div>"
-            if isinstance(item, Generation):
-                inner = generation_bundle(item)["text/html"]
-                lines.append(f"[{label}] " + _plain(item).replace("\n", "\n    "))
-            else:
-                inner = (
-                    "<div style='color:#b91c1c;white-space:pre-wrap'>"
-                    f"{html.escape(type(item).__name__)}: {html.escape(str(item))}</div>"
+    def _shared(self) -> tuple[str | None, str | None, bool]:
+        done = [g for g in self.generations if g is not None]
+        models = {g.model for g in done}
+        prompts = {g.prompt for g in done}
+        model = next(iter(models)) if len(models) == 1 and done else None
+        prompt = next(iter(prompts)) if len(prompts) == 1 and done else None
+        return model, prompt, any(g.emulated for g in done)
+
+    def summary(self) -> str:
+        """``12 runs · 1 failed · total $0.048`` (``$0 (reused)`` when nothing was spent)."""
+        done = [g for g in self.generations if g is not None]
+        failed = len(self.items) - len(done)
+        parts = [f"{len(self.items)} runs"]
+        if failed:
+            parts.append(f"{failed} failed")
+        costs = [g.cost for g in done if not g.reused and g.cost is not None]
+        reused = sum(1 for g in done if g.reused)
+        if done and reused == len(done):
+            parts.append("total $0 (reused)")
+        elif costs:
+            parts.append(f"total ${sum(costs):.3f}" + (f" ({reused} reused)" if reused else ""))
+        elif done:
+            parts.append("cost not reported")
+        return " · ".join(parts)
+
+    def _cell(self, index: int, mode: str, shared: bool) -> str:
+        item = self.items[index][1]
+        if isinstance(item, BaseException):
+            return _failure_html(item)
+        return _figure(item, mode, GRID_HEIGHT, shared=shared)
+
+    def _layout(self) -> list[str]:
+        keys = list(self.axes[0]) if self.axes else []
+        if not keys or any(list(a) != keys for a in self.axes) or len(keys) > 2:
+            return []
+        return keys
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        mode = embed_mode()
+        model, prompt, emulated = self._shared()
+        keys = self._layout()
+        shared = model is not None and prompt is not None and bool(keys)
+        head_parts = []
+        if shared:
+            head_parts.append(f"<b>{html.escape(str(model))}</b>")
+            if emulated:
+                head_parts.append(EMULATOR_TAG)
+        head_parts.append(html.escape(self.summary()))
+        head = f"<div class='eachlabs-summary'>{' · '.join(head_parts)}</div>"
+        if shared and prompt:
+            head += f"<div style='color:{MUTED}'>{html.escape(prompt)}</div>"
+        th = f"style='text-align:left;padding:4px;border-bottom:1px solid {BORDER}'"
+        if len(keys) == 2:
+            rows = list(dict.fromkeys(a[keys[0]] for a in self.axes))
+            cols = list(dict.fromkeys(a[keys[1]] for a in self.axes))
+            where = {(a[keys[0]], a[keys[1]]): i for i, a in enumerate(self.axes)}
+            header = "<tr><th></th>" + "".join(
+                f"<th {th}>{html.escape(_axis_text(keys[1], c))}</th>" for c in cols
+            )
+            body = []
+            for r in rows:
+                cells = []
+                for c in cols:
+                    i = where.get((r, c))
+                    inner = self._cell(i, mode, shared) if i is not None else ""
+                    cells.append(f"<td style='vertical-align:top;padding:4px'>{inner}</td>")
+                body.append(
+                    f"<tr><th {th} scope='row'>{html.escape(_axis_text(keys[0], r))}</th>"
+                    + "".join(cells)
+                    + "</tr>"
                 )
-                lines.append(f"[{label}] {type(item).__name__}: {item}")
-            cells.append(f"<div style='min-width:0'>{head}{inner}</div>")
-        grid = (
-            "<div style='display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));"
-            "gap:12px'>" + "".join(cells) + "</div>"
-        )
-        return {"text/plain": "\n".join(lines), "text/html": grid}
+            grid = (
+                "<table class='eachlabs-matrix' style='border-collapse:collapse'>"
+                f"<thead>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            )
+        else:
+            cells = []
+            for i, (label, _) in enumerate(self.items):
+                title = _axis_text(keys[0], self.axes[i][keys[0]]) if keys else label
+                cells.append(
+                    "<div style='min-width:0'>"
+                    f"<div style='font-weight:600'>{html.escape(title)}</div>"
+                    f"{self._cell(i, mode, shared)}</div>"
+                )
+            grid = (
+                "<div class='eachlabs-grid' style='display:grid;"
+                "grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:12px'>"
+                + "".join(cells)
+                + "</div>"
+            )
+        lines = [self.summary()]
+        for label, item in self.items:
+            if isinstance(item, BaseException):
+                lines.append(f"[{label}] {type(item).__name__}: {_failure_text(item)}")
+            else:
+                lines.append(f"[{label}] " + _plain(item).replace("\n", "\n    "))
+        return {"text/plain": "\n".join(lines), "text/html": head + grid}

@@ -60,9 +60,17 @@ def output_file(state: State, request: Request, args: list[str]) -> Response:
             seed=inputs.digest_int(prediction.visual_key, index),
             palette_seed=prediction.palette_seed,
             caption=f"EachLabs emulator · {prediction.model.slug}",
+            words=_prompt_of(prediction),
         )
         data = imaging.encode(image, fmt)
         with state.lock:
             state.cache.put(cache_key, data)
     headers = {"Content-Type": imaging.CONTENT_TYPES[fmt], "Cache-Control": "public, max-age=86400"}
     return Response(200, headers, data)
+
+
+def _prompt_of(prediction: Prediction) -> str:
+    """The prompt the prediction was made with, drawn into its pictures ('' if none)."""
+    values = prediction.input
+    prompt = values.get("prompt") if isinstance(values, dict) else None
+    return prompt if isinstance(prompt, str) else ""

@@ -2,7 +2,9 @@
 
 An image is multi-octave value noise (small random grids upscaled with bicubic resampling and
 blended), coloured through a gradient palette derived from the prompt (and any LoRA), with fine
-per-pixel grain and a small "EachLabs emulator · <model>" caption in the bottom-left corner.
+per-pixel grain, the prompt's words across the middle (so runs that differ in their prompt differ
+at a glance; the noise follows every visual input) and a stamp in the bottom-left corner: EMULATOR
+in letters tall enough to read in a 256-pixel thumbnail, and the model's name.
 Everything is drawn from ``random.Random`` seeded by the caller, so equal arguments give
 byte-identical files. Noise and grain keep compressed sizes close to real generations.
 """
@@ -157,8 +159,11 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return font
 
 
-def render(width: int, height: int, *, seed: int, palette_seed: int, caption: str) -> Image.Image:
-    """An RGB image of ``width``×``height``; equal arguments give equal pixels."""
+def render(
+    width: int, height: int, *, seed: int, palette_seed: int, caption: str, words: str = ""
+) -> Image.Image:
+    """An RGB image of ``width``×``height``; equal arguments give equal pixels. ``caption``
+    goes under the stamp, ``words`` (the prompt) across the middle."""
     rng = random.Random(seed)
     work = (max(2, width // 2), max(2, height // 2))
     long_side = max(width, height)
@@ -182,21 +187,80 @@ def render(width: int, height: int, *, seed: int, palette_seed: int, caption: st
     grain = Image.frombytes("L", (width, height), rng.randbytes(width * height))
     grain = grain.point([v * 20 // 255 for v in range(256)])
     image = ImageChops.add(image, Image.merge("RGB", (grain, grain, grain)), 1.0, -10)
-    _caption(image, caption)
+    if words.strip():
+        _words(image, words)
+    _stamp(image, caption)
     return image
 
 
-def _caption(image: Image.Image, text: str) -> None:
+#: The stamp's letters are this share of the image's height (capitals at least 10 px tall in a
+#: thumbnail 256 px high).
+STAMP_SHARE = 1 / 14
+STAMP = "EMULATOR"
+
+
+def stamp_size(width: int, height: int) -> int:
+    """The font size of the EMULATOR stamp in an image of ``width``×``height``."""
+    size = max(12, round(height * STAMP_SHARE))
+    return min(size, max(12, width // 6))  # eight letters must fit a narrow image
+
+
+def _stamp(image: Image.Image, caption: str) -> None:
+    """EMULATOR, large, and ``caption`` (the model) small beneath it, on a dark band."""
     width, height = image.size
-    size = max(10, max(width, height) // 64)
-    font = _font(size)
+    big = _font(stamp_size(width, height))
+    small = _font(max(10, max(width, height) // 64))
     draw = ImageDraw.Draw(image)
-    _, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    pad = max(2, size // 3)
-    x = pad
-    y = height - (bottom - top) - 3 * pad
-    draw.rectangle((0, y - pad + top, x + right + pad, height), fill=(0, 0, 0))
-    draw.text((x, y), text, font=font, fill=(240, 240, 240))
+    _, btop, bright, bbottom = draw.textbbox((0, 0), STAMP, font=big)
+    _, stop, sright, sbottom = draw.textbbox((0, 0), caption, font=small)
+    pad = max(3, (bbottom - btop) // 4)
+    band_top = height - (bbottom - btop) - (sbottom - stop) - 4 * pad
+    draw.rectangle((0, band_top, max(bright, sright) + 2 * pad, height), fill=(0, 0, 0))
+    draw.text((pad, band_top + pad - btop), STAMP, font=big, fill=(250, 250, 250))
+    draw.text(
+        (pad, band_top + 2 * pad + (bbottom - btop) - stop),
+        caption,
+        font=small,
+        fill=(220, 220, 220),
+    )
+
+
+def _wrapped(text: str, font: Any, draw: ImageDraw.ImageDraw, width: int, lines: int) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if draw.textlength(trial, font=font) <= width or not current:
+            current = trial
+        else:
+            out.append(current)
+            current = word
+        if len(out) == lines:
+            break
+    if current and len(out) < lines:
+        out.append(current)
+    return out
+
+
+def _words(image: Image.Image, text: str) -> None:
+    """The prompt's words across the middle, in a translucent band."""
+    width, height = image.size
+    font = _font(max(12, height // 16))
+    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    lines = _wrapped(" ".join(text.split())[:160], font, draw, int(width * 0.86), 3)
+    if not lines:
+        return
+    line_height = sum(font.getmetrics()) if hasattr(font, "getmetrics") else height // 16
+    block = line_height * len(lines)
+    top = (height - block) // 2
+    draw.rectangle(
+        (0, top - line_height // 3, width, top + block + line_height // 3), fill=(0, 0, 0, 110)
+    )
+    for i, line in enumerate(lines):
+        x = (width - draw.textlength(line, font=font)) / 2
+        draw.text((x, top + i * line_height), line, font=font, fill=(255, 255, 255, 235))
+    image.paste(Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB"))
 
 
 def encode(image: Image.Image, fmt: str) -> bytes:

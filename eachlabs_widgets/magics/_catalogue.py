@@ -15,6 +15,8 @@ A model the service does not know (404) is remembered as unknown, not as a failu
 from __future__ import annotations
 
 import asyncio
+import difflib
+import re
 import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,7 +29,7 @@ from .._sync import run_sync
 if TYPE_CHECKING:
     from .._client import AsyncEachLabs
 
-__all__ = ["ATTEMPT_TIMEOUT", "QUIET_FOR", "CompletionCatalogue"]
+__all__ = ["ATTEMPT_TIMEOUT", "QUIET_FOR", "CompletionCatalogue", "nearest_slugs"]
 
 #: Seconds one attempt may take before completion gives up on it.
 ATTEMPT_TIMEOUT = 1.5
@@ -135,3 +137,33 @@ class CompletionCatalogue:
             return None
         self._failed_at.pop(url, None)
         return result
+
+
+def _tokens(slug: str) -> list[str]:
+    """``flux2-turbo`` -> ``["flux", "2", "turbo"]``: letters and digits apart."""
+    return re.findall(r"[a-z]+|[0-9]+", slug.lower())
+
+
+def nearest_slugs(slug: str, known: list[str], n: int = 3) -> list[str]:
+    """The known slugs nearest to ``slug``, best first: those holding every token of it in
+    order (``flux2-turbo`` finds ``flux-2-turbo-text-to-image``), then by similarity of the
+    normalised tokens."""
+    wanted = _tokens(slug)
+    if not wanted:
+        return []
+
+    def in_order(candidate: list[str]) -> bool:
+        it = iter(candidate)
+        return all(any(t == c or (len(t) > 2 and c.startswith(t)) for c in it) for t in wanted)
+
+    joined = "-".join(wanted)
+    scored = []
+    for name in known:
+        tokens = _tokens(name)
+        ratio = difflib.SequenceMatcher(None, joined, "-".join(tokens)).ratio()
+        if in_order(tokens):
+            scored.append((2.0 + ratio, name))
+        elif ratio >= 0.55:
+            scored.append((ratio, name))
+    scored.sort(key=lambda pair: (-pair[0], len(pair[1])))
+    return [name for _, name in scored[:n]]

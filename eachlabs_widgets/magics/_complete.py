@@ -12,7 +12,20 @@ from .._render import EMBED_MODES
 from .._schema import declared_type, enum_of, properties_of
 from ._parse import OWN_FLAGS, OWN_VALUED
 
-__all__ = ["SUBCOMMANDS", "candidates", "make_matcher"]
+__all__ = ["SUBCOMMANDS", "candidates", "make_matcher", "signature_of"]
+
+#: What the magic's own options do, shown beside them.
+OWN_HELP = {
+    "-o": "store the result as NAME",
+    "--out": "store the result as NAME",
+    "--model": "the model(s), a,b,c",
+    "--timeout": "seconds to wait for each prediction",
+    "--embed": "thumbnail | full | none",
+    "--output-dir": "save outputs here ('' does not save)",
+    "--force": "run even if an identical result exists",
+    "--background": "return at once; the card keeps updating",
+    "--emulator": "use the embedded emulator",
+}
 
 SUBCOMMANDS = ("models", "schema", "history", "resume", "config", "panel", "login", "doctor")
 _LINE = re.compile(r"^\s*(%%?)eachgen(\s.*)?$", re.DOTALL)
@@ -94,15 +107,35 @@ def candidates(
         option, _, typed = fragment.partition("=")
         return fragment, [f"{option}={v}" for v in values_for(option, typed)]
     if fragment.startswith("-"):
-        names = [*OWN_VALUED[1:], *OWN_FLAGS, "-o"]
+        # the model's inputs first, then the magic's own options
+        names = []
         for name, prop in props.items():
             names.append(f"--{name}")
             if declared_type(prop) == "boolean":
                 names.append(f"--no-{name}")
+        names += [n for n in (*OWN_VALUED[1:], *OWN_FLAGS, "-o") if n not in names]
         return fragment, [n for n in names if n.startswith(fragment)]
     if previous is not None and previous.startswith("--") and "=" not in previous:
         return fragment, values_for(previous, fragment)
     return fragment, []
+
+
+def signature_of(prop: Mapping[str, Any]) -> str:
+    """``integer 1..4``, ``one of: square, landscape_4_3…``, ``boolean``: what a completion of
+    a model input shows beside it."""
+    kind = declared_type(prop) or "any"
+    allowed = enum_of(prop)
+    if allowed:
+        shown = ", ".join(str(a) for a in allowed[:6]) + ("…" if len(allowed) > 6 else "")
+        return f"one of: {shown}"
+    low, high = prop.get("minimum"), prop.get("maximum")
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+        return f"{kind} {low:g}..{high:g}"
+    if isinstance(low, (int, float)):
+        return f"{kind} ≥ {low:g}"
+    if isinstance(high, (int, float)):
+        return f"{kind} ≤ {high:g}"
+    return kind
 
 
 def make_matcher(slugs: Slugs, schema: Schema, default_model: Callable[[], str]) -> Any:
@@ -125,11 +158,36 @@ def make_matcher(slugs: Slugs, schema: Schema, default_model: Callable[[], str])
         if found is None:
             return {"completions": [], "suppress": False}
         fragment, words = found
+        props = _props_for(context.text_until_cursor, schema, default_model())
+        completions = []
+        for word in words:
+            name = word.split("=", 1)[0]
+            prop = props.get(name[5:] if name.startswith("--no-") else name[2:])
+            # IPython passes a matcher's ``type`` on to the frontend (JupyterLab shows it beside
+            # the completion) but not a signature: the type says what the input takes.
+            if word.startswith("-") and "=" not in word and prop is not None:
+                completions.append(SimpleCompletion(word, type=f"input: {signature_of(prop)}"))
+            elif word in OWN_HELP:
+                completions.append(SimpleCompletion(word, type=f"option: {OWN_HELP[word]}"))
+            else:
+                completions.append(SimpleCompletion(word, type="eachgen"))
         return {
-            "completions": [SimpleCompletion(w, type="eachgen") for w in words],
+            "completions": completions,
             "matched_fragment": fragment,
             "suppress": bool(words),
             "ordered": True,
         }
 
     return eachgen_matcher
+
+
+def _props_for(text: str, schema: Schema, default_model: str) -> dict[str, Mapping[str, Any]]:
+    """The inputs of the model(s) a line names (already cached: completion asked just now)."""
+    match = _LINE.match(text)
+    if match is None or match.group(2) is None:
+        return {}
+    props: dict[str, Mapping[str, Any]] = {}
+    for model in _model_of(match.group(2).split(), default_model):
+        for name, prop in properties_of(schema(model)).items():
+            props.setdefault(name, prop)
+    return props

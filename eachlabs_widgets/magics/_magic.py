@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
+import html
 import importlib
+import logging
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,11 +27,12 @@ from .._exceptions import ConfigurationError, EachLabsError, NotFoundError
 from .._generation import DEFAULT_OUTPUT_DIR
 from .._limiter import ACCOUNT_CAP, limiter
 from .._polling import PollSchedule
-from .._render import EMBED_MODES, embed_mode, set_embed_mode
+from .._render import EMBED_MODES, MUTED, embed_mode, error_sentence, set_embed_mode
 from .._retry import RetryPolicy
+from .._schema import properties_of
 from .._sync import run_sync
 from .._tables import TextView, config_table, history_table, models_table, schema_table
-from ._catalogue import CompletionCatalogue
+from ._catalogue import CompletionCatalogue, nearest_slugs
 from ._complete import SUBCOMMANDS
 from ._parse import (
     HELP_FLAGS,
@@ -44,11 +47,12 @@ from ._parse import (
 
 if TYPE_CHECKING:
     from .._client import AsyncEachLabs
-    from ._runner import CellRun
+    from .._runs import CellRun
 
 __all__ = ["EachGen", "EachGenError", "EachGenInterrupted"]
 
 DEFAULT_MODEL = "flux-2-turbo-text-to-image"
+log = logging.getLogger("eachlabs_widgets")
 
 
 class EachGenError(Exception):
@@ -61,6 +65,50 @@ class EachGenError(Exception):
 
 class EachGenInterrupted(EachGenError):
     """The kernel was interrupted while the cell waited; its predictions were cancelled."""
+
+
+def cell_error(failure: BaseException, runs: int) -> EachGenError:
+    """The one line a failed cell ends with. The service's codes stay on the original
+    exception, kept as ``.error`` (and ``__cause__``)."""
+    if runs == 1:
+        error = EachGenError(error_sentence(failure))
+    else:
+        error = EachGenError(f"all {runs} runs failed (each one's error is in the grid above)")
+    error.error = failure  # type: ignore[attr-defined]
+    error.__cause__ = failure
+    error.__suppress_context__ = True
+    return error
+
+
+def _orphan_note(text: str) -> dict[str, Any]:
+    """A note beside a background card, for when it can no longer update. While the card is
+    alive (a kernel behind it) the note is hidden; a reopened notebook shows it."""
+    style = (
+        "<style>.jp-OutputArea-child:has(.eachlabs-card) + .jp-OutputArea-child "
+        ".eachlabs-orphan{display:none}</style>"
+    )
+    return {
+        "text/plain": text,
+        "text/html": f"{style}<div class='eachlabs-orphan' style='color:{MUTED};"
+        f"font-size:85%'>{html.escape(text)}</div>",
+    }
+
+
+def _static_or_error(run: CellRun, embed: str | None) -> dict[str, Any]:
+    """A background run's static result; a single failed run says its error there (no
+    exception can reach the cell any more)."""
+    from .._render import ERROR
+    from .._runs import static_bundle
+
+    failure = run.failure()
+    if failure is not None and len(run.jobs) == 1:
+        text = error_sentence(failure)
+        return {
+            "text/plain": text,
+            "text/html": f"<div class='eachlabs-failure' style='color:{ERROR}'>"
+            f"{html.escape(text)}</div>",
+        }
+    return static_bundle(run, embed)
 
 
 @magics_class
@@ -168,9 +216,7 @@ class EachGen(Magics):
                 known = self._catalogue(client)
             except EachLabsError:
                 known = []
-            near = [k for k in known if k.startswith(slug)]
-            near += difflib.get_close_matches(slug, known, n=3, cutoff=0.5)
-            near = list(dict.fromkeys(near))[:3]
+            near = nearest_slugs(slug, known)
             hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
             raise UsageError(f"unknown model {slug!r}{hint} (%eachgen models lists them)") from None
         except EachLabsError as exc:
@@ -193,52 +239,60 @@ class EachGen(Magics):
     def eachgen(self, line: str, cell: str | None = None) -> Any:
         """Generate images with EachLabs models; the cell body is the prompt.
 
-            %%eachgen MODEL [--INPUT VALUE]... [-o NAME] [--force] [--background] ...
-            a prompt, on as many lines as you like
+        Cell form:
+
+            %%eachgen MODEL [--INPUT VALUE]... [-o NAME] [--force] [--background]
+            a red fox in fresh snow, golden hour
             ---
             a second prompt (a line holding only --- separates prompts)
 
-        Every input of the model is an option (see ``%eachgen schema MODEL``):
-        ``--image_size landscape_16_9 --num_images 2 --seed 42 --negative_prompt "…"``; also
-        ``--name=value``, ``--flag`` / ``--no-flag`` for booleans; ``--input.NAME value`` for an
-        input named like one of the options below. Values are checked against the model's schema
-        before anything is sent.
+        Line form (one prompt, no cell body):
 
-        A prompt is stripped of surrounding blanks; to keep it exactly as it is (blanks, a line
-        ``---``), write it as one JSON string: ``"  kept as is\\n---\\n  "``.
+            %eachgen MODEL --prompt "a red fox in fresh snow"
 
-        ``{name}`` in the body and in values is filled from the notebook's variables (``{{`` and
-        ``}}`` for literal braces). A value that is exactly ``{name}`` passes the object itself: a
-        PIL image or a path for a file input (uploaded), a list of values to sweep.
+        How model inputs become options: every input of the model (see %eachgen schema MODEL)
+        is an option named like it, checked against the model's schema before anything is
+        sent. For example:
 
-        Several runs at once, shown as one labelled grid (``Results``):
+            --image_size landscape_16_9 --num_images 2 --seed 42
+            --name=value                    the same, in one word
+            --enable_safety_checker / --no-enable_safety_checker    booleans
+            --image_url photo.png           a local file is uploaded; a URL is sent as is
+            --input.background opaque       an input named like one of the options below
 
-        - models: ``MODEL`` or ``--model`` as ``a,b,c``;
-        - prompts: separated by a line ``---``;
-        - sweeps: a comma list for an integer, number or boolean input (``--seed 1,2,3``), or for a
-          string input with allowed values when every part is allowed
-          (``--image_size square,landscape_16_9``); free strings never sweep. Sweeps multiply.
+        Several runs at once, shown as one grid with row and column headers:
 
-        Without MODEL, ``%config EachGen.default_model`` is used. The cell waits (Run All, nbconvert
-        and papermill see finished images) showing live cards, then leaves the static result;
-        ``--background`` returns at once. Interrupting the kernel cancels the predictions on the
-        service (not billed). With an explicit ``--seed``, re-running identical inputs reuses the
-        saved result unless ``--force``.
+            %%eachgen flux-2-pro,imagen-4-fast          compare models
+            --seed 1,2,3                                sweep a number (one run per value)
+            --seed 1,2 --image_size square,portrait_4_3 two sweeps: a 2 x 2 matrix
+            (a free-text input never sweeps: its commas are part of the value)
+
+        Notebook variables: {name} in the body or a value is filled in ({{ and }} for literal
+        braces); a value that is exactly {name} passes the object itself (a PIL image or a path
+        for a file input, a list to sweep). To keep a prompt exactly as written (blanks, a line
+        ---), write it as one JSON string: "  kept as is  ".
+
+        The cell waits, showing live cards (progress, time left, cost estimate), then leaves the
+        static result: thumbnail, caption and links to the saved files, which a saved notebook
+        keeps. Stop the kernel to cancel (cancelled predictions are not billed). With an
+        explicit --seed, re-running identical inputs reuses the saved result (cost $0) unless
+        --force. --background returns at once: the card has a Cancel button, -o NAME is a
+        handle at once (NAME.done(), NAME.result(), NAME.cancel()), and the result replaces the
+        card when it ends.
 
         Line forms:
 
             %eachgen models [FILTER]     the catalogue
             %eachgen schema MODEL        a model's inputs: type, default, allowed values
             %eachgen history [N]         recorded predictions, newest first
-            %eachgen resume ID [-o NAME] pick up a prediction by id (after a kernel restart)
+            %eachgen resume ID [-o NAME] pick up a prediction by id or a unique prefix
             %eachgen config              the settings (the API key is never shown)
             %eachgen login               give the API key at a hidden prompt (kept in memory)
             %eachgen doctor              versions, key set?, service reachable?: for bug reports
             %eachgen panel [MODEL]       the widget panel (--emulator: on the emulator)
-            %eachgen MODEL --prompt "…"  generate from one line
 
-        Settings: ``%config EachGen.default_model | output_dir | embed | concurrency | timeout |
-        poll_interval | max_runs`` (also in ipython_config.py).
+        Settings: %config EachGen.default_model, output_dir, embed, concurrency, timeout,
+        poll_interval, max_runs (also in ipython_config.py).
         """
         return self._dispatch(line, cell)
 
@@ -250,13 +304,20 @@ class EachGen(Magics):
             if word in SUBCOMMANDS:
                 namespace = self.shell.user_ns if self.shell is not None else {}
                 return getattr(self, f"_{word}")([fill(t, namespace) for t in tokenize(rest)])
-        return self._generate(line, cell or "")
+            near = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.75)
+            if near and not word.startswith("-") and "," not in word:
+                raise UsageError(
+                    f"%eachgen {word}: no such command; did you mean %eachgen {near[0]}? "
+                    f"(commands: {', '.join(SUBCOMMANDS)}; %eachgen alone shows the help)"
+                )
+        return self._generate(line, cell)
 
     # -- generation -----------------------------------------------------------------------
 
-    def _generate(self, line: str, body: str) -> Any:
-        from ._runner import CellRun
+    def _generate(self, line: str, cell: str | None) -> Any:
+        from .._runs import CellRun
 
+        body = cell or ""
         tokens = tokenize(line)
         if any(t in HELP_FLAGS for t in tokens):
             return TextView(self.eachgen.__doc__ or "")
@@ -286,6 +347,14 @@ class EachGen(Magics):
             raise UsageError(str(exc)) from None
         models = [(s, self._model(client, s).get("request_schema") or {}) for s in slugs]
         prompts = [fill(p, namespace) for p in split_prompts(body)]
+        if cell is None and not any(o.name == "prompt" for o in options):
+            takes = [s for s, schema in models if "prompt" in properties_of(schema)]
+            if takes:
+                raise UsageError(
+                    f'%eachgen {" ".join(takes)} needs a prompt: give it with --prompt "…", '
+                    f"or use the cell form, %%eachgen {','.join(slugs)} with the prompt as the "
+                    "cell body"
+                )
         jobs = build_jobs(models, prompts, options, max_runs=self.max_runs)
         run = CellRun(
             client,
@@ -293,9 +362,10 @@ class EachGen(Magics):
             timeout=args.timeout if args.timeout is not None else self.timeout,
             save_to=self._save_to(args.output_dir),
             reuse=not args.force,
+            background=args.background,
         )
         if args.background:
-            return self._background(run, args.out)
+            return self._background(run, args.out, args.embed)
         return self._blocking(run, args.out, args.embed)
 
     def _store(self, name: str | None, value: Any) -> None:
@@ -318,54 +388,79 @@ class EachGen(Magics):
                 )
             else:
                 message = "interrupted before any prediction was created: nothing was sent"
-            self._show(handle, TextView(message, "#92400e"), run, embed)
+            self._show(handle, run, embed, failed=True)
             raise EachGenInterrupted(message) from None
-        except Exception as exc:  # a bug: leave a static note, not live widgets
-            self._show(handle, TextView(f"{type(exc).__name__}: {exc}", "#b91c1c"), run, embed)
+        except Exception:  # a bug: no live widgets left behind, then the traceback
+            self._show(handle, run, embed, failed=True)
             raise
         result = run.result()
-        if isinstance(result, BaseException):
-            self._show(
-                handle, TextView(f"{type(result).__name__}: {result}", "#b91c1c"), run, embed
-            )
-            raise EachGenError(str(result)) from result
-        self._show(handle, result, run, embed)
         self._store(out, result)
-        if run.reused:
-            what = "the result" if len(run.jobs) == 1 else f"{run.reused} of the results"
-            print(f"Reused {what} of an identical earlier run (nothing spent); --force runs again.")
+        failure = run.failure()
+        self._show(handle, run, embed, failed=failure is not None)
+        if failure is not None:
+            raise cell_error(failure, len(run.jobs))
         return None
 
     @staticmethod
-    def _show(handle: Any, obj: Any, run: CellRun, embed: str | None) -> None:
-        """Put the static result where the live cards were, then close the cards' widgets."""
-        previous = embed_mode()
-        if embed:
-            set_embed_mode(embed)
-        try:
-            bundle = obj._repr_mimebundle_()
-        finally:
-            set_embed_mode(previous)
+    def _show(handle: Any, run: CellRun, embed: str | None, *, failed: bool = False) -> None:
+        """Put the static result where the live cards were (nothing when the one run failed:
+        the error says it, once), then close the cards' widgets."""
+        from .._runs import static_bundle
+
+        bundle = static_bundle(run, embed)
+        if failed and len(run.jobs) == 1:
+            bundle = {"text/plain": ""}
         if handle is not None:
             handle.update(bundle, raw=True)
         else:
             display(bundle, raw=True)
         run.close()
 
-    def _background(self, run: CellRun, out: str | None) -> None:
+    def _background(self, run: CellRun, out: str | None, embed: str | None) -> Any:
+        from .._runs import BackgroundRun, resume_note
+
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             raise UsageError(
                 "--background needs a running event loop (a Jupyter kernel); run without it"
             ) from None
-        display(run.view)
+        handle = display(run.view, display_id=True)
+        # Said in the saved notebook if the card can no longer update (kernel restarted).
+        note = display(_orphan_note(resume_note([])), raw=True, display_id=True)
+        known: list[str] = []
+
+        def ids_changed() -> None:
+            ids = [run.prediction_ids[i] for i in sorted(run.prediction_ids)]
+            if ids != known and note is not None and not run.done:
+                known[:] = ids
+                note.update(_orphan_note(resume_note(ids)), raw=True)
+
+        run.on_change(ids_changed)
         task = loop.create_task(run.execute())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(run.on_done(lambda r: self._store(out, r.result())))
-        where = f"; {out} will hold the result" if out else ""
-        print(f"Running {len(run.jobs)} prediction(s) in the background{where}.")
+        background = BackgroundRun(run, task)
+
+        def finished(task: asyncio.Task[Any]) -> None:
+            try:
+                if task.cancelled():
+                    for card in run.cards:
+                        if not card.ended:
+                            card.set_status("cancelled", "not billed")
+                self.last = run.result()
+                bundle = _static_or_error(run, embed)
+                if handle is not None:
+                    handle.update(bundle, raw=True)
+                if note is not None:
+                    note.update({"text/plain": ""}, raw=True)
+                run.close()
+            except Exception as exc:  # never raise into the event loop
+                log.warning("eachgen background run could not show its result: %s", exc)
+
+        task.add_done_callback(finished)
+        self._store(out, background)
+        return None
 
     # -- line forms ----------------------------------------------------------------------
 
@@ -431,20 +526,39 @@ class EachGen(Magics):
                 timeout = float(str(flags["--timeout"]))
             except ValueError:
                 raise UsageError("--timeout needs a number of seconds") from None
-        try:
-            generation = run_sync(
-                aresume(words[0], timeout=timeout, save_to=self._save_to(None), poll=self._poll())
+        from .._runs import CellRun, Job
+
+        async def follow(index: int, on_update: Any) -> Any:
+            return await aresume(
+                words[0],
+                timeout=timeout,
+                save_to=self._save_to(None),
+                poll=self._poll(),
+                on_update=on_update,
             )
-        except KeyError as exc:
-            raise UsageError(str(exc.args[0] if exc.args else exc)) from None
+
+        run = CellRun(
+            self._client(),
+            [Job(label=f"resume {words[0]}", model="", inputs={})],
+            runner=follow,
+        )
+        handle = display(run.view, display_id=True)
+        try:
+            run_sync(run.execute())
         except KeyboardInterrupt:
+            self._show(handle, run, None, failed=True)
             raise EachGenInterrupted(
                 f"interrupted: prediction {words[0]} was cancelled on the service, not billed"
             ) from None
-        except EachLabsError as exc:
-            raise EachGenError(str(exc)) from None
+        failure = run.failure()
+        self._show(handle, run, None, failed=failure is not None)
+        if isinstance(failure, KeyError):
+            raise UsageError(str(failure.args[0] if failure.args else failure)) from None
+        if failure is not None:
+            raise cell_error(failure, 1)
+        generation = run.outcomes[0]
         self._store(str(out) if isinstance(out, str) else None, generation)
-        return generation
+        return None
 
     def _config(self, tokens: Sequence[str]) -> Any:
         from .._journal import default_journal

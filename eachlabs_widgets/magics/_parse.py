@@ -17,19 +17,28 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import json
-import re
-import shlex
-import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
 
+from .._cellsyntax import (
+    HELP_FLAGS,
+    INPUT_PREFIX,
+    OWN_FLAGS,
+    OWN_VALUED,
+    ModelOption,
+    Split,
+    fill,
+    fill_value,
+    split_prompts,
+    split_tokens,
+    tokenize,
+)
 from .._exceptions import InputValidationError
 from .._media import is_local_media, media_kind
+from .._runs import Job
 from .._schema import declared_type, enum_of, properties_of, validate_inputs
 
 __all__ = [
@@ -50,209 +59,7 @@ __all__ = [
     "tokenize",
 ]
 
-#: The magic's own options that take a value, and those that are flags.
-OWN_VALUED = ("-o", "--out", "--model", "--timeout", "--embed", "--output-dir")
-OWN_FLAGS = ("--force", "--background", "--emulator")
-#: Tokens that show the help wherever they stand on the line.
-HELP_FLAGS = ("-h", "--help")
-#: ``--input.NAME value`` always means the model input NAME, even one named like an option of
-#: the magic's own (gpt-image's ``background``, say).
-INPUT_PREFIX = "--input."
-_SEPARATOR = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
-_FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_][^{}]*)\}")
 _SCALARS = ("integer", "number", "boolean")
-
-
-@dataclass(frozen=True)
-class ModelOption:
-    """One ``--name [value]`` for a model input, as typed. ``value`` None: a bare flag."""
-
-    name: str
-    value: Any = None
-    negated: bool = False
-
-    @property
-    def spelled(self) -> str:
-        return f"--no-{self.name}" if self.negated else f"--{self.name}"
-
-
-@dataclass
-class Split:
-    """A tokenised line: the tokens for the magic's own parser, and the model inputs."""
-
-    own: list[str] = field(default_factory=list)
-    inputs: list[ModelOption] = field(default_factory=list)
-
-
-@dataclass
-class Job:
-    """One prediction to run: its grid label, model and inputs (coerced, files as objects)."""
-
-    label: str
-    model: str
-    inputs: dict[str, Any]
-
-
-def tokenize(line: str) -> list[str]:
-    try:
-        return shlex.split(line, posix=True)
-    except ValueError as exc:
-        raise UsageError(f"cannot parse the line: {exc} (check the quotes)") from None
-
-
-def _is_option(token: str) -> bool:
-    return token == "-o" or (token.startswith("--") and len(token) > 2)
-
-
-def split_tokens(tokens: Sequence[str]) -> Split:
-    """Separate the magic's own options (and its positional MODEL) from the model inputs.
-
-    A model option takes the next token as its value unless that token is an option too
-    (``--flag`` alone is a boolean switched on); ``--name=value`` always works. One of the
-    magic's own flags followed by a value (``--background opaque``) is the model input of that
-    name, since the flags take none; ``--input.NAME`` names a model input explicitly.
-    """
-    out = Split()
-    seen: dict[str, str] = {}
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        i += 1
-        if not _is_option(token):
-            if i == 1:
-                out.own.append(token)  # MODEL comes first
-                continue
-            raise UsageError(
-                f"unexpected argument {token!r}: the prompt goes in the cell body, model inputs "
-                "are written --name value"
-            )
-        name, eq, value = token.partition("=")
-        if name.startswith(INPUT_PREFIX) and len(name) > len(INPUT_PREFIX):
-            name = "--" + name[len(INPUT_PREFIX) :]
-            token = name + (eq + value if eq else "")
-        elif name in OWN_FLAGS and not eq and (i >= len(tokens) or _is_option(tokens[i])):
-            out.own.append(name)
-            continue
-        elif name in OWN_VALUED:
-            out.own.append(name)
-            if eq:
-                out.own.append(value)
-            elif i < len(tokens) and not _is_option(tokens[i]):
-                out.own.append(tokens[i])
-                i += 1
-            else:
-                raise UsageError(f"{name} needs a value")
-            continue
-        key = name[2:]
-        negated = False
-        parsed: Any = value if eq else None
-        if not eq and i < len(tokens) and not _is_option(tokens[i]):
-            parsed = tokens[i]
-            i += 1
-        if key.startswith(("no-", "no_")) and not eq and parsed is None:
-            negated = True
-            key = key[3:]
-        canonical = key.replace("-", "_")
-        if canonical in seen:
-            raise UsageError(
-                f"--{key} is given twice ({seen[canonical]} and {token}); to run several "
-                f"values, give a comma list: --{key} a,b"
-            )
-        seen[canonical] = token
-        out.inputs.append(ModelOption(key, parsed, negated))
-    return out
-
-
-# -- templating -------------------------------------------------------------------------------
-
-
-def _lookup(field_text: str, namespace: Mapping[str, Any]) -> tuple[Any, str | None, str]:
-    """The object named by ``field_text`` (``name``, ``name.attr``, ``name[0]``, with optional
-    ``!r`` and ``:spec``), its conversion and its format spec."""
-    formatter = string.Formatter()
-    try:
-        parsed = list(formatter.parse("{" + field_text + "}"))
-    except ValueError as exc:
-        raise UsageError(
-            f"cannot read {{{field_text}}}: {exc}; write {{{{ and }}}} for literal braces"
-        ) from None
-    if len(parsed) != 1 or parsed[0][1] is None:
-        raise UsageError(f"cannot read {{{field_text}}}; write {{{{ and }}}} for literal braces")
-    _, name, spec, conversion = parsed[0]
-    assert name is not None
-    root = re.split(r"[.\[]", name, maxsplit=1)[0]
-    if root not in namespace:
-        raise UsageError(
-            f"{{{name}}}: there is no variable {root!r} in the notebook; "
-            f"write {{{{{name}}}}} for literal braces"
-        )
-    try:
-        obj, _ = formatter.get_field(name, (), namespace)
-    except (AttributeError, LookupError, TypeError, ValueError) as exc:
-        raise UsageError(f"{{{name}}}: {type(exc).__name__}: {exc}") from None
-    return obj, conversion, spec or ""
-
-
-def fill(text: str, namespace: Mapping[str, Any]) -> str:
-    """``text`` with every ``{name}`` replaced from ``namespace``; ``{{`` and ``}}`` give
-    literal braces, and a brace that does not open a name (JSON) is left as it is."""
-    formatter = string.Formatter()
-
-    def substitute(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "{{":
-            return "{"
-        if token == "}}":
-            return "}"
-        obj, conversion, spec = _lookup(match.group(1), namespace)
-        try:
-            if conversion:
-                obj = formatter.convert_field(obj, conversion)
-            return formatter.format_field(obj, spec)
-        except (ValueError, TypeError) as exc:
-            raise UsageError(f"{{{match.group(1)}}}: {exc}") from None
-
-    return _FIELD.sub(substitute, text)
-
-
-def fill_value(value: Any, namespace: Mapping[str, Any]) -> Any:
-    """Like :func:`fill` for an option value, but a value that is exactly ``{name}`` gives the
-    object itself (an image, a path, a list of seeds to sweep)."""
-    if not isinstance(value, str):
-        return value
-    match = _FIELD.fullmatch(value)
-    if match and match.group(1):
-        obj, conversion, spec = _lookup(match.group(1), namespace)
-        if not conversion and not spec and not isinstance(obj, str):
-            return obj
-    return fill(value, namespace)
-
-
-def split_prompts(body: str) -> list[str]:
-    """The prompts of a cell body: parts separated by a line holding only ``---``, each
-    stripped of surrounding blanks.
-
-    A part that is one JSON string on one line (``"…"``, with JSON's escapes) is that string
-    exactly: the way to write a prompt that plain text cannot hold (a line ``---``, leading or
-    trailing blanks, a carriage return). ``{name}`` is filled afterwards in both forms.
-    """
-    prompts = []
-    for part in _SEPARATOR.split(body):
-        text = part.strip()
-        if text:
-            prompts.append(_string_literal(text))
-    return prompts
-
-
-def _string_literal(text: str) -> str:
-    """``text`` decoded when it is one JSON string, else ``text`` itself."""
-    if len(text) < 2 or text[0] != '"' or text[-1] != '"' or "\n" in text:
-        return text
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return value if isinstance(value, str) else text
 
 
 # -- model inputs -----------------------------------------------------------------------------
@@ -332,6 +139,9 @@ def _problem_text(model: str, exc: InputValidationError) -> str:
     parts = []
     for problem in exc.problems:
         message = str(problem.get("message", ""))
+        name = str(problem.get("field", ""))
+        if name and message.startswith(f"{name}:"):
+            message = f"--{message}"  # the flag as the line spells it
         if problem.get("field") == "prompt" and "required" in message:
             message += " (write the prompt in the cell body)"
         parts.append(message)
@@ -369,10 +179,12 @@ def build_jobs(
         props = properties_of(schema)
         fixed: dict[str, Any] = {}
         swept: list[tuple[str, list[Any]]] = []
+        notes: list[str] = []
         for option in options:
             name = resolve_name(option, props)
-            if name is None:
-                continue  # another of the models takes it
+            if name is None:  # another of the models takes it
+                notes.append(f"{slug} has no {option.name} input; ran without it")
+                continue
             if name == "prompt" and prompts:
                 raise UsageError("the prompt is given twice: in --prompt and in the cell body")
             values = sweep_values(name, props[name], _value_of(option, name, props[name]))
@@ -401,6 +213,12 @@ def build_jobs(
                 except InputValidationError as exc:
                     raise UsageError(_problem_text(slug, exc)) from None
                 payload.update(files)
+                axes: dict[str, Any] = {}
+                if many_models:
+                    axes["model"] = slug
+                if many_prompts and prompt is not None:
+                    axes["prompt"] = _short(prompt)
+                axes.update({name: value for (name, _), value in zip(swept, combo, strict=True)})
                 label = label_of(
                     [
                         slug if many_models else "",
@@ -408,7 +226,9 @@ def build_jobs(
                         *(f"{name}={value}" for (name, _), value in zip(swept, combo, strict=True)),
                     ]
                 )
-                jobs.append(Job(label=label or slug, model=slug, inputs=payload))
+                jobs.append(
+                    Job(label=label or slug, model=slug, inputs=payload, axes=axes, notes=notes)
+                )
                 if len(jobs) > max_runs:
                     raise UsageError(
                         f"this cell would start more than {max_runs} predictions; run fewer "

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..magics._parse import (
+from .._cellsyntax import (
     HELP_FLAGS,
     INPUT_PREFIX,
     OWN_FLAGS,

@@ -162,7 +162,7 @@ async def test_a_good_image_beside_a_broken_one_still_shows(client, stand, tmp_p
     g = await client.run(SLUG, {"prompt": "a fox", "num_images": 2}, save_to=str(tmp_path))
     assert [im.size for im in g.images] == [(16, 16)]
     assert list(g.undecodable) == [1]
-    assert "image/jpeg" in generation_bundle(g)
+    assert "data:image/jpeg;base64," in generation_bundle(g)["text/html"]
     card = LiveCard(SLUG, slots=2)
     card.finish(g)
     assert [type(w).__name__ for w in card.gallery.children] == ["Image", "HTML"]

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -31,10 +32,13 @@ def generation() -> Generation:
 
 def test_thumbnail_bundle_is_small_and_escaped(generation):
     bundle = generation_bundle(generation, "thumbnail")
-    sheet = Image.open(io.BytesIO(base64.b64decode(bundle["image/jpeg"])))
-    assert sheet.height == 256 and sheet.width > 2 * 455  # both images side by side
-    assert len(bundle["image/jpeg"]) < 150_000
     html = bundle["text/html"]
+    # the thumbnail is stored once, inside the HTML (every frontend shows it there)
+    assert "image/jpeg" not in bundle and html.count("data:image/jpeg;base64,") == 1
+    encoded = re.search(r"data:image/jpeg;base64,([^']+)", html).group(1)
+    sheet = Image.open(io.BytesIO(base64.b64decode(encoded)))
+    assert sheet.height == 256 and sheet.width > 2 * 455  # both images side by side
+    assert len(encoded) < 150_000
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "p&lt;1&gt;" in html and "emulator" in html and "seed 3" in html and "$0.016" in html
     assert "out/a b.png" in html

@@ -281,3 +281,49 @@ def test_render_speed_1024() -> None:
         encode(render(1024, 1024, seed=1, palette_seed=2, caption="EachLabs emulator · x"), fmt)
     elapsed = (time.perf_counter() - start) / 2
     assert elapsed < 0.5  # typically ~30-80 ms; generous for slow CI machines
+
+
+# -- what a person sees in a thumbnail ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(1024, 1024), (1024, 576), (576, 1024), (2048, 2048)])
+def test_the_emulator_stamp_is_readable_in_a_256_px_thumbnail(size: tuple[int, int]) -> None:
+    from PIL import ImageDraw
+
+    from eachlabs_widgets.emulator.imaging import STAMP, _font, stamp_size
+
+    width, height = size
+    font = _font(stamp_size(width, height))
+    draw = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    _, top, _, bottom = draw.textbbox((0, 0), "E", font=font)
+    scale = 256 / height  # a thumbnail 256 px high
+    assert (bottom - top) * scale >= 10
+    assert draw.textlength(STAMP, font=font) < width  # the whole word fits
+
+
+def test_the_stamp_is_drawn_where_it_says() -> None:
+    image = render(1024, 1024, seed=1, palette_seed=2, caption="EachLabs emulator · m")
+    corner = image.crop((0, 900, 300, 1024)).convert("L")
+    light = sum(1 for v in corner.getdata() if v > 230)
+    dark = sum(1 for v in corner.getdata() if v < 20)
+    assert light > 1500 and dark > 10_000  # white letters on a black band
+
+
+def test_pictures_follow_the_prompt_and_the_inputs() -> None:
+    def picture(prompt: str, seed: int) -> Image.Image:
+        return render(512, 512, seed=seed, palette_seed=7, caption="c", words=prompt)
+
+    base = picture("a red fox in snow", 1)
+    other_words = picture("a lighthouse at dusk", 1)
+    other_seed = picture("a red fox in snow", 2)
+
+    def difference(a: Image.Image, b: Image.Image) -> float:
+        from PIL import ImageChops
+
+        return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3
+
+    middle = (0, 170, 512, 342)
+    # the words differ, visibly in the middle
+    assert difference(base.crop(middle), other_words.crop(middle)) > 4
+    assert difference(base, other_seed) > 15  # another input: another picture
+    assert picture("a red fox in snow", 1).tobytes() == base.tobytes()  # still deterministic

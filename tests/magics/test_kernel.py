@@ -86,7 +86,11 @@ def test_live_card_updates_then_the_static_result(served):
     assert "application/vnd.jupyter.widget-view+json" in shown_display["content"]["data"]
     update = next(m for m in messages if m["msg_type"] == "update_display_data")
     assert update["content"]["transient"]["display_id"] == display_id
-    assert "image/jpeg" in update["content"]["data"]
+    # the thumbnail is stored once: inside the HTML figure, as a data: URI with alt text
+    data = update["content"]["data"]
+    assert "image/jpeg" not in data
+    assert data["text/html"].count("data:image/jpeg;base64,") == 1
+    assert "alt='a fox on a hill'" in data["text/html"]
     assert "a fox on a hill" in update["content"]["data"]["text/html"]
     opened = {m["content"]["comm_id"] for m in messages if m["msg_type"] == "comm_open"}
     closed = {m["content"]["comm_id"] for m in messages if m["msg_type"] == "comm_close"}
@@ -112,16 +116,38 @@ def test_background_returns_at_once_and_sets_the_variable_later(served):
     finally:
         emulator.speed = 1.0
     assert running in ("starting", "processing")  # the cell ended, the prediction had not
-    assert kernel.stdout("print('bg' in globals())").strip() == "False"
+    # -o is a handle at once: not done yet, its repr shows the progress
+    out = kernel.stdout("print(type(bg).__name__, bg.done(), repr(bg))")
+    assert out.startswith("BackgroundRun False <BackgroundRun running: 1 run")
     cell = messages[0]["parent_header"]["msg_id"]
     # the card keeps updating after the cell ended, in that cell's output
     kernel.wait_for(
         lambda m: m["parent_header"].get("msg_id") == cell and "success" in statuses([m]),
         timeout=20,
     )
-    wait_until(lambda: kernel.stdout("print('bg' in globals())").strip() == "True", 10)
-    out = kernel.stdout("print(type(bg).__name__, bg.status, bg.prompt)")
+    wait_until(lambda: kernel.stdout("print(bg.done())").strip() == "True", 10)
+    out = kernel.stdout("print(type(bg.result()).__name__, bg.status, bg.prompt)")
     assert out.strip() == "Generation success a quiet lake"
+    # the live card was replaced by the static result, by display id (update_display_data)
+    card = next(
+        m
+        for m in kernel.of(cell)
+        if m["msg_type"] == "display_data"
+        and "application/vnd.jupyter.widget-view+json" in m["content"]["data"]
+    )
+    display_id = card["content"]["transient"]["display_id"]
+    kernel.wait_for(
+        lambda m: (
+            m["msg_type"] == "update_display_data"
+            and m["content"]["transient"]["display_id"] == display_id
+            and "data:image/jpeg;base64," in m["content"]["data"].get("text/html", "")
+        ),
+        timeout=10,
+    )
+    assert not any(
+        m["msg_type"] == "stream" and "in the background" in m["content"]["text"]
+        for m in kernel.of(cell)
+    )
     assert emulator.stats.predictions_created == before + 1
 
 

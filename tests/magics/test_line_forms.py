@@ -31,8 +31,11 @@ def test_resume_saves_where_the_cell_saved_and_polls_as_configured(shell, monkey
     monkeypatch.setattr(_api, "aresume", spy)
     for path in made.paths:  # saved again by the resume, into the same folder
         path.unlink()
-    resumed = shell.run_line_magic("eachgen", "resume {t_g.id} -o t_r")  # {name} is filled
-    assert shell.user_ns["t_r"] is resumed and resumed.id == made.id
+    # {name} is filled; the live card is replaced by the static result (nothing returned, so
+    # the result is not shown twice)
+    assert shell.run_line_magic("eachgen", "resume {t_g.id} -o t_r") is None
+    resumed = shell.user_ns["t_r"]
+    assert resumed.id == made.id
     assert resumed.paths and all(p.parent == made.paths[0].parent for p in resumed.paths)
     assert all(p.exists() for p in resumed.paths)
     [kwargs] = asked
@@ -42,8 +45,8 @@ def test_resume_saves_where_the_cell_saved_and_polls_as_configured(shell, monkey
 def test_resume_without_saving_when_the_folder_is_empty(shell):
     shell.run_cell_magic("eachgen", f"{FLUX} --seed 5 -o t_g", "a fox")
     shell.run_line_magic("config", "EachGen.output_dir = ''")
-    resumed = shell.run_line_magic("eachgen", "resume {t_g.id}")
-    assert resumed.paths == []
+    shell.run_line_magic("eachgen", "resume {t_g.id} -o t_again")
+    assert shell.user_ns["t_again"].paths == []
 
 
 def test_a_name_that_is_not_defined_is_a_usage_error(shell):

@@ -67,7 +67,8 @@ def test_cell_generates_stores_and_leaves_the_static_result(shell, displays, emu
     first, _, display_id = displays.items[0]
     assert "application/vnd.jupyter.widget-view+json" in first and display_id
     final = displays.final
-    assert "image/jpeg" in final and "a fox" in final["text/html"]
+    assert "image/jpeg" not in final and "a fox" in final["text/html"]
+    assert final["text/html"].count("data:image/jpeg;base64,") == 1  # stored once
     assert displays.items[-1][2] == display_id
 
 
@@ -219,14 +220,18 @@ def test_a_failed_run_shows_in_the_grid_and_a_single_failure_is_one_line(shell, 
     shell.run_cell_magic("eachgen", f"{FLUX} -o t_r", "a cat\n---\n[moderate] a cat")
     ok, failed = shell.user_ns["t_r"].items
     assert isinstance(ok[1], Generation)
-    assert "content_moderation" in str(failed[1])
-    with pytest.raises(EachGenError, match="content_moderation"):
+    assert failed[1].classification == "content_moderation"
+    with pytest.raises(EachGenError, match="content moderation") as caught:
         shell.run_cell_magic("eachgen", FLUX, "[moderate] a dog")
+    # the service's codes stay on the exception, out of the sentence a person reads
+    assert "content_moderation" not in str(caught.value) and "[" not in str(caught.value)
+    assert caught.value.error.classification == "content_moderation"
     capsys.readouterr()
     outcome = shell.run_cell(f"%%eachgen {FLUX}\n[moderate] a bird")
     shown = capsys.readouterr().out
     assert isinstance(outcome.error_in_exec, EachGenError)
     assert "EachGenError" in shown and "Traceback" not in shown
+    assert shown.count("content moderation") == 1  # said once: not also in a static note
 
 
 def test_timeout_is_one_line_and_names_resume(shell):
@@ -237,11 +242,10 @@ def test_timeout_is_one_line_and_names_resume(shell):
 # -- reuse --------------------------------------------------------------------------------------
 
 
-def test_identical_inputs_with_a_seed_reuse_unless_force(shell, emulator, capsys):
+def test_identical_inputs_with_a_seed_reuse_unless_force(shell, emulator, displays):
     shell.run_cell_magic("eachgen", f"{FLUX} --seed 5 -o t_a", "a cat")
-    capsys.readouterr()
     shell.run_cell_magic("eachgen", f"{FLUX} --seed 5 -o t_b", "a cat")
-    assert "Reused" in capsys.readouterr().out
+    assert "$0 (reused)" in displays.final["text/html"]
     a, b = shell.user_ns["t_a"], shell.user_ns["t_b"]
     assert b.reused and b.id == a.id and created(emulator) == 1
     shell.run_cell_magic("eachgen", f"{FLUX} --seed 5 --force -o t_c", "a cat")
@@ -265,9 +269,9 @@ def test_config_traits_are_applied(shell, displays, tmp_path):
     shell.run_cell_magic("eachgen", f"{FLUX} -o t_g", "a cat")
     g = shell.user_ns["t_g"]
     assert g.paths and all(p.parent == Path("elsewhere") for p in g.paths)
-    assert "image/jpeg" not in displays.final  # embed none: a link to the file
+    assert "data:image" not in displays.final["text/html"]  # embed none: a link to the file
     shell.run_cell_magic("eachgen", f"{FLUX} --embed thumbnail --output-dir '' -o t_h", "a cat")
-    assert "image/jpeg" in displays.final and shell.user_ns["t_h"].paths == []
+    assert "data:image/jpeg" in displays.final["text/html"] and shell.user_ns["t_h"].paths == []
     magics = next(c for c in shell.configurables if isinstance(c, EachGen))
     assert (magics.timeout, magics.poll_interval) == (30.0, 0.5)
     with pytest.raises(Exception, match="concurrency"):
@@ -315,8 +319,12 @@ def test_history_and_resume(shell, emulator):
     ids = [g.id for g in shell.user_ns["t_r"]]
     assert sorted(table.column("id")) == sorted(ids)
     assert set(table.column("status")) == {"success"}
-    resumed = shell.run_line_magic("eachgen", f"resume {ids[0]} -o t_again")
-    assert resumed.id == ids[0] and shell.user_ns["t_again"] is resumed and resumed.images
+    shell.run_line_magic("eachgen", f"resume {ids[0]} -o t_again")
+    resumed = shell.user_ns["t_again"]
+    assert resumed.id == ids[0] and resumed.images
+    # the short id of captions and file names: a unique prefix is enough
+    shell.run_line_magic("eachgen", f"resume {ids[1][:8]} -o t_short")
+    assert shell.user_ns["t_short"].id == ids[1]
     assert created(emulator) == 2
     with pytest.raises(UsageError, match="not in the journal"):
         shell.run_line_magic("eachgen", "resume no-such-id")
