@@ -133,6 +133,10 @@ def workload(server: Server, kind: str, *extra: str, home: Path | None = None) -
         "lag_p90": p(lags, 0.9) * 1000,
         "polls": statistics.mean(r["polls"] for r in records),
         "wall": outcome["wall"] / ideal(records),
+        # Where the wall's excess starts and ends: from the first call to the first create,
+        # and from the last end to the last result (its lag, download and save).
+        "start_ms": (min(r["created_at"] for r in records) - outcome["started"]) * 1000,
+        "tail_ms": (outcome["ended"] - max(r["ended_at"] for r in records)) * 1000,
     }
 
 
@@ -423,12 +427,17 @@ def main() -> None:
     else:
         print(row("1,000 predictions via eachlabs-batch", None, "< 200 MB", None))
     print()
-    print("| run (medians) | lag p50 ms | lag p90 ms | polls | wall/ideal |")
-    print("|---|---|---|---|---|")
+    print(
+        "| run (medians) | lag p50 ms | lag p90 ms | polls | wall/ideal"
+        " | first call to first create ms | last end to last result ms |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    keys = ("lag_p50", "lag_p90", "polls", "wall", "start_ms", "tail_ms")
     for run in ("first", "learned", "fixed 0.1 s", "fixed 0.5 s"):
-        v = {k: med([r[run][k] for r in reps]) for k in ("lag_p50", "lag_p90", "polls", "wall")}
+        v = {k: med([r[run][k] for r in reps]) for k in keys}
         print(
-            f"| {run} | {v['lag_p50']:.0f} | {v['lag_p90']:.0f} | {v['polls']:.1f} | {v['wall']:.3f} |"
+            f"| {run} | {v['lag_p50']:.0f} | {v['lag_p90']:.0f} | {v['polls']:.1f}"
+            f" | {v['wall']:.3f} | {v['start_ms']:.0f} | {v['tail_ms']:.0f} |"
         )
 
 

@@ -125,6 +125,14 @@ def test_a_run_much_longer_than_its_support_falls_back_to_backing_off():
     assert polls < 60
 
 
+def test_an_end_just_past_the_support_is_still_seen_within_about_a_spacing():
+    schedule = PollSchedule()
+    _polls, late = simulate(schedule, 6.3, support=(4.0, 6.0))
+    assert late <= 2 * schedule.spacing
+    # A whole-age backoff (a tenth of 6 s) would have left it unseen for over half a second.
+    assert late < 0.1 * 6.0
+
+
 def test_a_replan_while_asleep_moves_the_next_poll_onto_the_new_support():
     schedule = PollSchedule()
     # Asleep towards the unknown model's next poll at 0.72 s; at 0.6 s a same-model prediction
