@@ -158,7 +158,12 @@ def make_matcher(slugs: Slugs, schema: Schema, default_model: Callable[[], str])
         if found is None:
             return {"completions": [], "suppress": False}
         fragment, words = found
-        props = _props_for(context.text_until_cursor, schema, default_model())
+        # Only when options are offered: a slug being typed is no model to look up yet.
+        props = (
+            _props_for(context.text_until_cursor, schema, default_model())
+            if any(word.startswith("-") for word in words)
+            else {}
+        )
         completions = []
         for word in words:
             name = word.split("=", 1)[0]
