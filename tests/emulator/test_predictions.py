@@ -67,7 +67,7 @@ def test_each_prediction_gets_its_own_jitter(client: httpx.Client, clock: FakeCl
     ids = [create(client, "flux-2-max-text-to-image", prompt="x") for _ in range(4)]
     clock.advance(100)
     times = [poll_time(poll(client, pid)) for pid in ids]
-    assert len(set(times)) == 4
+    assert len(set(times)) > 1  # drawn per prediction (two may round alike)
     assert all(15 <= t <= 25 for t in times)
 
 
