@@ -90,6 +90,7 @@ class RunView(w.VBox):
         self.expected = expected or (TRAINING_EXPECTED if training else None)
         self.started = time.monotonic()
         self._ended: float | None = None
+        self._closed = False
         self._ticker: asyncio.Task[None] | None = None
         self.header = w.HTML("")
         self.header.add_class("eachlabs-run-head")
@@ -123,6 +124,26 @@ class RunView(w.VBox):
     def elapsed(self) -> float:
         return (self._ended or time.monotonic()) - self.started
 
+    @property
+    def ended(self) -> bool:
+        """The run is over (succeeded, failed or cancelled)."""
+        return self._ended is not None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close the card and every widget in it (their models leave the front end)."""
+        self._stop()
+        self._closed = True
+        stack: list[w.Widget] = list(self.children)
+        while stack:
+            widget = stack.pop()
+            stack.extend(getattr(widget, "children", ()))
+            widget.close()
+        super().close()
+
     def _render(self) -> None:
         ident = f" <code>{html.escape(self.prediction_id)}</code>" if self.prediction_id else ""
         detail = f" — {html.escape(self.detail)}" if self.detail else ""
@@ -151,7 +172,7 @@ class RunView(w.VBox):
             self._progress(self.status)
 
     def _stop(self) -> None:
-        self._ended = time.monotonic()
+        self._ended = self._ended or time.monotonic()
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
