@@ -239,16 +239,17 @@ class Panel(w.VBox):
         self.message.value = ""
 
     def _show_form_problems(self) -> None:
-        """The form's current problems on the message line (Generate was refused); the line
-        follows the form as it is edited, and goes away when the form is valid."""
+        """The form's current problems on the message line (Generate was refused). From then
+        on the line follows the form as it is edited (empty while the form is valid) until a
+        run starts or another message takes the line."""
         form = self.form
+        self._form_problems_shown = form is not None
         if form is None or form.valid:
-            self._clear_message()
+            self.message.value = ""
             self.generate_button.tooltip = "start a prediction with these inputs (Ctrl/⌘+Enter)"
             return
         problems = "; ".join(f"{form.label_of(k)}: {v}" for k, v in form.errors.items())
         self.message.value = line(f"fix the form first — {problems}", "error")
-        self._form_problems_shown = True
         self.generate_button.tooltip = f"fix first: {problems}"
 
     def _form_errors_changed(self, _change: Any = None) -> None:
