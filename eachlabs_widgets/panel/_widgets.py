@@ -19,6 +19,7 @@ import ipywidgets as w
 from .._render import thumbnail_jpeg
 from ._progress import TRAINING_EXPECTED, progress_fraction
 from ._training import zip_folder, zip_images
+from ._upload import FileDrop
 
 if TYPE_CHECKING:
     from .._generation import Generation
@@ -363,16 +364,15 @@ THUMBS_SHOWN = 24
 
 
 class TrainingBox(w.VBox):
-    """One upload area for a trainer's images: several files (zipped in memory), or a folder
-    or a zip on the kernel's machine. Shows the count, thumbnails, the size (in MB) and a
-    warning below :data:`RECOMMENDED_IMAGES`."""
+    """One upload area for a trainer's images: several files (chosen or dropped, sent with a
+    progress bar and zipped in memory), or a folder or a zip on the kernel's machine. Shows
+    the count, thumbnails, the size (in MB) and a warning below :data:`RECOMMENDED_IMAGES`."""
 
     def __init__(self, on_zip: Callable[[LocalMedia], None]) -> None:
         self.on_zip = on_zip
         self.count = 0
-        self.upload = w.FileUpload(
-            accept="image/*,.zip,.txt", multiple=True, description="Choose images…"
-        )
+        # files go to the kernel in pieces, with a progress bar: a large set is seen moving
+        self.upload = FileDrop(self.take, accept="image/*,.zip,.txt", label="Choose images…")
         self.folder = w.Text(placeholder="or a folder / .zip path on the kernel's machine")
         self.use_folder = w.Button(description="Use folder", layout=w.Layout(width="auto"))
         self.status = w.HTML("")
@@ -396,17 +396,7 @@ class TrainingBox(w.VBox):
         )
         self.add_class("eachlabs-section")
         self.add_class("eachlabs-training")
-        self.upload.observe(self._uploaded, "value")
         self.use_folder.on_click(lambda _b: self.take_folder(self.folder.value))
-
-    def _uploaded(self, change: Any) -> None:
-        files = change["new"]
-        if not files:
-            return
-        try:
-            self.take([(f.get("name") or "image", bytes(f["content"])) for f in files])
-        finally:
-            self.upload.value = ()
 
     def take(self, files: Sequence[tuple[str, bytes]]) -> None:
         try:
