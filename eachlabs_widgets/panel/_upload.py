@@ -89,15 +89,16 @@ class FileDrop(anywidget.AnyWidget):
             self._parts[index].extend(data)
             return {"type": "ack", "batch": batch, "received": self.received, "file": index}
         if kind == "end":
-            short = [n for n, p, s in zip(self._names, self._parts, self._sizes) if len(p) != s]
+            held = list(zip(self._names, self._parts, self._sizes, strict=True))
+            short = [name for name, part, size in held if len(part) != size]
             if short:
                 self._reset(None)
                 return _error(batch, f"incomplete: {', '.join(short[:3])}")
-            files = [(n, bytes(p)) for n, p in zip(self._names, self._parts)]
+            arrived = [(name, bytes(part)) for name, part, _size in held]
             total = self.received
             self._reset(None)
-            self.on_files(files)
-            return {"type": "done", "batch": batch, "files": len(files), "bytes": total}
+            self.on_files(arrived)
+            return {"type": "done", "batch": batch, "files": len(arrived), "bytes": total}
         return _error(batch, f"unknown message {kind!r}")
 
     def _reset(self, batch: str | None) -> None:
