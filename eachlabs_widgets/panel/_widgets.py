@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .._render import thumbnail_jpeg
+from ..forms._widgets import size_text
 from ._progress import TRAINING_EXPECTED, progress_fraction
 from ._training import zip_folder, zip_images
 from ._upload import FileDrop
@@ -431,10 +432,9 @@ class TrainingBox(w.VBox):
                 except Exception:  # not a picture Pillow reads: counted, not shown
                     continue
         self.count = len(names)
-        size = len(media.data) / 1e6
         self.status.value = line(
             f"{self.count} image{'s' if self.count != 1 else ''} from {source} · "
-            f"{media.filename} · {'< 0.01' if size < 0.01 else f'{size:.2f}'} MB",
+            f"{media.filename} · {size_text(len(media.data))}",
             "ok",
         )
         for old in self.thumbs.children:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
+from eachlabs_widgets.forms._widgets import size_text
 from eachlabs_widgets.panel import Panel
 from eachlabs_widgets.panel._upload import FileDrop
 
@@ -84,3 +86,12 @@ async def test_the_trainer_takes_files_sent_in_pieces(emulated):
     assert "12 images" in panel.training.status.value and "MB" in panel.training.status.value
     archive = panel.form.value["images_data_url"]
     assert archive.content_type == "application/zip"
+    # one unit for sizes: the field and the upload area say the same
+    size = html.escape(size_text(len(archive.data)))
+    assert size.endswith(" MB") and size in panel.training.status.value
+    assert size in panel.form.fields["images_data_url"].file_label.value
+
+
+def test_sizes_are_megabytes():
+    assert size_text(9_314_000) == "9.31 MB" and size_text(104_857_600) == "104.9 MB"
+    assert size_text(2_000) == "< 0.01 MB" and size_text(0) == "0.00 MB"
