@@ -829,9 +829,10 @@ class Panel(w.VBox):
         return f"EachLabs panel ({self.model or 'no model'}): {len(self.generations)} result(s)"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """The widget alone (what ``display(panel)`` does is :meth:`_ipython_display_`)."""
+        """The widget alone (what ``display(panel)`` does is :meth:`_ipython_display_`). Its
+        plain text is written once, when shown, so it says nothing that would go stale."""
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        bundle["text/plain"] = self._plain()
+        bundle["text/plain"] = "EachLabs panel (a live widget; its results are kept as HTML)"
         return bundle
 
     def snapshot_bundle(self) -> dict[str, Any]:
