@@ -250,13 +250,18 @@ def check_header(page: Any) -> None:
     clipped = page.evaluate(
         """() => {
           const panel = document.querySelector('.eachlabs-panel').getBoundingClientRect();
+          const header = document.querySelector('.eachlabs-panel .eachlabs-header');
+          const box = header.getBoundingClientRect();
           const out = [];
+          if (header.scrollHeight > header.clientHeight + 1)  // squashed: a line hidden
+            out.push({header: header.scrollHeight, shown: header.clientHeight});
           for (const e of document.querySelectorAll(
               '.eachlabs-panel .eachlabs-header .widget-html, ' +
               '.eachlabs-panel .eachlabs-header .widget-html-content')) {
             const r = e.getBoundingClientRect();
             if (!r.width) continue;
-            if (e.scrollWidth > e.clientWidth + 1 || r.right > panel.right + 1)
+            if (e.scrollWidth > e.clientWidth + 1 || r.right > panel.right + 1 ||
+                r.bottom > box.bottom + 1)
               out.push({text: e.textContent, scroll: e.scrollWidth, client: e.clientWidth,
                         right: r.right, panelRight: panel.right});
           }
