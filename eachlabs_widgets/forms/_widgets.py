@@ -392,7 +392,7 @@ class MediaField(TextField):
             self.file_label.value = ""
             self.clear_button.layout.display = "none"
         else:
-            self.file_label.value = html.escape(f"{local.filename} ({_size(len(local.data))})")
+            self.file_label.value = html.escape(f"{local.filename} ({size_text(len(local.data))})")
             self.clear_button.layout.display = None
         self._show_preview()
 
@@ -455,12 +455,13 @@ def local_media_from_upload(entry: Any) -> LocalMedia:
     return LocalMedia(data, content_type, entry.get("name") or "upload")
 
 
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} bytes"
-    if n < 1024**2:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / 1024**2:.1f} MB"
+def size_text(n: int) -> str:
+    """A file's size in the one unit the widgets use: megabytes of 10**6 bytes ("11.31 MB",
+    "104.9 MB", "< 0.01 MB"), as the panel's upload area and its progress bar show them."""
+    mb = n / 1e6
+    if 0 < mb < 0.01:
+        return "< 0.01 MB"
+    return f"{mb:.2f} MB" if mb < 10 else f"{mb:.1f} MB"
 
 
 def _option_label(value: Any) -> str:

@@ -1,4 +1,5 @@
-"""``Shortcuts``: Ctrl/⌘+Enter in the panel generates; it also carries the panel's stylesheet.
+"""``Shortcuts``: Ctrl/⌘+Enter in the panel generates; it also carries the panel's stylesheet
+and, while the panel is shown, hides the panel's static copy (the notebook's saved snapshot).
 
 An anywidget (an ES module shipped in ``static/``): stock ipywidgets cannot listen to keys.
 """
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
+import traitlets
 
 __all__ = ["STATIC", "Shortcuts"]
 
@@ -17,10 +19,16 @@ STATIC = Path(__file__).parent / "static"
 
 
 class Shortcuts(anywidget.AnyWidget):
-    """Invisible; calls ``on_generate()`` when Ctrl/⌘+Enter is pressed inside its panel."""
+    """Invisible; calls ``on_generate()`` when Ctrl/⌘+Enter is pressed inside its panel.
+
+    ``snapshot``: the CSS class of the panel's static copy; each live view adds a rule that
+    hides the outputs carrying it, and removes the rule when the view goes away.
+    """
 
     _esm = STATIC / "keys.js"
     _css = STATIC / "panel.css"
+
+    snapshot = traitlets.Unicode("", help="The class of the static copy to hide.").tag(sync=True)
 
     def __init__(self, on_generate: Callable[[], Any]) -> None:
         super().__init__()

@@ -21,6 +21,7 @@ from .._media import LocalMedia, is_local_media, sniff_content_type
 from .._settings import EMULATOR, output_dir
 from ..forms import ModelForm
 from ._catalog import load_catalogue
+from ._history import history_mode
 from ._keys import Shortcuts
 from ._picker import ModelPicker
 from ._pricing import PriceBook, format_duration, format_price
@@ -33,7 +34,9 @@ from ._widgets import LoraChip, RunView, Stage, TrainingBox, images_of, line, ru
 __all__ = ["Panel"]
 
 DEFAULT_MODEL = "flux-2-turbo-text-to-image"
-RUNS_SHOWN = 3
+FINISHED_SHOWN = 2
+"""Finished runs kept as cards under Generate; older ones fold into one "N earlier runs" line
+(their results are in the history strip). Runs in flight are always shown."""
 _FormAction = Callable[[ModelForm], None]
 
 
@@ -53,6 +56,11 @@ class Panel(w.VBox):
     when the catalogue has it, else its first model); ``value`` fills the form on top of the
     defaults. ``confirm_above`` (US dollars): a run estimated to cost more asks first.
 
+    ``history``: ``"journal"`` lists earlier sessions' results (the journal of the kernel's
+    user) in the strip; ``"session"`` only this panel's. The default is ``"journal"``, except
+    under Voila, where a shared app must not show one visitor what another made:
+    ``"session"`` there (see :func:`history_mode`). Raises ``ValueError`` for other values.
+
     Runs are tasks on the kernel's running event loop: the notebook stays usable, several runs
     may go at once, and Cancel cancels the prediction on the service. Results are saved like
     ``generate()`` saves them (``eachgen_outputs/``) and recorded in the journal. Ctrl/⌘+Enter
@@ -61,8 +69,9 @@ class Panel(w.VBox):
     For code and tests: :meth:`ready` waits for the catalogue and the form, :meth:`wait` for
     every run, :meth:`select`, :meth:`load`, :meth:`use_as_input`, :meth:`use_lora`,
     :meth:`save` and :meth:`copy_text` do what the buttons do. ``generations`` lists this
-    session's results. Shown in a notebook, the panel's output also holds a static snapshot of
-    its results (``text/html``), kept up to date, for the saved or exported notebook.
+    session's results. Shown in a notebook, the panel adds a second output: a static copy of
+    its results (``text/html`` only, :meth:`snapshot_bundle`), kept up to date, which the
+    saved, reopened or exported notebook shows; the live panel hides it.
     """
 
     model = traitlets.Unicode(None, allow_none=True, help="The chosen model's slug.")
@@ -75,7 +84,9 @@ class Panel(w.VBox):
         value: Mapping[str, Any] | None = None,
         client: AsyncEachLabs | None = None,
         confirm_above: float | None = None,
+        history: str | None = None,
     ) -> None:
+        self.history = history_mode(history)
         self.client = client or AsyncEachLabs()
         self.confirm_above = confirm_above
         self.form: ModelForm | None = None
@@ -92,13 +103,13 @@ class Panel(w.VBox):
         self._carry: tuple[Any, str] | None = None  # an image waiting for a model that takes one
         self._token = 0
         self._display_id: str | None = None
-        self._anchor: w.Box | None = None
         self._saved: dict[str, Path] = {}
         self._pending_confirm: dict[str, Any] | None = None
 
         emulated = self.client.settings().is_emulator
         badge = "<span class='eachlabs-badge'>emulator</span>" if emulated else ""
         self.title = w.HTML(f"<span class='eachlabs-title'>EachLabs</span>{badge}")
+        self.title.add_class("eachlabs-title-box")
         self.spend = w.HTML("")
         self.spend.add_class("eachlabs-spend")
         self.shortcuts = Shortcuts(self.generate)
@@ -136,7 +147,12 @@ class Panel(w.VBox):
         actions.add_class("eachlabs-actions")
         self.message = w.HTML("")
         self.message.add_class("eachlabs-message")
+        self.earlier_runs = w.HTML("")
+        self.earlier_runs.add_class("eachlabs-earlier-runs")
         self.runs_box = w.VBox([])
+        self.runs_box.add_class("eachlabs-runs")
+        self._folded = 0  # finished runs no longer shown as cards
+        self._form_problems_shown = False  # the message is "fix the form first — …"
         self.left = w.VBox(
             [
                 self.picker,
@@ -211,10 +227,34 @@ class Panel(w.VBox):
 
     def show_error(self, text: str) -> None:
         """The run's (or a step's) error, on its own line under the buttons."""
+        self._form_problems_shown = False
         self.message.value = line(text, "error")
 
     def show_note(self, text: str) -> None:
+        self._form_problems_shown = False
         self.message.value = line(text, "note")
+
+    def _clear_message(self) -> None:
+        self._form_problems_shown = False
+        self.message.value = ""
+
+    def _show_form_problems(self) -> None:
+        """The form's current problems on the message line (Generate was refused). From then
+        on the line follows the form as it is edited (empty while the form is valid) until a
+        run starts or another message takes the line."""
+        form = self.form
+        self._form_problems_shown = form is not None
+        if form is None or form.valid:
+            self.message.value = ""
+            self.generate_button.tooltip = "start a prediction with these inputs (Ctrl/⌘+Enter)"
+            return
+        problems = "; ".join(f"{form.label_of(k)}: {v}" for k, v in form.errors.items())
+        self.message.value = line(f"fix the form first — {problems}", "error")
+        self.generate_button.tooltip = f"fix first: {problems}"
+
+    def _form_errors_changed(self, _change: Any = None) -> None:
+        if self._form_problems_shown:
+            self._show_form_problems()
 
     async def ready(self) -> None:
         """Wait until the catalogue is listed and the chosen model's form is shown."""
@@ -271,8 +311,9 @@ class Panel(w.VBox):
             self.show_note(f"history unavailable: {exc}")
             return
         self.durations.update(durations)
-        self.prices.learn_journal(entries)
-        self.strip.add_history(entries, emulator=EMULATOR)
+        self.prices.learn_journal(entries)  # prices and durations only: nothing is shown
+        if self.history == "journal":
+            self.strip.add_history(entries, emulator=EMULATOR)
         self.picker.refresh()
         self._show_estimate()
 
@@ -351,11 +392,12 @@ class Panel(w.VBox):
                     f"Kept from {old.model_slug or 'the last model'}: {', '.join(kept)}."
                 )
             else:
-                self.message.value = ""
+                self._clear_message()
         else:
-            self.message.value = ""
+            self._clear_message()
         self.form = form
         form.observe(self._validity, "valid")
+        form.observe(self._form_errors_changed, "errors")
         form.observe(lambda _c: self._payload_changed(), "payload")
         self.form_area.children = (form,)
         # lets a page (and a browser test) tell which model's form is shown
@@ -465,9 +507,7 @@ class Panel(w.VBox):
             return None
         form.reveal_errors()
         if not form.valid:
-            problems = "; ".join(f"{form.label_of(k)}: {v}" for k, v in form.errors.items())
-            self.show_error(f"fix the form first — {problems}")
-            self.generate_button.tooltip = f"fix first: {problems}"
+            self._show_form_problems()
             return None
         self.generate_button.tooltip = "start a prediction with these inputs (Ctrl/⌘+Enter)"
         cost = self.estimate()
@@ -493,8 +533,8 @@ class Panel(w.VBox):
         training = form is not None and archive_field(form.specs) is not None
         view = RunView(model, inputs, expected=learner.expected(model), training=training)
         self.runs.insert(0, view)
-        self.runs_box.children = tuple(self.runs[:RUNS_SHOWN])
-        self.message.value = ""
+        self._show_runs()
+        self._clear_message()
         task = self._launch(
             self._run(model, inputs, view),
             lambda t: self._run_done(t, model, view),
@@ -511,9 +551,41 @@ class Panel(w.VBox):
         view.start_ticker()
         return await self.client.run(model, inputs, on_update=view.update, save_to=output_dir())
 
+    def _show_runs(self) -> None:
+        """Every run in flight and the newest FINISHED_SHOWN finished ones, newest first; the
+        older finished cards are closed and counted on one line."""
+        shown: list[RunView] = []
+        finished = 0
+        for view in self.runs:
+            if view.closed:
+                continue
+            if view.ended:
+                finished += 1
+                if finished > FINISHED_SHOWN:
+                    view.close()  # its result is in the strip; the card is not needed
+                    self._folded += 1
+                    continue
+            shown.append(view)
+        self.runs = [v for v in self.runs if not v.closed]
+        if self._folded:
+            plural = "s" if self._folded != 1 else ""
+            self.earlier_runs.value = (
+                f"<div class='eachlabs-muted'>{self._folded} earlier run{plural} "
+                "(their results are in the History strip)</div>"
+            )
+            self.runs_box.children = (*shown, self.earlier_runs)
+        else:
+            self.runs_box.children = tuple(shown)
+
     def _run_done(self, task: asyncio.Task[Any], model: str, view: RunView) -> None:
         self._run_tasks.pop(task, None)
         self.running = len(self._run_tasks)
+        try:
+            self._finish_run(task, model, view)
+        finally:
+            self._show_runs()
+
+    def _finish_run(self, task: asyncio.Task[Any], model: str, view: RunView) -> None:
         try:
             if task.cancelled():
                 view.fail(asyncio.CancelledError())
@@ -757,34 +829,49 @@ class Panel(w.VBox):
         return f"EachLabs panel ({self.model or 'no model'}): {len(self.generations)} result(s)"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget alone (what ``display(panel)`` does is :meth:`_ipython_display_`). Its
+        plain text is written once, when shown, so it says nothing that would go stale."""
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        bundle["text/plain"] = self._plain()
-        bundle["text/html"] = self.snapshot()
+        bundle["text/plain"] = "EachLabs panel (a live widget; its results are kept as HTML)"
         return bundle
 
-    def _snapshot_bundle(self) -> dict[str, Any]:
-        """The static copy's output: its HTML for readers without the widget, and a hidden
-        widget for live front ends (so the results are not shown twice, and updating the
-        copy never re-renders the panel itself)."""
-        if self._anchor is None:
-            self._anchor = w.Box(layout=w.Layout(display="none"))
-        bundle = dict(self._anchor._repr_mimebundle_() or {})
-        bundle["text/plain"] = self._plain()
-        bundle["text/html"] = self.snapshot()
-        return bundle
+    def snapshot_bundle(self) -> dict[str, Any]:
+        """The static copy's output: its HTML (and a plain line), never the widget's MIME type.
 
-    def _ipython_display_(self) -> None:
-        """Display the widget, and beside it its static copy, updated as results arrive."""
-        from IPython.display import display
+        A front end chooses the richest type it can render, and JupyterLab ranks the widget's
+        type first: an output holding both would show "model not found" once the kernel is gone,
+        never the HTML. The HTML carries the class :attr:`snapshot_class`; while the panel is
+        alive its stylesheet hides that output, so the live notebook shows the results once.
+        """
+        html_text = self.snapshot()
+        marked = html_text.replace(
+            "<div class='eachlabs-snapshot'>",
+            f"<div class='eachlabs-snapshot {self.snapshot_class}'>",
+            1,
+        )
+        return {"text/plain": self._plain(), "text/html": marked}
 
-        panel = dict(super()._repr_mimebundle_() or {})
-        panel["text/plain"] = self._plain()
-        display(panel, raw=True)
+    @property
+    def snapshot_class(self) -> str:
+        """The CSS class of this panel's static copy (hidden while the panel is shown live)."""
+        return f"eachlabs-snapshot-{self._snapshot_id()}"
+
+    def _snapshot_id(self) -> str:
         if self._display_id is None:
             import uuid
 
             self._display_id = uuid.uuid4().hex
-        display(self._snapshot_bundle(), raw=True, display_id=self._display_id)
+            self.shortcuts.snapshot = f"eachlabs-snapshot-{self._display_id}"
+        return self._display_id
+
+    def _ipython_display_(self) -> None:
+        """Two outputs: the widget, then its static copy (HTML only), kept up to date by its
+        display id as results arrive (``update_display_data``)."""
+        from IPython.display import display
+
+        display_id = self._snapshot_id()
+        display(self._repr_mimebundle_(), raw=True)
+        display(self.snapshot_bundle(), raw=True, display_id=display_id)
 
     def _update_snapshot(self) -> None:
         if self._display_id is None:
@@ -792,4 +879,4 @@ class Panel(w.VBox):
         from IPython.display import update_display
 
         with contextlib.suppress(Exception):  # no kernel to send to: nothing to update
-            update_display(self._snapshot_bundle(), raw=True, display_id=self._display_id)
+            update_display(self.snapshot_bundle(), raw=True, display_id=self._display_id)

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .._render import thumbnail_jpeg
+from ..forms._widgets import size_text
 from ._progress import TRAINING_EXPECTED, progress_fraction
 from ._training import zip_folder, zip_images
+from ._upload import FileDrop
 
 if TYPE_CHECKING:
     from .._generation import Generation
@@ -90,6 +92,7 @@ class RunView(w.VBox):
         self.expected = expected or (TRAINING_EXPECTED if training else None)
         self.started = time.monotonic()
         self._ended: float | None = None
+        self._closed = False
         self._ticker: asyncio.Task[None] | None = None
         self.header = w.HTML("")
         self.header.add_class("eachlabs-run-head")
@@ -123,6 +126,26 @@ class RunView(w.VBox):
     def elapsed(self) -> float:
         return (self._ended or time.monotonic()) - self.started
 
+    @property
+    def ended(self) -> bool:
+        """The run is over (succeeded, failed or cancelled)."""
+        return self._ended is not None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close the card and every widget in it (their models leave the front end)."""
+        self._stop()
+        self._closed = True
+        stack: list[w.Widget] = list(self.children)
+        while stack:
+            widget = stack.pop()
+            stack.extend(getattr(widget, "children", ()))
+            widget.close()
+        super().close()
+
     def _render(self) -> None:
         ident = f" <code>{html.escape(self.prediction_id)}</code>" if self.prediction_id else ""
         detail = f" — {html.escape(self.detail)}" if self.detail else ""
@@ -151,7 +174,7 @@ class RunView(w.VBox):
             self._progress(self.status)
 
     def _stop(self) -> None:
-        self._ended = time.monotonic()
+        self._ended = self._ended or time.monotonic()
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
@@ -342,16 +365,15 @@ THUMBS_SHOWN = 24
 
 
 class TrainingBox(w.VBox):
-    """One upload area for a trainer's images: several files (zipped in memory), or a folder
-    or a zip on the kernel's machine. Shows the count, thumbnails, the size (in MB) and a
-    warning below :data:`RECOMMENDED_IMAGES`."""
+    """One upload area for a trainer's images: several files (chosen or dropped, sent with a
+    progress bar and zipped in memory), or a folder or a zip on the kernel's machine. Shows
+    the count, thumbnails, the size (in MB) and a warning below :data:`RECOMMENDED_IMAGES`."""
 
     def __init__(self, on_zip: Callable[[LocalMedia], None]) -> None:
         self.on_zip = on_zip
         self.count = 0
-        self.upload = w.FileUpload(
-            accept="image/*,.zip,.txt", multiple=True, description="Choose images…"
-        )
+        # files go to the kernel in pieces, with a progress bar: a large set is seen moving
+        self.upload = FileDrop(self.take, accept="image/*,.zip,.txt", label="Choose images…")
         self.folder = w.Text(placeholder="or a folder / .zip path on the kernel's machine")
         self.use_folder = w.Button(description="Use folder", layout=w.Layout(width="auto"))
         self.status = w.HTML("")
@@ -375,17 +397,7 @@ class TrainingBox(w.VBox):
         )
         self.add_class("eachlabs-section")
         self.add_class("eachlabs-training")
-        self.upload.observe(self._uploaded, "value")
         self.use_folder.on_click(lambda _b: self.take_folder(self.folder.value))
-
-    def _uploaded(self, change: Any) -> None:
-        files = change["new"]
-        if not files:
-            return
-        try:
-            self.take([(f.get("name") or "image", bytes(f["content"])) for f in files])
-        finally:
-            self.upload.value = ()
 
     def take(self, files: Sequence[tuple[str, bytes]]) -> None:
         try:
@@ -420,10 +432,9 @@ class TrainingBox(w.VBox):
                 except Exception:  # not a picture Pillow reads: counted, not shown
                     continue
         self.count = len(names)
-        size = len(media.data) / 1e6
         self.status.value = line(
             f"{self.count} image{'s' if self.count != 1 else ''} from {source} · "
-            f"{media.filename} · {'< 0.01' if size < 0.01 else f'{size:.2f}'} MB",
+            f"{media.filename} · {size_text(len(media.data))}",
             "ok",
         )
         for old in self.thumbs.children:

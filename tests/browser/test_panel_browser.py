@@ -7,8 +7,12 @@ Screenshots are written to ``test-artifacts/`` at the repository root.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -236,8 +240,65 @@ def check_stacked(page: Any, artifacts: Any, name: str) -> None:
     assert info["rightTop"] >= info["leftBottom"] - 1, info  # stacked
     assert abs(info["leftX"] - info["rightX"]) < 2, info  # aligned
     assert info["overlaps"] == [], info
+    check_header(page)
     shot(page, artifacts / f"{name}-narrow.png")
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def check_header(page: Any) -> None:
+    """The header's texts are whole: wrapped, never cut ("session: $0.015 · 3 ru")."""
+    clipped = page.evaluate(
+        """() => {
+          const panel = document.querySelector('.eachlabs-panel').getBoundingClientRect();
+          const header = document.querySelector('.eachlabs-panel .eachlabs-header');
+          const box = header.getBoundingClientRect();
+          const out = [];
+          if (header.scrollHeight > header.clientHeight + 1)  // squashed: a line hidden
+            out.push({header: header.scrollHeight, shown: header.clientHeight});
+          for (const e of document.querySelectorAll(
+              '.eachlabs-panel .eachlabs-header .widget-html, ' +
+              '.eachlabs-panel .eachlabs-header .widget-html-content')) {
+            const r = e.getBoundingClientRect();
+            if (!r.width) continue;
+            if (e.scrollWidth > e.clientWidth + 1 || r.right > panel.right + 1 ||
+                r.bottom > box.bottom + 1)
+              out.push({text: e.textContent, scroll: e.scrollWidth, client: e.clientWidth,
+                        right: r.right, panelRight: panel.right});
+          }
+          return out;
+        }"""
+    )
+    assert clipped == [], clipped
+    expect(page.locator(f"{PANEL} .eachlabs-spend")).to_contain_text("runs")
+
+
+def visible_outputs(page: Any) -> list[str]:
+    """The texts of the first cell's outputs a person sees (hidden ones left out)."""
+    return (
+        page.locator(".jp-Notebook .jp-Cell >> nth=0")
+        .locator(".jp-OutputArea-child")
+        .evaluate_all(
+            "(os) => os.filter((o) => o.getBoundingClientRect().height > 0)"
+            ".map((o) => o.innerText.slice(0, 80))"
+        )
+    )
+
+
+def seed_journal(root: Path, prompt: str) -> str:
+    """An earlier session's run in the journal the servers' kernels use; its prediction id."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EACHLABS_")}
+    env.update(
+        EACHLABS_BASE_URL="emulator",
+        EACHLABS_EMULATOR_SPEED="0.05",
+        EACHLABS_HOME=str(root / "home"),
+        EACHLABS_OUTPUT_DIR=str(root / "outputs"),
+    )
+    code = f"import eachlabs_widgets as el\nprint(el.generate('{FLASH}', {prompt!r}).id)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
 
 
 def check_lightbox(page: Any, artifacts: Any, name: str) -> None:
@@ -287,8 +348,16 @@ def check_compare(page: Any, artifacts: Any, name: str) -> None:
     box.locator("input[type=range]").fill("30")
     page.screenshot(path=artifacts / f"{name}-compare.png")
     assert_legible(page, ".eachlabs-compare")
-    box.locator(".eachlabs-close").click()
+    page.keyboard.press("Escape")  # however it closes, compare mode ends with it
     expect(box).to_have_count(0)
+    toggle = page.locator(f"{PANEL} .eachlabs-compare-toggle")
+    expect(toggle).to_have_text("Compare")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(page.locator(f"{PANEL} .eachlabs-tile[aria-pressed='true']")).to_have_count(0)
+    tiles.nth(0).click()  # a tile opens the lightbox again
+    expect(page.locator(".eachlabs-lightbox")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator(".eachlabs-lightbox")).to_have_count(0)
 
 
 def check_pristine_form(page: Any) -> None:
@@ -302,10 +371,28 @@ def check_pristine_form(page: Any) -> None:
         "(e) => getComputedStyle(e).fontFamily"
     )
     assert "mono" not in font.lower(), font  # the prompt is prose: the interface font
+    arrows = page.locator(f"{PANEL} .widget-dropdown select").evaluate_all(
+        "(ss) => ss.map((s) => getComputedStyle(s).backgroundImage)"
+    )
+    assert arrows and all(a.startswith("url(") for a in arrows), arrows  # the arrow is drawn
     page.locator(f"{PANEL} .eachlabs-generate").click()
     expect(page.locator(f"{PANEL} .eachlabs-field-prompt .eachlabs-field-error")).to_contain_text(
         "required"
     )
+    message = page.locator(f"{PANEL} .eachlabs-message")
+    expect(message).to_contain_text("Prompt: required")
+    # fixing the prompt and typing a bad seed: the line follows the form
+    prompt_box(page, "flux-2-turbo-text-to-image").fill("a cat")
+    seed = page.locator(f"{PANEL} .eachlabs-field-seed input")
+    seed.fill("abc")
+    seed.press("Tab")
+    expect(message).to_contain_text("Seed")
+    expect(message).not_to_contain_text("Prompt")
+    page.screenshot(path=ARTIFACTS / "panel-error-follows-form.png")
+    seed.fill("")
+    seed.press("Tab")
+    expect(message).to_have_text("")
+    prompt_box(page, "flux-2-turbo-text-to-image").fill("")
 
 
 def expand_advanced(page: Any) -> None:
@@ -341,6 +428,12 @@ def test_jupyterlab(servers, browser, artifacts, theme):
     expect(page.locator(f"{PANEL} .eachlabs-generate")).to_contain_text("$")  # a price seen
     expect(page.locator(f"{PANEL} .eachlabs-spend")).to_contain_text("2 runs")
     assert_legible(page)  # results, captions, statuses
+    # the static copy is in the page (for the saved notebook) but not shown twice
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.eachlabs-snapshot')]"
+        ".some((e) => e.textContent.includes('2 results'))"
+    )
+    assert len(visible_outputs(page)) == 1, visible_outputs(page)
     check_layout(page, artifacts, name)
 
     # Save saves the image shown, once
@@ -387,17 +480,98 @@ def test_jupyterlab(servers, browser, artifacts, theme):
         f"{PANEL} .eachlabs-run .eachlabs-status:has-text('cancelled')", timeout=10_000
     )
     expect(page.locator(f"{PANEL} .eachlabs-message")).to_contain_text("cancelled")
+    # three finished runs: the newest two as cards, the first folded into one line
+    expect(page.locator(f"{PANEL} .eachlabs-run")).to_have_count(2)
+    expect(page.locator(f"{PANEL} .eachlabs-earlier-runs")).to_contain_text("1 earlier run")
     assert_legible(page)
     shot(page, artifacts / f"{name}-cancelled.png")
 
 
-def test_voila(servers, browser, artifacts):
+def test_saved_notebook_shows_its_snapshot(servers, browser, artifacts, tmp_path):
+    """Live: the panel once, its history from the journal. Saved, the kernel gone, reopened:
+    the static copy (thumbnails, captions) and at most one "model not found". Exported with
+    nbconvert: the same copy."""
+    earlier = seed_journal(tmp_path, "an earlier session's harbour")
+    lab = servers["launch"]("lab", theme="JupyterLab Light")
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_lab(page, lab)
+    # JupyterLab is the user's own: the journal's earlier session is in the strip
+    expect(page.locator(f"{PANEL} .eachlabs-tile[data-key^='{earlier}']")).to_have_count(1)
+    generate_with_keys(page, FLASH, "a lighthouse at dusk, oil painting", search="flash")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.eachlabs-snapshot')]"
+        ".some((e) => e.textContent.includes('1 result'))"
+    )
+    assert len(visible_outputs(page)) == 1, visible_outputs(page)  # no duplicate
+    shot(page, artifacts / "panel-live-once.png")
+
+    page.locator(".jp-Notebook").click()
+    page.keyboard.press("Control+s")
+    notebook = lab.root / "panel.ipynb"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and "1 result" not in notebook.read_text():
+        time.sleep(0.3)
+    outputs = json.loads(notebook.read_text())["cells"][0]["outputs"]
+    kinds = [sorted(o.get("data", {})) for o in outputs]
+    assert kinds == [
+        ["application/vnd.jupyter.widget-view+json", "text/plain"],
+        ["text/html", "text/plain"],
+    ], kinds
+
+    # the kernel goes away; the notebook is opened again
+    for session in json.load(
+        urllib.request.urlopen(f"{lab.url}/api/sessions?token={lab.token}", timeout=10)
+    ):
+        request = urllib.request.Request(
+            f"{lab.url}/api/sessions/{session['id']}?token={lab.token}", method="DELETE"
+        )
+        urllib.request.urlopen(request, timeout=10)
+    page.goto(f"{lab.url}/lab/tree/panel.ipynb?token={lab.token}&reset")
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=30_000)
+    dismiss_dialogs(page)
+    snapshot = page.locator(".jp-Notebook .eachlabs-snapshot")
+    expect(snapshot).to_be_visible(timeout=15_000)
+    expect(snapshot).to_contain_text("1 result")
+    expect(snapshot).to_contain_text(FLASH)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-Notebook .eachlabs-snapshot img')]"
+        ".some((i) => i.complete && i.naturalWidth > 50)"
+    )
+    page.wait_for_timeout(500)
+    errors = page.locator(".jp-Notebook").inner_text().count("model not found")
+    assert errors <= 1, errors
+    page.locator(".jp-Notebook .eachlabs-snapshot").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "panel-reopened.png")
+
+    # exported
+    done = subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "html", str(notebook)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    exported = notebook.with_suffix(".html")
+    page.goto(exported.as_uri())
+    figure = page.locator(".eachlabs-snapshot")
+    expect(figure).to_be_visible()
+    expect(figure).to_contain_text("1 result")
+    assert figure.locator("img").evaluate("(i) => i.naturalWidth") > 50
+    page.screenshot(path=artifacts / "panel-nbconvert.png")
+
+
+def test_voila(servers, browser, artifacts, tmp_path):
+    # the server's user has a journal; a Voila visitor must not see it
+    earlier = seed_journal(tmp_path, "someone else's secret garden")
     voila = servers["launch"]("voila")
     page = browser.new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{voila.url}/?token={voila.token}")
     wait_for_panel(page)
     assert_legible(page)
+    expect(page.locator(f"{PANEL} .eachlabs-strip-note")).to_have_text("Results appear here.")
+    expect(page.locator(f"{PANEL} .eachlabs-tile")).to_have_count(0)
     generate_with_keys(page, FLASH, "a lighthouse at dusk, oil painting", search="flash")
     prompt_box(page, FLASH).fill("a lighthouse at dawn")
     page.locator(f"{PANEL} .eachlabs-generate").click()
@@ -407,8 +581,46 @@ def test_voila(servers, browser, artifacts):
     )
     all_thumbs(page)
     shot(page, artifacts / "panel-voila-after-run.png")
+    expect(page.locator(f"{PANEL} .eachlabs-tile[data-key^='{earlier}']")).to_have_count(0)
+    assert "secret garden" not in page.locator(PANEL).inner_text()
+    expect(page.locator(".eachlabs-snapshot")).to_be_hidden()  # the static copy: not twice
     check_lightbox(page, artifacts, "panel-voila")
     assert_legible(page)
+    check_training_upload(page, artifacts, tmp_path)
+
+
+def check_training_upload(page: Any, artifacts: Any, tmp_path: Path) -> None:
+    """Twelve large pictures chosen for a trainer: the bar follows what the kernel received,
+    then the count, thumbnails and the size in MB."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    files = []
+    for index in range(12):
+        path = tmp_path / f"face-{index:02}.png"
+        noise = bytes(rng.getrandbits(8) for _ in range(560 * 560 * 3))  # ~0.9 MB as PNG
+        Image.frombytes("RGB", (560, 560), noise).save(path)
+        files.append(path)
+    total = sum(p.stat().st_size for p in files)
+    pick(page, "portrait trainer", "flux-lora-portrait-trainer")
+    drop = page.locator(f"{PANEL} .eachlabs-drop")
+    expect(drop.locator(".eachlabs-drop-choose")).to_have_text("Choose images…")
+    drop.locator("input[type=file]").set_input_files([str(p) for p in files])
+    status = drop.locator(".eachlabs-drop-status")
+    expect(status).to_contain_text("Received 12 files", timeout=60_000)
+    expect(status).to_contain_text(f"{total / 1e6:.1f} MB")
+    # the bar moved piece by piece (one step per MB answered), not in one jump at the end
+    assert int(drop.get_attribute("data-updates") or 0) > total // (1 << 20), total
+    assert drop.locator("progress").evaluate("(p) => p.value") == 1
+    training = page.locator(f"{PANEL} .eachlabs-training")
+    expect(training).to_contain_text("12 images")
+    expect(training.locator(".eachlabs-thumbs img")).to_have_count(12)
+    expect(page.locator(f"{PANEL} .eachlabs-generate")).to_contain_text("Train")
+    training.scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "panel-voila-training-upload.png")
+    assert_legible(page, ".eachlabs-training")
 
 
 def test_notebook7(servers, browser, artifacts):

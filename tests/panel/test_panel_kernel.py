@@ -121,3 +121,32 @@ def test_generate_and_cancel_through_comm_messages(kernel):
 
     everything = json.dumps([m["content"] for m in kernel.messages])
     assert SECRET not in everything  # the key never travels as widget state
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def test_a_displayed_panel_is_one_widget_and_one_html_copy(kernel):
+    """The cell's outputs as a front end stores them: the widget alone, then the static copy
+    with no widget type (so a notebook reopened without a kernel shows the copy, and at most
+    one "model not found"), updated in place by its display id as results arrive."""
+    reply, messages = kernel.run(
+        "from eachlabs_widgets.panel import Panel\n"
+        "p = Panel(model='flux-2-turbo-text-to-image', value={'prompt': 'a fox'})\n"
+        "p"
+    )
+    assert reply["status"] == "ok"
+    shown = [m for m in messages if m["msg_type"] in ("display_data", "execute_result")]
+    assert len(shown) == 2, [m["content"]["data"].keys() for m in shown]
+    widget, copy = (m["content"] for m in shown)
+    assert WIDGET_MIME in widget["data"] and "text/html" not in widget["data"]
+    assert set(copy["data"]) == {"text/plain", "text/html"}
+    display_id = copy["transient"]["display_id"]
+    hidden = kernel.execute("print(p.snapshot_class)").strip()
+    assert hidden in copy["data"]["text/html"]  # the class the live panel hides
+
+    kernel.execute("await p.ready()\np.generate()\nawait p.wait()")
+    update = kernel.wait_for(lambda m: snapshot_updated(m, "1 result"))
+    assert update["content"]["transient"]["display_id"] == display_id
+    assert set(update["content"]["data"]) == {"text/plain", "text/html"}
+    assert "<img src='data:image/jpeg;base64," in update["content"]["data"]["text/html"]

@@ -149,25 +149,30 @@ function render({ model, el: root }) {
     openLightbox(item.key);
   }
 
-  compare.addEventListener("click", () => {
-    compareMode = !compareMode;
+  function setCompareMode(on) {
+    compareMode = on;
     picked = [];
     compare.setAttribute("aria-pressed", String(compareMode));
     compare.textContent = compareMode ? "Pick two…" : "Compare";
     drawRow();
-  });
+  }
+  compare.addEventListener("click", () => setCompareMode(!compareMode));
 
   // -- overlays ------------------------------------------------------------------------------
+  // However an overlay closes (its × button, Escape, a click beside it, another overlay),
+  // its onClose runs: Compare leaves compare mode there, so the strip is never left half-way.
   function closeOverlay() {
     if (!overlay) return;
-    document.removeEventListener("keydown", overlay.onKey, true);
-    for (const url of overlay.urls || []) URL.revokeObjectURL(url);
-    overlay.node.remove();
+    const closing = overlay;
     overlay = null;
+    document.removeEventListener("keydown", closing.onKey, true);
+    for (const url of closing.urls || []) URL.revokeObjectURL(url);
+    closing.node.remove();
+    if (closing.onClose) closing.onClose();
     if (lastFocus && lastFocus.isConnected) lastFocus.focus();
   }
 
-  function makeOverlay(label, onKey) {
+  function makeOverlay(label, onKey, onClose) {
     closeOverlay();
     lastFocus = document.activeElement;
     const node = el("div", {
@@ -188,7 +193,7 @@ function render({ model, el: root }) {
     };
     document.addEventListener("keydown", keys, true);
     document.body.append(node);
-    overlay = { node, onKey: keys, urls: [] };
+    overlay = { node, onKey: keys, urls: [], onClose };
     return node;
   }
 
@@ -282,20 +287,13 @@ function render({ model, el: root }) {
 
   function openCompare(content, buffers) {
     const [a, b] = content.keys.map((k) => items().find((i) => i.key === k));
-    const node = makeOverlay("Compare two results");
+    const node = makeOverlay("Compare two results", null, () => setCompareMode(false));
     node.classList.add("eachlabs-compare");
     const urlA = blobUrl(buffers[0], content.mimes[0]);
     const urlB = blobUrl(buffers[1], content.mimes[1]);
     overlay.urls.push(urlA, urlB);
     const close = el("button", { class: "jupyter-button eachlabs-close", type: "button", "aria-label": "Close", text: "×" });
-    close.addEventListener("click", () => {
-      closeOverlay();
-      compareMode = false;
-      picked = [];
-      compare.setAttribute("aria-pressed", "false");
-      compare.textContent = "Compare";
-      drawRow();
-    });
+    close.addEventListener("click", closeOverlay);
     const side = el("button", { class: "jupyter-button", type: "button", "aria-pressed": "true", text: "Side by side" });
     const blend = el("button", { class: "jupyter-button", type: "button", "aria-pressed": "false", text: "Slider" });
     const pair = el(
