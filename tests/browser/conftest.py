@@ -225,6 +225,9 @@ def browser(tmp_path) -> Iterator[Any]:
             args=FLAGS,
             viewport={"width": 1100, "height": 2200},
         )
+        # A busy 2-core machine can take well over playwright's 30 s default to start a
+        # kernel and render its first widget; a wait that fails still fails, only later.
+        context.set_default_timeout(90_000)
         try:
             yield context
         finally:
