@@ -125,7 +125,7 @@ class LiveCard(widgets.VBox):
             self.cancel_button = widgets.Button(
                 description="Cancel",
                 tooltip="cancel this prediction on the service (not billed)",
-                layout=widgets.Layout(width="auto"),
+                layout=widgets.Layout(width="auto", align_self="flex-start"),
             )
             self.cancel_button.on_click(lambda _: on_cancel())
             children.append(self.cancel_button)

@@ -149,7 +149,7 @@ async def download_to_file(
     staging file is removed on any failure.
     """
     cap = max_download_bytes() if max_bytes is None else max_bytes
-    fd, path = staging_file(folder)
+    fd, path = await _staging_off_loop(folder)
     staged = Staged(url=url, path=path, content_type=None, size=0)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -164,6 +164,20 @@ async def download_to_file(
         raise _download_error(exc, url, prediction_id, cap, deadline) from None
     staged.size = path.stat().st_size
     return staged
+
+
+async def _staging_off_loop(folder: Path | None) -> tuple[int, Path]:
+    """:func:`staging_file` in a worker thread (creating a folder and a file can take
+    milliseconds on a busy disk); a cancel removes the file the thread made."""
+    task = asyncio.ensure_future(asyncio.to_thread(staging_file, folder))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            fd, path = await task
+            os.close(fd)
+            path.unlink(missing_ok=True)
+        raise
 
 
 async def _fetch(http: HTTP, url: str, handle: Any, staged: Staged, cap: int) -> None:

@@ -51,11 +51,11 @@ EMBED_MODES = ("thumbnail", "full", "none")
 #: The height of a single result's thumbnail sheet.
 THUMBNAIL_HEIGHT = 256
 #: The height of each thumbnail in a grid of several runs (sweeps, models, prompts).
-GRID_HEIGHT = 176
+GRID_HEIGHT = 160
 #: The height of the thumbnails on a live card (the static result replaces them).
-CARD_HEIGHT = 96
+CARD_HEIGHT = 72
 #: JPEG quality of embedded thumbnails: small enough that a 20-image sweep saves in ~200 KB.
-THUMBNAIL_QUALITY = 72
+THUMBNAIL_QUALITY = 70
 #: The longest file name shown in a caption (the link holds the whole path).
 NAME_LIMIT = 60
 _embed: dict[str, str] = {}  # what set_embed_mode chose; else EACHLABS_EMBED, read per call

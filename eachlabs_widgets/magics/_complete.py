@@ -59,6 +59,17 @@ def candidates(
 
     ``fragment`` is the end of ``text_until_cursor`` that each completion replaces.
     """
+    found = _typed_candidates(
+        text_until_cursor, slugs=slugs, schema=schema, default_model=default_model
+    )
+    return None if found is None else (found[0], found[1])
+
+
+def _typed_candidates(
+    text_until_cursor: str, *, slugs: Slugs, schema: Schema, default_model: str = ""
+) -> tuple[str, list[str], Mapping[str, Mapping[str, Any]]] | None:
+    """:func:`candidates`, with the inputs of the line's model(s) it looked up (none when it
+    needed none: completing a slug never asks for a schema)."""
     match = _LINE.match(text_until_cursor)
     if match is None or match.group(2) is None:
         return None
@@ -70,15 +81,18 @@ def candidates(
 
     if not cell and not words and not fragment.startswith("-"):
         # the first word of the line magic: a subcommand or a model
-        return fragment, [s for s in SUBCOMMANDS if s.startswith(fragment)] + _comma_part(
-            fragment, list(slugs())
+        return (
+            fragment,
+            [s for s in SUBCOMMANDS if s.startswith(fragment)]
+            + _comma_part(fragment, list(slugs())),
+            {},
         )
     if not cell and words and words[0] in SUBCOMMANDS:
         if words[0] in ("schema", "panel") and len(words) == 1:
-            return fragment, [s for s in slugs() if s.startswith(fragment)]
-        return fragment, []
+            return fragment, [s for s in slugs() if s.startswith(fragment)], {}
+        return fragment, [], {}
     if cell and not words and not fragment.startswith("-"):
-        return fragment, _comma_part(fragment, list(slugs()))
+        return fragment, _comma_part(fragment, list(slugs())), {}
 
     models = _model_of(
         words + ([fragment] if fragment.startswith("--model=") else []), default_model
@@ -105,7 +119,7 @@ def candidates(
 
     if fragment.startswith("--") and "=" in fragment:
         option, _, typed = fragment.partition("=")
-        return fragment, [f"{option}={v}" for v in values_for(option, typed)]
+        return fragment, [f"{option}={v}" for v in values_for(option, typed)], props
     if fragment.startswith("-"):
         # the model's inputs first, then the magic's own options
         names = []
@@ -114,10 +128,10 @@ def candidates(
             if declared_type(prop) == "boolean":
                 names.append(f"--no-{name}")
         names += [n for n in (*OWN_VALUED[1:], *OWN_FLAGS, "-o") if n not in names]
-        return fragment, [n for n in names if n.startswith(fragment)]
+        return fragment, [n for n in names if n.startswith(fragment)], props
     if previous is not None and previous.startswith("--") and "=" not in previous:
-        return fragment, values_for(previous, fragment)
-    return fragment, []
+        return fragment, values_for(previous, fragment), props
+    return fragment, [], props
 
 
 def signature_of(prop: Mapping[str, Any]) -> str:
@@ -147,7 +161,7 @@ def make_matcher(slugs: Slugs, schema: Schema, default_model: Callable[[], str])
         if context.cursor_line != 0 and context.full_text.lstrip().startswith("%%"):
             return {"completions": [], "suppress": False}
         try:
-            found = candidates(
+            found = _typed_candidates(
                 context.text_until_cursor,
                 slugs=slugs,
                 schema=schema,
@@ -157,13 +171,7 @@ def make_matcher(slugs: Slugs, schema: Schema, default_model: Callable[[], str])
             found = None
         if found is None:
             return {"completions": [], "suppress": False}
-        fragment, words = found
-        # Only when options are offered: a slug being typed is no model to look up yet.
-        props = (
-            _props_for(context.text_until_cursor, schema, default_model())
-            if any(word.startswith("-") for word in words)
-            else {}
-        )
+        fragment, words, props = found
         completions = []
         for word in words:
             name = word.split("=", 1)[0]
@@ -184,15 +192,3 @@ def make_matcher(slugs: Slugs, schema: Schema, default_model: Callable[[], str])
         }
 
     return eachgen_matcher
-
-
-def _props_for(text: str, schema: Schema, default_model: str) -> dict[str, Mapping[str, Any]]:
-    """The inputs of the model(s) a line names (already cached: completion asked just now)."""
-    match = _LINE.match(text)
-    if match is None or match.group(2) is None:
-        return {}
-    props: dict[str, Mapping[str, Any]] = {}
-    for model in _model_of(match.group(2).split(), default_model):
-        for name, prop in properties_of(schema(model)).items():
-            props.setdefault(name, prop)
-    return props
