@@ -18,9 +18,9 @@ polls at equal-probability quantiles (measured and simulated in the project's po
 
 Why these numbers: a simulation of the batch benchmark (40 predictions over 8 models, durations
 0.6-6 s, a cap of 10), checked against the benchmark itself. Against a fixed 0.1 s poller,
-spacing 0.10 s across the support and 0.18 s while unknown give about the same 90th percentile
-of lag on a first run at half its polls, and about 0.85x at under a third of its polls once
-learned (0.12 s and 0.22 s gave 1.17x on a first run). Past the support the gap grows with how
+spacing 0.11 s across the support and 0.17 s while unknown give about the same 90th percentile
+of lag on a first run at under half its polls, and about 0.9x at under a third of its polls
+once learned (0.12 s and 0.22 s gave 1.17x on a first run). Past the support the gap grows with how
 overdue the prediction is, not with its whole age: an end just after the support is the
 common case and is seen within about one spacing.
 """
@@ -59,8 +59,8 @@ class PollSchedule:
     when backing off (sleeping towards a learned support may take up to 4x that).
     """
 
-    spacing: float = 0.10
-    unknown_spacing: float = 0.18
+    spacing: float = 0.11
+    unknown_spacing: float = 0.17
     first: float = 0.5
     unknown_growth: float = 0.04
     brisk_until: float = 6.0
