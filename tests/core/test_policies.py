@@ -95,7 +95,7 @@ def test_a_fast_model_is_noticed_quickly_and_a_slow_one_costs_few_polls():
     assert polls_long < 110
     assert late_long <= schedule.max_interval
     polls_slow, late_slow = simulate(schedule, 20.0)
-    # Brisk for its first 6 s (about 40 polls when answers take no time, so that a first
+    # Brisk for its first 6 s (about 37 polls when answers take no time, so that a first
     # run of a fast model is seen as soon as a fixed 0.1 s poller would), then about a dozen
     # more as it backs off.
     assert polls_slow < 55
@@ -117,7 +117,7 @@ def test_a_known_duration_means_fewer_polls_and_a_quicker_notice():
     blind = simulate(schedule, 60.0)
     informed = simulate(schedule, 60.0, support=(55.0, 65.0))
     assert informed[0] < blind[0] / 4
-    # Across the support of a minute-long model, polls are 2% of its start apart, not 0.08 s.
+    # Across the support of a minute-long model, polls are 2% of its start apart, not a tenth of a second.
     assert informed[1] <= schedule.relative_spacing * 55.0
     short = simulate(schedule, 1.3, support=(1.0, 1.6))
     assert short[1] <= schedule.spacing
