@@ -24,6 +24,7 @@ the repetitions for each figure.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import heapq
 import json
@@ -232,7 +233,10 @@ def thousand(n: int = 1000) -> dict[str, float]:
     """``eachlabs-batch`` over ``n`` prompts on the in-process emulator: wall, rate, peak RSS."""
     work = Path(tempfile.mkdtemp(prefix="eachlabs-bench-batch-"))
     inputs = work / "prompts.csv"
-    inputs.write_text("prompt\n" + "".join(f"a red fox take {i}\n" for i in range(n)))
+    with inputs.open("w", newline="") as handle:  # quoted as a spreadsheet would
+        writer = csv.writer(handle)
+        writer.writerow(["prompt"])
+        writer.writerows([f'a red fox, "take {i}", in the snow'] for i in range(n))
     env = {k: v for k, v in os.environ.items() if not k.startswith("EACHLABS_")}
     env.update(
         EACHLABS_BASE_URL="emulator",

@@ -346,7 +346,8 @@ class AsyncEachLabs:
                 elapsed = self._clock() - start
                 # Asked each time: a same-model prediction that just ended re-plans this one.
                 support = learner.support(model, base_url) if model else None
-                target = self._poll.next_poll(elapsed, last_poll, support)
+                round_trip = learner.round_trip(base_url)
+                target = self._poll.next_poll(elapsed, last_poll, support, round_trip)
                 if timeout is not None:
                     target = min(target, timeout)
                 if deadline is not None:
@@ -360,6 +361,7 @@ class AsyncEachLabs:
                         await self._sleep(target - elapsed)
                 sent = self._clock() - start
                 prediction = await self.get_prediction(prediction_id, deadline=deadline)
+                learner.observe_round_trip(base_url, self._clock() - start - sent)
                 polls += 1
                 if on_update is not None:
                     on_update(prediction)

@@ -144,9 +144,13 @@ def shared_client(settings: Settings) -> httpx.AsyncClient:
 
 def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """A client with our timeouts and User-Agent. It follows no redirect by itself (see
-    :meth:`HTTP.request`) and holds no key (each request gets its own :class:`KeyAuth`)."""
+    :meth:`HTTP.request`) and holds no key (each request gets its own :class:`KeyAuth`).
+    Its TLS context is the process's one, built off the loop after ``%load_ext``."""
+    from ._warm import ssl_context
+
     return httpx.AsyncClient(
         transport=transport,
+        verify=ssl_context() if transport is None else True,
         timeout=TIMEOUT,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,

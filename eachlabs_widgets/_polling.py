@@ -18,9 +18,11 @@ polls at equal-probability quantiles (measured and simulated in the project's po
 
 Why these numbers: a simulation of the batch benchmark (40 predictions over 8 models, durations
 0.6-6 s, a cap of 10), checked against the benchmark itself. Against a fixed 0.1 s poller,
-spacing 0.10 s across the support and 0.18 s while unknown give about the same 90th percentile
-of lag on a first run at half its polls, and about 0.85x at under a third of its polls once
-learned (0.12 s and 0.22 s gave 1.17x on a first run). Past the support the gap grows with how
+spacing 0.085 s across the support and 0.16 s while unknown, each plus the poll's round trip
+(as the fixed poller's period is 0.1 s plus it), give about the same 90th percentile of lag
+on a first run at under half its polls, and about 0.9x at under a third of its polls once
+learned, whether a poll answers in 10 ms or 40 ms (0.12 s and 0.22 s without the round trip
+gave 1.17x on a first run; a fixed grid's ratios drift with the round trip). Past the support the gap grows with how
 overdue the prediction is, not with its whole age: an end just after the support is the
 common case and is seen within about one spacing.
 """
@@ -40,6 +42,8 @@ __all__ = ["DurationLearner", "PollSchedule", "Support", "observed_duration"]
 #: ``(lo, hi)``: seconds after the create's answer between which an end is likely.
 Support = tuple[float, float]
 Key = tuple[str, str]  # (base_url, model)
+#: The most a slow answer adds to the spacing (seconds).
+MAX_ROUND_TRIP = 1.0
 
 
 @dataclass(frozen=True)
@@ -52,39 +56,55 @@ class PollSchedule:
     would always answer "starting"); ``unknown_growth``: the gap as a fraction of the elapsed
     time while unknown; ``beyond``: the same once the unknown phase is long past;
     ``overdue_growth``: past a learned support, how much the gap grows per second overdue
-    (the gap is ``spacing + overdue_growth * overdue``);
+    (the gap is ``spacing + overdue_growth * overdue``); ``relative_spacing``: the least
+    spacing across a support, as a fraction of where it starts;
     ``brisk_until``: how long the unknown phase keeps its brisk growth before backing off like
     ``beyond`` (the first run of a 5-minute model need not poll every quarter second);
     ``min_interval``: the shortest gap between two polls; ``max_interval``: the longest gap
     when backing off (sleeping towards a learned support may take up to 4x that).
     """
 
-    spacing: float = 0.10
-    unknown_spacing: float = 0.18
+    spacing: float = 0.085
+    unknown_spacing: float = 0.16
     first: float = 0.5
     unknown_growth: float = 0.04
     brisk_until: float = 6.0
     beyond: float = 0.1
     overdue_growth: float = 0.25
+    relative_spacing: float = 0.02
     min_interval: float = 0.05
     max_interval: float = 5.0
 
-    def next_poll(self, elapsed: float, last_poll: float | None, support: Support | None) -> float:
+    def next_poll(
+        self,
+        elapsed: float,
+        last_poll: float | None,
+        support: Support | None,
+        round_trip: float = 0.0,
+    ) -> float:
         """The elapsed time (seconds after the create's answer) at which to poll next.
 
         ``elapsed``: now; ``last_poll``: when the last poll went out (``None`` before the
-        first); ``support``: the model's learned support, or ``None``. Never before ``elapsed``.
+        first); ``support``: the model's learned support, or ``None``; ``round_trip``: how long
+        a poll takes to answer lately (seconds), added to both spacings, as a fixed poller's
+        period is its sleep plus its round trip: polls are not sent faster than answers come,
+        and the cost in polls stays the same when the service or the machine is slow. Never
+        before ``elapsed``.
         """
-        s = self.spacing
+        round_trip = _clamp(round_trip, 0.0, MAX_ROUND_TRIP)
+        s = self.spacing + round_trip
+        unknown = self.unknown_spacing + round_trip
         if support is None:
             if last_poll is None:
-                target = max(self.first, self.unknown_spacing)
+                target = max(self.first, unknown)
             else:
                 growth = self.unknown_growth if elapsed <= self.brisk_until else self.beyond
-                gap = _clamp(growth * elapsed, self.unknown_spacing, self.max_interval)
+                gap = _clamp(growth * elapsed, unknown, self.max_interval)
                 target = last_poll + gap
         else:
             lo, hi = support
+            # A minute-long model need not be polled ten times a second across its support.
+            s = max(s, self.relative_spacing * lo + round_trip)
             if last_poll is None or last_poll < lo - s / 2:
                 target = lo  # sleep to where ends begin
             else:
@@ -144,6 +164,7 @@ class DurationLearner:
         self._samples: dict[Key, deque[float]] = {}
         self._seeded: set[Key] = set()
         self._sleepers: dict[Key, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}
+        self._round_trips: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     # -- what is known --------------------------------------------------------------------
@@ -237,11 +258,27 @@ class DurationLearner:
                 woken.cancel()
         return woken in done and timer not in done
 
+    # -- how long a poll takes ---------------------------------------------------------------
+
+    def observe_round_trip(self, base_url: str, seconds: float) -> None:
+        """Record how long one poll of ``base_url`` took to answer (seconds)."""
+        if seconds >= 0 and math.isfinite(seconds):
+            with self._lock:
+                self._round_trips.setdefault(base_url, deque(maxlen=16)).append(seconds)
+
+    def round_trip(self, base_url: str) -> float:
+        """The median of the last polls' round trips to ``base_url`` (0 until one is seen):
+        robust to the odd poll that waited for a retry."""
+        with self._lock:
+            seen = self._round_trips.get(base_url)
+            return statistics.median(seen) if seen else 0.0
+
     def forget(self) -> None:
         """Forget everything learned (tests; a new process starts this way)."""
         with self._lock:
             self._samples.clear()
             self._seeded.clear()
+            self._round_trips.clear()
 
 
 def _wake(future: asyncio.Future[None]) -> None:

@@ -164,3 +164,18 @@ def test_the_python_api_writes_jsonl_results_in_input_order(emulator, env, tmp_p
     lines = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert [x["row"] for x in lines] == [1, 2, 3]
     assert all(isinstance(x["files"], list) and x["seed"] is not None for x in lines)
+
+
+def test_prompts_with_commas_quotes_and_line_breaks_are_sent_as_written(emulator, env, tmp_path):
+    texts = ["a red fox, in the snow", 'a "quoted" cat', "two lines,\nof text"]
+    inputs = tmp_path / "p.csv"
+    with inputs.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["prompt"])
+        writer.writerows([text] for text in texts)
+    assert main([TURBO, str(inputs), "--yes", "--no-progress"]) == 0
+    rows = results(tmp_path / "p.results.csv")
+    assert [r["row"] for r in rows] == ["1", "2", "3"]
+    assert [r["status"] for r in rows] == ["success"] * 3
+    sent = {e.id: e.inputs["prompt"] for e in el.history(limit=None, emulator=True)}
+    assert [sent[r["id"]] for r in rows] == texts

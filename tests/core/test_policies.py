@@ -95,7 +95,10 @@ def test_a_fast_model_is_noticed_quickly_and_a_slow_one_costs_few_polls():
     assert polls_long < 110
     assert late_long <= schedule.max_interval
     polls_slow, late_slow = simulate(schedule, 20.0)
-    assert polls_slow < 45
+    # Brisk for its first 6 s (about 37 polls when answers take no time, so that a first
+    # run of a fast model is seen as soon as a fixed 0.1 s poller would), then about a dozen
+    # more as it backs off.
+    assert polls_slow < 55
     assert late_slow <= 20.0 * schedule.beyond
 
 
@@ -113,16 +116,40 @@ def test_a_known_duration_means_fewer_polls_and_a_quicker_notice():
     schedule = PollSchedule()
     blind = simulate(schedule, 60.0)
     informed = simulate(schedule, 60.0, support=(55.0, 65.0))
-    assert informed[0] < blind[0]
-    assert informed[1] < blind[1]
-    assert informed[1] <= schedule.spacing
+    assert informed[0] < blind[0] / 4
+    # Across the support of a minute-long model, polls are 2% of its start apart, not a tenth of a second.
+    assert informed[1] <= schedule.relative_spacing * 55.0
+    short = simulate(schedule, 1.3, support=(1.0, 1.6))
+    assert short[1] <= schedule.spacing
 
 
 def test_a_run_much_longer_than_its_support_falls_back_to_backing_off():
     schedule = PollSchedule()
     polls, late = simulate(schedule, 100.0, support=(4.0, 6.0))
     assert late <= schedule.max_interval
-    assert polls < 60
+    assert polls < 65  # 25 across the support, then fewer and fewer
+
+
+def test_the_round_trip_widens_the_spacing_as_it_does_a_fixed_pollers_period():
+    schedule = PollSchedule()
+    # The first poll went out at the start of the support (1 s): the next one, a spacing on.
+    quick = schedule.next_poll(1.0, 1.0, (1.0, 3.0))
+    slow = schedule.next_poll(1.0, 1.0, (1.0, 3.0), round_trip=0.05)
+    assert quick == pytest.approx(1.0 + schedule.spacing)
+    assert slow == pytest.approx(1.0 + schedule.spacing + 0.05)
+    unknown = schedule.next_poll(1.0, 1.0, None, round_trip=0.05)
+    assert unknown == pytest.approx(1.0 + schedule.unknown_spacing + 0.05)
+    # A service that answers after seconds adds at most a second.
+    assert schedule.next_poll(1.0, 1.0, None, round_trip=30.0) <= 1.0 + schedule.unknown_spacing + 1
+
+
+def test_the_round_trip_is_the_median_of_the_latest_polls():
+    learner = DurationLearner()
+    assert learner.round_trip("https://x") == 0.0
+    for seconds in (0.010, 0.012, 5.0, 0.011):  # one poll waited for a retry
+        learner.observe_round_trip("https://x", seconds)
+    assert learner.round_trip("https://x") == pytest.approx(0.0115)
+    assert learner.round_trip("https://y") == 0.0
 
 
 def test_an_end_just_past_the_support_is_still_seen_within_about_a_spacing():
