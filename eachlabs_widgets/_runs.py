@@ -273,6 +273,7 @@ class CellRun:
                 )
             heights = (GRID_HEIGHT,) if len(self.jobs) > 1 else (THUMBNAIL_HEIGHT,)
             try:  # decoding and scaling take tens of ms per image: never on the loop
+                _imaging_loaded()  # imports stay on this thread (see _imaging_loaded)
                 await off_loop(prepare, generation, heights)
             except Exception as exc:  # shown as links instead; never costs the result
                 log.warning("could not make thumbnails for %s: %s", generation.id, exc)
@@ -499,3 +500,13 @@ class BackgroundRun:
 def describe_failure(error: BaseException) -> str:
     """One line for an error a cell ends with."""
     return error_sentence(error)
+
+
+def _imaging_loaded() -> None:
+    """Import Pillow and its format plugins on the calling thread, once.
+
+    The decoding thread must import nothing: a module imported on a second thread while this
+    one imports from the same package can be handed over half-initialised."""
+    from PIL import Image
+
+    Image.init()

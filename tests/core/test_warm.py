@@ -16,13 +16,13 @@ def fresh_warm_up(monkeypatch):
     monkeypatch.setattr(_warm, "_context", None)
     monkeypatch.setattr(_warm, "_started", threading.Event())
     built_in: list[str] = []
-    real = httpx.create_ssl_context
+    real = _warm._create
 
-    def create_ssl_context(*args, **kwargs):
+    def create():
         built_in.append(threading.current_thread().name)
-        return real(*args, **kwargs)
+        return real()
 
-    monkeypatch.setattr(httpx, "create_ssl_context", create_ssl_context)
+    monkeypatch.setattr(_warm, "_create", create)
     return built_in
 
 
@@ -51,3 +51,23 @@ async def test_after_the_warm_up_the_first_client_builds_nothing_on_the_loop(fre
         assert fresh_warm_up == ["eachlabs-warm-up"]
     finally:
         await client.aclose()
+
+
+def test_the_warm_up_thread_imports_nothing():
+    # A module imported on a second thread while the kernel's thread imports the same package
+    # can be handed over half-initialised: the thread must only read the CA bundle.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threading\n"
+        "from eachlabs_widgets import _warm\n"
+        "before = set(sys.modules)\n"
+        "_warm.start()\n"
+        "[t.join(60) for t in threading.enumerate() if t.name == 'eachlabs-warm-up']\n"
+        "assert _warm._context is not None\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
