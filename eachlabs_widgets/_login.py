@@ -9,7 +9,6 @@ kept by :func:`configure` in this process's memory and forgotten when the kernel
 from __future__ import annotations
 
 import getpass
-import unicodedata
 
 from ._exceptions import ConfigurationError
 from ._settings import Secret, configure
@@ -57,14 +56,7 @@ def login() -> None:
     if not secret.reveal():
         print("No key typed; nothing changed.")
         return
-    odd = next(
-        (c for c in secret.reveal() if c.isspace() or unicodedata.category(c).startswith("C")),
-        None,
-    )
-    if odd is not None:
-        what = "a space" if odd == " " else f"a control character (U+{ord(odd):04X})"
-        raise ConfigurationError(
-            f"the key typed holds {what}: a paste that went wrong? Nothing changed; try again"
-        )
+    # _ask() has already refused a key with a space or a control character inside
+    # (Secret checks every key, however it is given), without showing it.
     configure(api_key=secret.reveal())
     print("EachLabs API key set for this process (not saved anywhere; gone after a restart).")
