@@ -220,6 +220,13 @@ async def run_batch(
             return state.result
         payload = payload_for(model, schema, row, number, batch)
         result: dict[str, Any] = {"row": number, "seed": payload.get("seed")}
+        # Said from what the ledger knew before this run: running the row updates ``state``.
+        if state.id is not None:
+            note = "resumed"
+        elif state.sent:
+            note = "created again: the earlier create was sent but never answered"
+        else:
+            note = None
         async with budget.admit(_images(payload)) as admitted:
             if not admitted:
                 return {
@@ -250,10 +257,8 @@ async def run_batch(
             finally:
                 counts["running"] -= 1
             result["id"] = ledger.rows[number].id if number in ledger.rows else None
-            if state.sent and state.id is None:
-                result["note"] = "created again: the earlier create was sent but never answered"
-            elif state.id is not None:
-                result["note"] = "resumed"
+            if note:
+                result["note"] = note
         ledger.finished(number, result)
         return result
 

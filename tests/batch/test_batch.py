@@ -16,6 +16,7 @@ import pytest
 
 import eachlabs_widgets as el
 from eachlabs_widgets._batch._cli import main
+from eachlabs_widgets._batch._inputs import fingerprint
 from eachlabs_widgets.emulator import Emulator, serve
 
 TURBO = "flux-2-turbo-text-to-image"
@@ -86,11 +87,12 @@ def test_a_batch_killed_with_sigkill_resumes_without_paying_twice(emulator, env,
     assert second.returncode == 0, second.stderr
     rows = results(tmp_path / "p.results.csv")
     assert [r["row"] for r in rows] == [str(n) for n in range(1, 13)]
-    assert all(r["status"] == "success" and r["files"] for r in rows)
+    story = f"rows: {rows}\nledger: {ledger.read_text()}\nstderr: {second.stderr}"
+    assert all(r["status"] == "success" and r["files"] for r in rows), story
     for number, pid in answered.items():  # answered creates were followed, not made again
-        assert rows[number - 1]["id"] == pid
+        assert rows[number - 1]["id"] == pid, story
     again = sum(1 for r in rows if r["note"].startswith("created again"))
-    assert emulator.stats.predictions_created == 12 + again
+    assert emulator.stats.predictions_created == 12 + again, story
     assert len({r["id"] for r in rows}) == 12
 
 
@@ -179,3 +181,25 @@ def test_prompts_with_commas_quotes_and_line_breaks_are_sent_as_written(emulator
     assert [r["status"] for r in rows] == ["success"] * 3
     sent = {e.id: e.inputs["prompt"] for e in el.history(limit=None, emulator=True)}
     assert [sent[r["id"]] for r in rows] == texts
+
+
+def test_resumed_and_recreated_rows_are_told_apart(emulator, env, tmp_path):
+    # As a SIGKILL leaves it: row 1 was created and answered, row 2 was sent but never
+    # answered (the journal has no trace of it), row 3 was never started.
+    inputs = prompts(tmp_path / "p.csv", ["a fox", "a cat", "a dog"])
+    with el.EachLabs() as client:
+        first = client.create_prediction(TURBO, {"prompt": "a fox"})
+
+    ledger = tmp_path / "p.results.csv.progress"
+    lines = [{"batch": fingerprint(TURBO, inputs)}, {"row": 1, "sent": True}]
+    lines += [{"row": 1, "id": first}, {"row": 2, "sent": True}]
+    ledger.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    created = emulator.stats.predictions_created
+
+    assert main([TURBO, str(inputs), "--yes", "--no-progress"]) == 0
+    rows = results(tmp_path / "p.results.csv")
+    assert [r["id"] == first for r in rows] == [True, False, False]
+    assert rows[0]["note"] == "resumed"
+    assert rows[1]["note"].startswith("created again")
+    assert rows[2]["note"] == ""
+    assert emulator.stats.predictions_created == created + 2
