@@ -91,8 +91,10 @@ def test_a_batch_killed_with_sigkill_resumes_without_paying_twice(emulator, env,
     assert all(r["status"] == "success" and r["files"] for r in rows), story
     for number, pid in answered.items():  # answered creates were followed, not made again
         assert rows[number - 1]["id"] == pid, story
+    # A create cut off by the kill may or may not have reached the service: each such row is
+    # said ("created again"), and only those can have been paid twice.
     again = sum(1 for r in rows if r["note"].startswith("created again"))
-    assert emulator.stats.predictions_created == 12 + again, story
+    assert 12 <= emulator.stats.predictions_created <= 12 + again, story
     assert len({r["id"] for r in rows}) == 12
 
 
