@@ -233,7 +233,8 @@ class ResultStrip(anywidget.AnyWidget):
 
     # -- what the browser asks for ------------------------------------------------------------
     def thumbnail(self, key: str) -> bytes:
-        """A small JPEG of the image (made once)."""
+        """A small JPEG of the image, made once; empty while the image cannot be read (a file
+        still being written, or gone), and then made again when asked again."""
         if key not in self._thumbs:
             shot = self.shots.get(key)
             jpeg = b""
@@ -243,6 +244,8 @@ class ResultStrip(anywidget.AnyWidget):
                     jpeg = thumbnail_jpeg([images[shot.index]], THUMB_HEIGHT) or b""
                 else:
                     jpeg = _thumbnail_of(shot.data())
+            if not jpeg:
+                return b""
             self._thumbs[key] = jpeg
         return self._thumbs[key]
 

@@ -177,12 +177,23 @@ def generate_with_keys(page: Any, slug: str, prompt: str, search: str) -> None:
 
 
 def all_thumbs(page: Any) -> None:
-    """Every tile's thumbnail arrived (they are asked for as tiles come into view)."""
-    page.wait_for_function(
-        "() => { const i = [...document.querySelectorAll('.eachlabs-panel .eachlabs-tile img')];"
-        " return i.length > 0 && i.every((e) => e.src.startsWith('blob:')); }",
-        timeout=15_000,
-    )
+    """Every tile's thumbnail arrived. They are asked for as tiles come into view, so the
+    strip is scrolled into view first, as a person looking at the history would."""
+    page.locator(f"{PANEL} .eachlabs-strip-row").scroll_into_view_if_needed()
+    try:
+        page.wait_for_function(
+            "() => { const i = [...document.querySelectorAll('.eachlabs-panel .eachlabs-tile img')];"
+            " return i.length > 0 && i.every((e) => e.src.startsWith('blob:')); }",
+            timeout=15_000,
+        )
+    except Exception:
+        page.screenshot(path=ARTIFACTS / "panel-failed-thumbs.png")
+        tiles = page.evaluate(
+            "() => [...document.querySelectorAll('.eachlabs-panel .eachlabs-tile')].map((t) =>"
+            " { const r = t.getBoundingClientRect(), i = t.querySelector('img');"
+            " return [t.dataset.key, Math.round(r.top), i ? i.src.slice(0, 12) : null]; })"
+        )
+        raise AssertionError(f"thumbnails missing: {tiles}") from None
 
 
 def shot(page: Any, path: Any) -> None:

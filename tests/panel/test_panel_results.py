@@ -5,6 +5,7 @@ the session's spend and ``confirm_above``."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from PIL import Image
 
@@ -180,3 +181,21 @@ async def test_a_services_field_error_is_shown_on_the_field(emulated):
     await panel.wait()
     assert "could not load LoRA weights" in panel.form.fields["loras"].error.value
     assert "PredictionFailedError" in panel.message.value  # and the run's error on its line
+
+
+async def test_a_thumbnail_asked_for_before_its_file_is_readable_is_made_when_asked_again(
+    emulated,
+):
+    earlier = await finished_panel(seed=78, num_images=1)
+    [old] = earlier.generations
+    panel = Panel(model="imagen-4-fast")
+    await panel.ready()
+    key = f"{old.id}:0"
+    [saved] = [Path(f) for f in old.paths]
+    hidden = saved.with_name(saved.name + ".moved")
+    saved.rename(hidden)  # as while a save is still under way
+    _reply, [empty] = panel.strip.handle({"type": "thumbs", "keys": [key]})
+    assert empty == b""
+    hidden.rename(saved)
+    _reply, [thumb] = panel.strip.handle({"type": "thumbs", "keys": [key]})
+    assert thumb[:2] == b"\xff\xd8"

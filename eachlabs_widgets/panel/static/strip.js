@@ -78,6 +78,12 @@ function render({ model, el: root }) {
       }, 30);
     }
   }
+  const retries = new Map(); // key -> how many times an empty answer came back
+  function retryLater(key) {
+    const tries = (retries.get(key) || 0) + 1;
+    retries.set(key, tries);
+    if (tries <= 5) setTimeout(() => want(key), 250 * 2 ** tries);
+  }
   const observer =
     typeof IntersectionObserver === "function"
       ? new IntersectionObserver(
@@ -353,7 +359,10 @@ function render({ model, el: root }) {
     if (content.type === "thumbs") {
       content.keys.forEach((key, i) => {
         waiting.delete(key);
-        if (!buffers[i] || !buffers[i].byteLength) return;
+        if (!buffers[i] || !buffers[i].byteLength) {
+          retryLater(key); // not readable yet (a file still being saved): ask again, a few times
+          return;
+        }
         const url = blobUrl(buffers[i], "image/jpeg");
         local.set(key, url);
         for (const img of row.querySelectorAll(`[data-key="${CSS.escape(key)}"] img`)) img.src = url;
