@@ -227,9 +227,6 @@ async def aresume(
     if entry is not None and entry.base_url == EMULATOR and not entry.from_this_process:
         raise PredictionNotFound(_emulator_gone(entry), prediction_id=prediction_id)
     client = AsyncEachLabs(base_url=entry.base_url if entry else None, poll=poll)
-    if entry is None and model is not None:
-        # Recorded now, so its end and its files are in history() like any other.
-        journal.submit_created(prediction_id, model, {}, client.settings().base_url)
     try:
         return await client.follow(
             prediction_id,

@@ -500,6 +500,7 @@ def _created_work(
     base_url: str,
     emulator: bool,
     now: float,
+    if_missing: bool = False,
 ) -> Work[None]:
     values = (
         prediction_id,
@@ -514,6 +515,14 @@ def _created_work(
     )
 
     def work(conn: sqlite3.Connection) -> None:
+        if (
+            if_missing
+            and conn.execute(
+                "SELECT 1 FROM predictions WHERE base_url = ? AND id = ? LIMIT 1",
+                (base_url, prediction_id),
+            ).fetchone()
+        ):
+            return
         run = 0
         if emulator:
             # An emulator gives its ids again after a restart: each of its creates is a row.
@@ -586,8 +595,11 @@ class Journal:
         base_url: str,
         *,
         emulator: bool | None = None,
+        if_missing: bool = False,
     ) -> Ticket[None]:
-        """Record a prediction whose create just answered; returns at once.
+        """Record a prediction whose create just answered; returns at once. With
+        ``if_missing``, only when no row of ``base_url`` has this id (a prediction followed
+        again, whose row may or may not have reached the disk).
 
         ``emulator`` marks a row made by an emulator (default: ``base_url == "emulator"``; pass
         True for an emulator served on a URL, e.g. when its answers carry
@@ -595,7 +607,7 @@ class Journal:
         """
         self._prime()
         flag = base_url == EMULATOR if emulator is None else bool(emulator)
-        work = _created_work(prediction_id, model, inputs, base_url, flag, time.time())
+        work = _created_work(prediction_id, model, inputs, base_url, flag, time.time(), if_missing)
         ticket: Ticket[None] = self._store.write(work, f"created {prediction_id}")
         self._report(raising=False)
         return ticket
@@ -668,10 +680,15 @@ class Journal:
         base_url: str,
         *,
         emulator: bool | None = None,
+        if_missing: bool = False,
     ) -> None:
         """:meth:`submit_created`, then wait for the row (up to ``WRITE_WAIT`` seconds; if the
         file is still locked then, the row is written when it frees)."""
-        self._settle(self.submit_created(prediction_id, model, inputs, base_url, emulator=emulator))
+        self._settle(
+            self.submit_created(
+                prediction_id, model, inputs, base_url, emulator=emulator, if_missing=if_missing
+            )
+        )
 
     def update(
         self,
@@ -878,9 +895,12 @@ class _Deferring(Journal):
         base_url: str,
         *,
         emulator: bool | None = None,
+        if_missing: bool = False,
     ) -> None:
         mark = emulator if emulator is not None else self._emulator
-        self.submit_created(prediction_id, model, inputs, base_url, emulator=mark)
+        self.submit_created(
+            prediction_id, model, inputs, base_url, emulator=mark, if_missing=if_missing
+        )
 
     def update(
         self,

@@ -201,6 +201,9 @@ def test_resumed_and_recreated_rows_are_told_apart(emulator, env, tmp_path):
     assert main([TURBO, str(inputs), "--yes", "--no-progress"]) == 0
     rows = results(tmp_path / "p.results.csv")
     assert [r["id"] == first for r in rows] == [True, False, False]
+    # Row 1's prediction had no journal row (made without one): following it records it.
+    assert all(r["status"] == "success" and r["files"] for r in rows), rows
+    assert el.history(limit=None, emulator=True)[-1].id == first
     assert rows[0]["note"] == "resumed"
     assert rows[1]["note"].startswith("created again")
     assert rows[2]["note"] == ""
