@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from typing import Any
 
 from ._client import AsyncEachLabs
@@ -134,11 +135,10 @@ def _card_wanted(card: bool | None) -> bool:
         return False
     if os.environ.get("EACHLABS_CARD", "").strip().lower() in ("0", "false", "no", "off"):
         return False
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    # A kernel has IPython imported already; a script that has not must not pay for it.
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
