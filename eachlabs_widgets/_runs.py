@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import statistics
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,20 +81,23 @@ class Job:
     notes: list[str] = field(default_factory=list)
 
 
-def close_tree(widget: Any, seen: set[int] | None = None) -> None:
+def close_tree(widget: Any, seen: set[int] | None = None, *, close: bool = True) -> set[int]:
     """Close a widget and every widget it holds (children, layout, style), so no widget state
-    is left behind."""
+    is left behind; the ids in ``seen`` are left open. With ``close=False``, only collect
+    into ``seen`` what the widget holds. Returns ``seen``."""
     seen = set() if seen is None else seen
     if id(widget) in seen or not isinstance(widget, widgets.Widget):
-        return
+        return seen
     seen.add(id(widget))
     for name in widget.keys:
         value = getattr(widget, name, None)
         for item in value if isinstance(value, (list, tuple)) else [value]:
             if isinstance(item, widgets.Widget):
-                close_tree(item, seen)
-    with contextlib.suppress(Exception):
-        widget.close()
+                close_tree(item, seen, close=close)
+    if close:
+        with contextlib.suppress(Exception):
+            widget.close()
+    return seen
 
 
 def _slots(job: Job) -> int:
@@ -399,6 +403,22 @@ class CellRun:
     def reused(self) -> int:
         return sum(1 for o in self.outcomes if isinstance(o, Generation) and o.reused)
 
+    def settle_in_place(self, bundle: Mapping[str, Any]) -> None:
+        """Show ``bundle`` inside the run's own view, in the cards' place (whose widgets are
+        closed). For a page that takes no display update once the notebook has run (Voila):
+        the view stays, and the result arrives as widget state."""
+        text = bundle.get("text/html")
+        if not text:
+            import html
+
+            text = f"<pre>{html.escape(str(bundle.get('text/plain', '')))}</pre>"
+        old = list(self.view.children)
+        self.view.children = (widgets.HTML(text, layout=self.parts.plain),)
+        # The cards share layouts and styles with what stays: those stay open.
+        keep = close_tree(self.view, close=False)
+        for widget in [*old, *self._widgets]:
+            close_tree(widget, keep)
+
     def close(self) -> None:
         """Close every widget of the cards (placeholders and thumbnails included)."""
         seen: set[int] = set()
@@ -495,6 +515,12 @@ class BackgroundRun:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
+
+
+def in_voila() -> bool:
+    """Whether this kernel serves a Voila page. Voila shows a notebook's outputs as it runs
+    it: an ``update_display_data`` sent later never reaches the page, widget messages do."""
+    return any(name in os.environ for name in ("VOILA_KERNEL_ID", "VOILA_BASE_URL"))
 
 
 def describe_failure(error: BaseException) -> str:

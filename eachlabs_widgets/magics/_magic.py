@@ -417,7 +417,7 @@ class EachGen(Magics):
         run.close()
 
     def _background(self, run: CellRun, out: str | None, embed: str | None) -> Any:
-        from .._runs import BackgroundRun, resume_note
+        from .._runs import BackgroundRun, in_voila, resume_note
 
         try:
             loop = asyncio.get_running_loop()
@@ -426,8 +426,11 @@ class EachGen(Magics):
                 "--background needs a running event loop (a Jupyter kernel); run without it"
             ) from None
         handle = display(run.view, display_id=True)
+        # A Voila page takes no display update once the notebook has run: there the card's
+        # own view receives the result, and no note is needed (the page has no saved form).
+        voila = in_voila()
         # Said in the saved notebook if the card can no longer update (kernel restarted).
-        note = display(_orphan_note(resume_note([])), raw=True, display_id=True)
+        note = None if voila else display(_orphan_note(resume_note([])), raw=True, display_id=True)
         known: list[str] = []
 
         def ids_changed() -> None:
@@ -450,6 +453,9 @@ class EachGen(Magics):
                             card.set_status("cancelled", "not billed")
                 self.last = run.result()
                 bundle = _static_or_error(run, embed)
+                if voila:
+                    run.settle_in_place(bundle)
+                    return
                 if handle is not None:
                     handle.update(bundle, raw=True)
                 if note is not None:

@@ -174,3 +174,22 @@ def test_result_and_error_once_in_voila(servers, browser, artifacts):
     body = page.locator("body").inner_text()
     assert body.count("content moderation") == 1 and "content_moderation" not in body
     page.screenshot(path=artifacts / "magic-voila-result-and-error.png")
+
+
+def test_background_card_gives_way_to_its_result_in_voila(servers, browser, artifacts):
+    # Voila shows no display update sent after the notebook ran: the card's own widget view
+    # receives the result there, and the page says nothing about a kernel restart.
+    voila = servers["launch"]("voila", "voila-background.ipynb", (SETUP, BACKGROUND))
+    page = browser.new_page()
+    page.goto(f"{voila.url}/?token={voila.token}")
+    result = ".eachlabs-run img[src^='data:image/jpeg']"
+    try:
+        page.wait_for_selector(result, timeout=90_000)
+    except Exception:
+        page.screenshot(path=artifacts / "magic-voila-background-failed.png")
+        raise AssertionError(page.locator("body").inner_text()[-2000:]) from None
+    expect(page.locator(".eachlabs-card")).to_have_count(0)
+    expect(page.locator(".eachlabs-orphan")).to_have_count(0)
+    expect(page.locator(result)).to_have_count(1)
+    assert page.locator(result).first.get_attribute("alt") == "a red fox in fresh snow"
+    page.screenshot(path=artifacts / "magic-voila-background.png")

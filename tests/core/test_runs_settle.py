@@ -1,0 +1,60 @@
+"""A run settled in place (Voila's way of showing a background result) keeps one open view
+whose every part is open, and closes everything else its cards held."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from eachlabs_widgets import AsyncEachLabs
+from eachlabs_widgets._runs import CellRun, Job, close_tree, in_voila
+
+TURBO = "flux-2-turbo-text-to-image"
+
+
+def test_settling_in_place_closes_the_cards_but_nothing_the_result_uses(monkeypatch, tmp_path):
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path))
+    client = AsyncEachLabs(base_url="emulator")
+    jobs = [Job(f"seed {n}", TURBO, {"prompt": "a fox", "seed": n}) for n in (1, 2)]
+    run = CellRun(client, jobs, background=True)
+    before = [w for w in _all(run.view) if w is not run.view]
+    run.settle_in_place({"text/plain": "done", "text/html": "<b>the result</b>"})
+
+    [shown] = run.view.children
+    assert isinstance(shown, widgets.HTML) and shown.value == "<b>the result</b>"
+    kept = _all(run.view)
+    assert all(w.comm is not None for w in kept)  # nothing the page draws was closed
+    closed = [w for w in before if id(w) not in {id(k) for k in kept}]
+    assert closed and all(w.comm is None for w in closed)
+
+
+def test_plain_text_is_shown_escaped_when_there_is_no_html(monkeypatch, tmp_path):
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path))
+    run = CellRun(AsyncEachLabs(base_url="emulator"), [Job("x", TURBO, {"prompt": "a"})])
+    run.settle_in_place({"text/plain": "a <failure>"})
+    assert run.view.children[0].value == "<pre>a &lt;failure&gt;</pre>"
+
+
+def test_voila_is_told_by_the_variables_it_sets_in_its_kernels(monkeypatch):
+    for name in ("VOILA_KERNEL_ID", "VOILA_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert not in_voila()
+    monkeypatch.setenv("VOILA_BASE_URL", "/")
+    assert in_voila()
+
+
+def _all(widget: widgets.Widget) -> list[widgets.Widget]:
+    found: list[widgets.Widget] = []
+    ids = close_tree(widget, close=False)
+    stack = [widget]
+    while stack:
+        w = stack.pop()
+        if any(w is f for f in found):
+            continue
+        found.append(w)
+        for name in w.keys:
+            value = getattr(w, name, None)
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, widgets.Widget):
+                    stack.append(item)
+    assert {id(w) for w in found} == ids
+    return found
