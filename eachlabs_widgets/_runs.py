@@ -220,10 +220,7 @@ class CellRun:
         return " · ".join(parts)
 
     def _render_header(self) -> None:
-        queued = [i for i, c in enumerate(self.cards) if c.status == "queued"]
-        if len(self.jobs) > 1 or queued:
-            for position, index in enumerate(queued, start=1):
-                self.cards[index].set_queue(position)
+        _number_the_line()
         self.header.value = (
             f"<div class='eachlabs-summary' style='color:{MUTED}'>{self.summary()}</div>"
         )
@@ -317,6 +314,8 @@ class CellRun:
         """
         loop = asyncio.get_running_loop()
         estimate = loop.create_task(self._estimate())
+        _in_line.append(self)
+        _number_the_line()
         self._tasks = {i: loop.create_task(self._one(i)) for i in range(len(self.jobs))}
         tasks = list(self._tasks.values())
         try:
@@ -328,6 +327,9 @@ class CellRun:
             raise
         finally:
             estimate.cancel()
+            with contextlib.suppress(ValueError):
+                _in_line.remove(self)
+            _number_the_line()
             await asyncio.sleep(0)  # let the cards' tickers see their cancellation
         return list(self.outcomes)
 
@@ -515,6 +517,21 @@ class BackgroundRun:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
+
+
+#: The runs of this process that are going, oldest first: their jobs took their places in
+#: the shared limiter's line in this order, so a card's place counts the cards of every cell.
+_in_line: list[CellRun] = []
+
+
+def _number_the_line() -> None:
+    """Tell every waiting card its place among the waiting cards of all running cells."""
+    position = 0
+    for run in list(_in_line):
+        for card in run.cards:
+            if card.status == "queued":
+                position += 1
+                card.set_queue(position)
 
 
 def in_voila() -> bool:

@@ -58,3 +58,28 @@ def _all(widget: widgets.Widget) -> list[widgets.Widget]:
                     stack.append(item)
     assert {id(w) for w in found} == ids
     return found
+
+
+async def test_places_in_line_count_the_waiting_cards_of_every_cell(monkeypatch, tmp_path):
+    import asyncio
+
+    from eachlabs_widgets._limiter import PredictionLimiter
+
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path))
+    monkeypatch.setenv("EACHLABS_EMULATOR_SPEED", "0.3")
+    one_slot = PredictionLimiter(1)
+    client = AsyncEachLabs(base_url="emulator", limiter=one_slot)
+    cells = [
+        CellRun(client, [Job(f"{c}{n}", TURBO, {"prompt": f"cell {c}", "seed": n}) for n in (1, 2)])
+        for c in "ab"
+    ]
+    tasks = [asyncio.ensure_future(cell.execute()) for cell in cells]
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if one_slot.running == 1:
+            break
+    places = [card.queue_position for cell in cells for card in cell.cards]
+    assert places == [None, 1, 2, 3]  # the second cell's cards come after the first's
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
