@@ -513,7 +513,7 @@ class AsyncEachLabs:
                 if on_update is not None:
                     on_update(prediction)
 
-            return await self._follow(
+            return await self.follow(
                 prediction_id,
                 model,
                 payload,
@@ -523,6 +523,7 @@ class AsyncEachLabs:
                 started=started,
                 created_at=created_at,
                 deadline=deadline,
+                recorded=True,
             )
 
     async def _create(
@@ -579,41 +580,20 @@ class AsyncEachLabs:
         started: float | None = None,
         created_at: datetime | None = None,
         deadline: float | None = None,
+        recorded: bool = False,
     ) -> Generation:
         """Wait for an existing prediction, download and save its outputs; creates nothing.
 
-        The journal gets a row for it if it has none yet (made by another process killed
-        before its row reached the disk, say), so its end and files are in ``history()``.
-        If this task is cancelled (Ctrl+C, a Cancel button), the prediction is cancelled on
-        the service too, so it is not billed.
+        Unless ``recorded`` (the caller journaled it), the journal gets a row for it if it has
+        none yet (made by another process killed before its row reached the disk, say), so
+        its end and files are in ``history()``. If this task is cancelled (Ctrl+C, a Cancel
+        button), the prediction is cancelled on the service too, so it is not billed.
         """
-        base_url = self.settings().base_url
-        self._record(lambda j: j.created(prediction_id, model, inputs, base_url, if_missing=True))
-        return await self._follow(
-            prediction_id,
-            model,
-            inputs,
-            timeout=timeout,
-            on_update=on_update,
-            save_to=save_to,
-            started=started,
-            created_at=created_at,
-            deadline=deadline,
-        )
-
-    async def _follow(
-        self,
-        prediction_id: str,
-        model: str,
-        inputs: dict[str, Any],
-        *,
-        timeout: float | None = None,
-        on_update: OnUpdate | None = None,
-        save_to: str | None = None,
-        started: float | None = None,
-        created_at: datetime | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
+        if not recorded:
+            base_url = self.settings().base_url
+            self._record(
+                lambda j: j.created(prediction_id, model, inputs, base_url, if_missing=True)
+            )
         try:
             prediction = await self.wait(
                 prediction_id,
