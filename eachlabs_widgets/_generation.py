@@ -254,7 +254,7 @@ class Generation:
             metrics=dict(entry.metrics),
             outputs=outputs,
             created_at=entry.created_at,
-            emulated=entry.base_url == EMULATOR,
+            emulated=bool(entry.emulator) or entry.base_url == EMULATOR,
             paths=paths,
             reused=True,
             output=output,

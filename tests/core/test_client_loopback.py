@@ -86,6 +86,8 @@ async def test_generate_end_to_end(client, emulator, tmp_path):
     assert len(g.paths) == 2 and all(p.exists() for p in g.paths)
     assert g.metrics["cost"] > 0
     assert g.emulated  # labelled as the emulator's, although reached by URL
+    again = await client.run(TURBO, {**g.inputs}, save_to=str(tmp_path / "out"), reuse=True)
+    assert again.reused and again.id == g.id and again.emulated  # and so is a reused one
 
 
 async def test_same_seed_same_bytes(client):
