@@ -235,35 +235,10 @@ def cold_start(times: int = 7, *, compiled: bool = True) -> dict[str, float]:
 
 
 def journal_history_ms(rows: int = 10_000) -> float:
-    """``history(limit=None)`` over ``rows`` rows, in ms (benchmarks/journal.py's measure
-    when it offers one, else the same measure through the journal's public methods)."""
-    try:
-        from benchmarks.journal import history_ms  # type: ignore[attr-defined]
-    except ImportError:
-        history_ms = None
-    if history_ms is not None:
-        return float(history_ms(rows))
-    code = f"""
-import os, tempfile, time, statistics
-os.environ["EACHLABS_HOME"] = tempfile.mkdtemp()
-import eachlabs_widgets as el
-from eachlabs_widgets._journal import default_journal
-j = default_journal()
-for i in range({rows}):
-    pid = f"pred-{{i:06d}}"
-    j.created(pid, f"model-{{i % 8}}", {{"prompt": f"a fox {{i}}", "seed": i}}, "https://api.eachlabs.ai")
-    j.update(pid, status="success", urls=[f"https://cdn.example/{{pid}}.png"],
-             metrics={{"predict_time": 1.2, "cost": 0.003}}, duration=1.3, files=[f"/tmp/{{pid}}.png"])
-flush = getattr(j, "flush", None)
-if flush: flush()
-times = []
-for _ in range(7):
-    t = time.perf_counter(); n = len(el.history(limit=None)); times.append(time.perf_counter() - t)
-assert n == {rows}
-print(statistics.median(times) * 1000)
-"""
-    out = subprocess.run([PY, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    """``history(limit=None)`` over ``rows`` rows, in ms: benchmarks/journal.py's measure."""
+    from benchmarks.journal import history_ms
+
+    return history_ms(rows)
 
 
 def thousand(n: int = 1000) -> dict[str, float]:
