@@ -137,7 +137,7 @@ def load_ipython_extension(ipython: Any) -> None:
     from .magics import load_ipython_extension as load
 
     load(ipython)
-    _warm.start()  # the HTTP stack loads in the background, not in the first cell that uses it
+    _warm.start()  # the TLS context is built in the background, not by the first request
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._files import extension_for, safe_stem, write_output, write_sidecar
+from ._settings import DEFAULT_OUTPUT_DIR
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_OUTPUT_DIR", "Generation", "Output", "decode_image"]
 
-DEFAULT_OUTPUT_DIR = "eachgen_outputs"
 #: Used when Pillow's own decompression-bomb limit is switched off (``MAX_IMAGE_PIXELS = None``).
 FALLBACK_MAX_PIXELS = 89_478_485
 

@@ -36,6 +36,7 @@ from typing import TypeVar
 
 from ._exceptions import RateLimitError
 from ._retry import Attempt, Kind, RetryPolicy
+from ._settings import ACCOUNT_CAP
 
 __all__ = [
     "ACCOUNT_CAP",
@@ -46,8 +47,6 @@ __all__ = [
     "limiter",
 ]
 
-#: Predictions an account may have in flight, per the service's documentation.
-ACCOUNT_CAP = 10
 #: How long a refused create waits for capacity when its call has no deadline (seconds).
 CAPACITY_WAIT = 900.0
 T = TypeVar("T")

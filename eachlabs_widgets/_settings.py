@@ -21,6 +21,11 @@ DEFAULT_BASE_URL = "https://api.eachlabs.ai"
 EMULATOR = "emulator"
 #: The key sent to the embedded emulator when none is set (the emulator accepts any key).
 EMULATOR_KEY = "emulator-demo-key"
+#: Where outputs are saved when nothing says otherwise (relative: next to the notebook).
+DEFAULT_OUTPUT_DIR = "eachgen_outputs"
+#: Predictions an account may have in flight, per the service's documentation. Kept here, in a
+#: module that imports nothing heavy, so ``%load_ext`` can name it without loading the limiter.
+ACCOUNT_CAP = 10
 
 _overrides: dict[str, Any] = {}
 
@@ -187,7 +192,7 @@ def output_dir() -> str | None:
     ``eachgen_outputs`` (relative to the working directory: next to the notebook). Empty: off."""
     value = _overrides.get("output_dir")
     if value is None:
-        value = os.environ.get("EACHLABS_OUTPUT_DIR", "eachgen_outputs")
+        value = os.environ.get("EACHLABS_OUTPUT_DIR", DEFAULT_OUTPUT_DIR)
     return value or None
 
 

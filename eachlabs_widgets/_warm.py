@@ -7,10 +7,15 @@ thread imports a module of the same package (httpx and httpcore import each othe
 of them a partly initialised module ("cannot import name … most likely due to a circular
 import"). So everything the thread needs (:mod:`ssl`, :mod:`certifi`) is imported here, on the
 caller's thread, and the thread only reads the CA bundle.
+
+At exit the interpreter waits for the thread (it is brief): OpenSSL frees its tables when the
+process exits, and a thread still loading the bundle then crashes it (SIGSEGV), as happens
+when a kernel or script ends right after ``%load_ext``.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import ssl
@@ -19,6 +24,9 @@ import threading
 import certifi
 
 __all__ = ["ssl_context", "start"]
+
+#: The longest the interpreter waits at exit for the warm-up to end (seconds).
+EXIT_WAIT = 10.0
 
 _started = threading.Event()
 _context_lock = threading.Lock()
@@ -56,4 +64,6 @@ def start() -> None:
     if _started.is_set():
         return
     _started.set()
-    threading.Thread(target=_warm, name="eachlabs-warm-up", daemon=True).start()
+    thread = threading.Thread(target=_warm, name="eachlabs-warm-up", daemon=True)
+    thread.start()
+    atexit.register(thread.join, EXIT_WAIT)

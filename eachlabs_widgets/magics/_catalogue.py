@@ -14,18 +14,16 @@ A model the service does not know (404) is remembered as unknown, not as a failu
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import re
 import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._client import _model_cache
 from .._exceptions import NotFoundError
-from .._retry import RetryPolicy
-from .._sync import run_sync
 
+# The client, the retry policy and asyncio are imported where a request is made, on the
+# shell's thread: %load_ext builds a catalogue but asks the service nothing.
 if TYPE_CHECKING:
     from .._client import AsyncEachLabs
 
@@ -35,8 +33,6 @@ __all__ = ["ATTEMPT_TIMEOUT", "QUIET_FOR", "CompletionCatalogue", "nearest_slugs
 ATTEMPT_TIMEOUT = 1.5
 #: Seconds without any attempt after a failed one (per base URL).
 QUIET_FOR = 60.0
-#: One try, no retries: a key press must not wait out a backoff schedule.
-SINGLE_TRY = RetryPolicy(max_attempts=1)
 
 T = TypeVar("T")
 _UNKNOWN: dict[str, Any] = {}  # a model the service said it does not know
@@ -96,6 +92,8 @@ class CompletionCatalogue:
         url = client.settings().base_url
         if (url, slug) in self._unknown:
             return None
+        from .._client import _model_cache
+
         model = _model_cache.get((url, slug))
         if model is None:
             model = self._attempt(url, lambda: client.get_model(slug), unknown_ok=True)
@@ -109,7 +107,10 @@ class CompletionCatalogue:
     # -- the rule ------------------------------------------------------------------------
 
     def _client(self) -> AsyncEachLabs:
-        return self._make_client(retry=SINGLE_TRY)
+        from .._retry import RetryPolicy
+
+        # One try, no retries: a key press must not wait out a backoff schedule.
+        return self._make_client(retry=RetryPolicy(max_attempts=1))
 
     def quiet(self, base_url: str) -> bool:
         """True while no attempt may be made for ``base_url`` (a recent one failed)."""
@@ -123,6 +124,10 @@ class CompletionCatalogue:
         ``unknown_ok``, a 404 gives ``_UNKNOWN`` (an answer, not a failure)."""
         if self.quiet(url):
             return None
+        import asyncio
+
+        from .._sync import run_sync
+
         self.attempts += 1
         try:
             result = run_sync(asyncio.wait_for(call(), self.timeout))

@@ -1,12 +1,16 @@
 """The ``EachGen`` magics: ``%%eachgen`` generates, ``%eachgen`` also lists, explains, resumes.
 
-A thin adapter: the line is parsed by :mod:`._parse`, jobs run through :class:`._runner.CellRun`
+A thin adapter: the line is parsed by :mod:`._parse`, jobs run through :class:`.._runs.CellRun`
 on the async client, and tables come from :mod:`.._tables`.
+
+``%load_ext`` only defines and registers the magics, so this module imports nothing heavy at
+its top: the client (httpx), the schema checks (jsonschema), the runs and their widgets
+(ipywidgets), the journal (sqlite3) and asyncio are imported by the methods that use them, on
+the shell's thread, when a cell first needs them. ``tests/magics/test_load_ext.py`` holds this.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import difflib
 import html
@@ -23,30 +27,27 @@ from IPython.display import display
 from traitlets import Enum, Float, Int, Unicode, default, observe, validate
 
 from .. import _settings
-from .._exceptions import ConfigurationError, EachLabsError, NotFoundError
-from .._generation import DEFAULT_OUTPUT_DIR
-from .._limiter import ACCOUNT_CAP, limiter
-from .._polling import PollSchedule
-from .._render import EMBED_MODES, MUTED, embed_mode, error_sentence, set_embed_mode
-from .._retry import RetryPolicy
-from .._schema import properties_of
-from .._sync import run_sync
-from .._tables import TextView, config_table, history_table, models_table, schema_table
-from ._catalogue import CompletionCatalogue, nearest_slugs
-from ._complete import SUBCOMMANDS
-from ._parse import (
+from .._cellsyntax import (
     HELP_FLAGS,
     ModelOption,
-    build_jobs,
     fill,
     fill_value,
     split_prompts,
     split_tokens,
     tokenize,
 )
+from .._exceptions import ConfigurationError, EachLabsError, NotFoundError
+from .._render import EMBED_MODES, MUTED, embed_mode, error_sentence, set_embed_mode
+from .._settings import ACCOUNT_CAP, DEFAULT_OUTPUT_DIR
+from ._catalogue import CompletionCatalogue, nearest_slugs
+from ._complete import SUBCOMMANDS
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .._client import AsyncEachLabs
+    from .._polling import PollSchedule
+    from .._retry import RetryPolicy
     from .._runs import CellRun
 
 __all__ = ["EachGen", "EachGenError", "EachGenInterrupted"]
@@ -162,6 +163,8 @@ class EachGen(Magics):
 
     @observe("concurrency")
     def _concurrency_changed(self, change: Any) -> None:
+        from .._limiter import limiter
+
         limiter.resize(change["new"])
 
     @validate("timeout", "poll_interval")
@@ -179,6 +182,8 @@ class EachGen(Magics):
         )
 
     def _poll(self) -> PollSchedule:
+        from .._polling import PollSchedule
+
         interval = self.poll_interval
         return PollSchedule(max_interval=interval)
 
@@ -193,6 +198,8 @@ class EachGen(Magics):
 
     def _catalogue(self, client: AsyncEachLabs) -> list[str]:
         """Every slug of ``client``'s service, with the normal retries (a cell may wait)."""
+        from .._sync import run_sync
+
         url = client.settings().base_url
         known = self.completion.cached_slugs(url)
         if known is None:
@@ -209,6 +216,8 @@ class EachGen(Magics):
         return self.completion.schema(slug)
 
     def _model(self, client: AsyncEachLabs, slug: str) -> dict[str, Any]:
+        from .._sync import run_sync
+
         try:
             return run_sync(client.get_model(slug))
         except NotFoundError:
@@ -300,7 +309,7 @@ class EachGen(Magics):
         if cell is None:
             word, _, rest = line.strip().partition(" ")
             if word in ("", "help", "-h", "--help"):
-                return TextView(self.eachgen.__doc__ or "")
+                return self._help()
             if word in SUBCOMMANDS:
                 namespace = self.shell.user_ns if self.shell is not None else {}
                 return getattr(self, f"_{word}")([fill(t, namespace) for t in tokenize(rest)])
@@ -312,15 +321,22 @@ class EachGen(Magics):
                 )
         return self._generate(line, cell)
 
+    def _help(self) -> Any:
+        from .._tables import TextView
+
+        return TextView(self.eachgen.__doc__ or "")
+
     # -- generation -----------------------------------------------------------------------
 
     def _generate(self, line: str, cell: str | None) -> Any:
         from .._runs import CellRun
+        from .._schema import properties_of
+        from ._parse import build_jobs
 
         body = cell or ""
         tokens = tokenize(line)
         if any(t in HELP_FLAGS for t in tokens):
-            return TextView(self.eachgen.__doc__ or "")
+            return self._help()
         namespace = self.shell.user_ns if self.shell is not None else {}
         split = split_tokens(tokens)
         args = self.eachgen.parser.parse_args([fill(t, namespace) for t in split.own])
@@ -374,6 +390,8 @@ class EachGen(Magics):
             self.shell.user_ns[name] = value
 
     def _blocking(self, run: CellRun, out: str | None, embed: str | None) -> None:
+        from .._sync import run_sync
+
         handle = display(run.view, display_id=True)
         try:
             run_sync(run.execute())
@@ -417,6 +435,8 @@ class EachGen(Magics):
         run.close()
 
     def _background(self, run: CellRun, out: str | None, embed: str | None) -> Any:
+        import asyncio
+
         from .._runs import BackgroundRun, in_voila, resume_note
 
         try:
@@ -493,6 +513,9 @@ class EachGen(Magics):
         return words, flags
 
     def _models(self, tokens: Sequence[str]) -> Any:
+        from .._sync import run_sync
+        from .._tables import models_table
+
         words, flags = self._flags(tokens, "--emulator")
         name = " ".join(words) or None
         client = self._client(bool(flags.get("--emulator")))
@@ -505,6 +528,8 @@ class EachGen(Magics):
         return models_table(models, name)
 
     def _schema(self, tokens: Sequence[str]) -> Any:
+        from .._tables import schema_table
+
         words, flags = self._flags(tokens, "--emulator")
         if len(words) != 1:
             raise UsageError("usage: %eachgen schema MODEL")
@@ -513,6 +538,7 @@ class EachGen(Magics):
 
     def _history(self, tokens: Sequence[str]) -> Any:
         from .._api import history
+        from .._tables import history_table
 
         words, _ = self._flags(tokens)
         if len(words) > 1 or (words and not words[0].isdigit()):
@@ -533,6 +559,7 @@ class EachGen(Magics):
             except ValueError:
                 raise UsageError("--timeout needs a number of seconds") from None
         from .._runs import CellRun, Job
+        from .._sync import run_sync
 
         async def follow(index: int, on_update: Any) -> Any:
             return await aresume(
@@ -568,6 +595,8 @@ class EachGen(Magics):
 
     def _config(self, tokens: Sequence[str]) -> Any:
         from .._journal import default_journal
+        from .._limiter import limiter
+        from .._tables import config_table
 
         if tokens:
             raise UsageError("usage: %eachgen config (change one with %config EachGen.NAME = …)")
