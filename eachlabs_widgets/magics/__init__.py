@@ -35,6 +35,9 @@ def load_ipython_extension(ipython: Any) -> None:
         completer.custom_matchers.append(matcher)
     magics._matcher = matcher
     setattr(ipython, _ATTR, magics)
+    from ._preload import preload_when_idle
+
+    preload_when_idle(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -9,9 +9,11 @@ here only which modules are imported is checked, never a time.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -170,8 +172,9 @@ def test_in_a_kernel_load_ext_defers_and_completion_still_answers(tmp_path):
     kernel = Kernel(_environment(tmp_path), cwd=str(tmp_path))
     try:
         kernel.execute("import sys\nt_before = set(sys.modules)")
-        kernel.execute("%load_ext eachlabs_widgets")
+        # In the same cell: what loads once the kernel is idle must not be counted here.
         pulled_in = kernel.execute(
+            "%load_ext eachlabs_widgets\n"
             "print(sorted(m for m in set(sys.modules) - t_before"
             f" if m.split('.')[0] in {['httpx', 'jsonschema', 'ipywidgets', 'PIL']!r}"
             " or m.startswith(('eachlabs_widgets._client', 'eachlabs_widgets._schema',"
@@ -190,5 +193,29 @@ def test_in_a_kernel_load_ext_defers_and_completion_still_answers(tmp_path):
         assert (
             typed[:start] + content["matches"][0] == f"%%eachgen {FLUX} --image_size landscape_16_9"
         )
+    finally:
+        kernel.stop()
+
+
+@pytest.mark.kernel
+def test_in_a_kernel_the_first_cell_s_modules_load_while_it_is_idle(tmp_path):
+    """After %load_ext, the kernel imports what a first %%eachgen cell needs on its own loop
+    once idle, so that cell (or the first TAB) does not wait for them."""
+    from eachlabs_widgets.magics._preload import GROUPS
+
+    kernel = Kernel(_environment(tmp_path), cwd=str(tmp_path))
+    wanted = [name for group in GROUPS for name in group]
+    try:
+        kernel.execute("%load_ext eachlabs_widgets")
+        missing = wanted
+        for _ in range(100):
+            time.sleep(0.2)
+            out = kernel.execute(
+                f"import sys; print([m for m in {wanted!r} if m not in sys.modules])"
+            )
+            missing = ast.literal_eval(out.strip())
+            if not missing:
+                break
+        assert missing == []
     finally:
         kernel.stop()
