@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import html
 import importlib
 import logging
 import os
@@ -37,7 +36,7 @@ from .._cellsyntax import (
     tokenize,
 )
 from .._exceptions import ConfigurationError, EachLabsError, NotFoundError
-from .._render import EMBED_MODES, MUTED, embed_mode, error_sentence, set_embed_mode
+from .._render import EMBED_MODES, embed_mode, error_sentence, set_embed_mode
 from .._settings import ACCOUNT_CAP, DEFAULT_OUTPUT_DIR
 from ._catalogue import CompletionCatalogue, nearest_slugs
 from ._complete import SUBCOMMANDS
@@ -79,37 +78,6 @@ def cell_error(failure: BaseException, runs: int) -> EachGenError:
     error.__cause__ = failure
     error.__suppress_context__ = True
     return error
-
-
-def _orphan_note(text: str) -> dict[str, Any]:
-    """A note beside a background card, for when it can no longer update. While the card is
-    alive (a kernel behind it) the note is hidden; a reopened notebook shows it."""
-    style = (
-        "<style>.jp-OutputArea-child:has(.eachlabs-card) + .jp-OutputArea-child "
-        ".eachlabs-orphan{display:none}</style>"
-    )
-    return {
-        "text/plain": text,
-        "text/html": f"{style}<div class='eachlabs-orphan' style='color:{MUTED};"
-        f"font-size:85%'>{html.escape(text)}</div>",
-    }
-
-
-def _static_or_error(run: CellRun, embed: str | None) -> dict[str, Any]:
-    """A background run's static result; a single failed run says its error there (no
-    exception can reach the cell any more)."""
-    from .._render import ERROR
-    from .._runs import static_bundle
-
-    failure = run.failure()
-    if failure is not None and len(run.jobs) == 1:
-        text = error_sentence(failure)
-        return {
-            "text/plain": text,
-            "text/html": f"<div class='eachlabs-failure' style='color:{ERROR}'>"
-            f"{html.escape(text)}</div>",
-        }
-    return static_bundle(run, embed)
 
 
 @magics_class
@@ -390,6 +358,7 @@ class EachGen(Magics):
             self.shell.user_ns[name] = value
 
     def _blocking(self, run: CellRun, out: str | None, embed: str | None) -> None:
+        from .._run_display import settle
         from .._sync import run_sync
 
         handle = display(run.view, display_id=True)
@@ -406,85 +375,37 @@ class EachGen(Magics):
                 )
             else:
                 message = "interrupted before any prediction was created: nothing was sent"
-            self._show(handle, run, embed, failed=True)
+            settle(handle, run, embed, failed=True)
             raise EachGenInterrupted(message) from None
         except Exception:  # a bug: no live widgets left behind, then the traceback
-            self._show(handle, run, embed, failed=True)
+            settle(handle, run, embed, failed=True)
             raise
         result = run.result()
         self._store(out, result)
         failure = run.failure()
-        self._show(handle, run, embed, failed=failure is not None)
+        settle(handle, run, embed, failed=failure is not None)
         if failure is not None:
             raise cell_error(failure, len(run.jobs))
         return None
 
-    @staticmethod
-    def _show(handle: Any, run: CellRun, embed: str | None, *, failed: bool = False) -> None:
-        """Put the static result where the live cards were (nothing when the one run failed:
-        the error says it, once), then close the cards' widgets."""
-        from .._runs import static_bundle
-
-        bundle = static_bundle(run, embed)
-        if failed and len(run.jobs) == 1:
-            bundle = {"text/plain": ""}
-        if handle is not None:
-            handle.update(bundle, raw=True)
-        else:
-            display(bundle, raw=True)
-        run.close()
-
     def _background(self, run: CellRun, out: str | None, embed: str | None) -> Any:
         import asyncio
 
-        from .._runs import BackgroundRun, in_voila, resume_note
+        from .._run_display import show_in_background
 
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
             raise UsageError(
                 "--background needs a running event loop (a Jupyter kernel); run without it"
             ) from None
-        handle = display(run.view, display_id=True)
-        # A Voila page takes no display update once the notebook has run: there the card's
-        # own view receives the result, and no note is needed (the page has no saved form).
-        voila = in_voila()
-        # Said in the saved notebook if the card can no longer update (kernel restarted).
-        note = None if voila else display(_orphan_note(resume_note([])), raw=True, display_id=True)
-        known: list[str] = []
 
-        def ids_changed() -> None:
-            ids = [run.prediction_ids[i] for i in sorted(run.prediction_ids)]
-            if ids != known and note is not None and not run.done:
-                known[:] = ids
-                note.update(_orphan_note(resume_note(ids)), raw=True)
+        def ended(result: Any) -> None:
+            self.last = result
 
-        run.on_change(ids_changed)
-        task = loop.create_task(run.execute())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        background = BackgroundRun(run, task)
-
-        def finished(task: asyncio.Task[Any]) -> None:
-            try:
-                if task.cancelled():
-                    for card in run.cards:
-                        if not card.ended:
-                            card.set_status("cancelled", "not billed")
-                self.last = run.result()
-                bundle = _static_or_error(run, embed)
-                if voila:
-                    run.settle_in_place(bundle)
-                    return
-                if handle is not None:
-                    handle.update(bundle, raw=True)
-                if note is not None:
-                    note.update({"text/plain": ""}, raw=True)
-                run.close()
-            except Exception as exc:  # never raise into the event loop
-                log.warning("eachgen background run could not show its result: %s", exc)
-
-        task.add_done_callback(finished)
+        background = show_in_background(run, embed, ended)
+        self._tasks.add(background._task)
+        background._task.add_done_callback(self._tasks.discard)
         self._store(out, background)
         return None
 
@@ -558,6 +479,7 @@ class EachGen(Magics):
                 timeout = float(str(flags["--timeout"]))
             except ValueError:
                 raise UsageError("--timeout needs a number of seconds") from None
+        from .._run_display import settle
         from .._runs import CellRun, Job
         from .._sync import run_sync
 
@@ -579,12 +501,12 @@ class EachGen(Magics):
         try:
             run_sync(run.execute())
         except KeyboardInterrupt:
-            self._show(handle, run, None, failed=True)
+            settle(handle, run, None, failed=True)
             raise EachGenInterrupted(
                 f"interrupted: prediction {words[0]} was cancelled on the service, not billed"
             ) from None
         failure = run.failure()
-        self._show(handle, run, None, failed=failure is not None)
+        settle(handle, run, None, failed=failure is not None)
         if isinstance(failure, KeyError):
             raise UsageError(str(failure.args[0] if failure.args else failure)) from None
         if failure is not None:

@@ -20,7 +20,7 @@ __all__ = ["GROUPS", "preload_when_idle"]
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("eachlabs_widgets._schema",),
     ("eachlabs_widgets._client",),
-    ("eachlabs_widgets._runs",),
+    ("eachlabs_widgets._runs", "eachlabs_widgets._run_display"),
     ("eachlabs_widgets._sync", "eachlabs_widgets._cellsyntax", "eachlabs_widgets._tables"),
     ("PIL.Image",),
 )
