@@ -75,10 +75,20 @@ function render({ model, el: root }) {
         const keys = pending;
         pending = [];
         model.send({ type: "thumbs", keys });
+        // An answer that never comes (a kernel busy with a long cell, a message lost while
+        // reconnecting) must not leave a tile blank for good: ask again later.
+        setTimeout(() => {
+          for (const key of keys) {
+            if (waiting.has(key)) {
+              waiting.delete(key);
+              retryLater(key);
+            }
+          }
+        }, 10000);
       }, 30);
     }
   }
-  const retries = new Map(); // key -> how many times an empty answer came back
+  const retries = new Map(); // key -> how many times an answer came back empty or not at all
   function retryLater(key) {
     const tries = (retries.get(key) || 0) + 1;
     retries.set(key, tries);
