@@ -76,7 +76,7 @@ _COLOURS = {
 _ENDED = ("success", "error", "failed", "cancelled", "timeout")
 #: The status pill: the theme's text colour on the theme's background, edged in the status's
 #: colour (coloured text would fall below 4.5:1 in some themes).
-_PILL = "display:inline-block;padding:0 6px;border-radius:8px;font-weight:600;"
+_PILL = "display:inline-block;padding:0 6px;border-radius:8px;font-weight:600;line-height:1.5;"
 _EMULATOR = (
     f"<span class='eachlabs-emulator' style='{_PILL}border:1px solid {WARN};"
     "font-size:85%'>emulator</span>"
