@@ -29,7 +29,16 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from ._card import FOREGROUND_HINT, CardParts, LiveCard, expected_seconds
+from ._card import (
+    FOREGROUND_HINT,
+    CardParts,
+    LiveCard,
+    close_tree,
+    join_line,
+    leave_line,
+    number_the_line,
+    typical_seconds,
+)
 from ._download import off_loop
 from ._exceptions import PredictionCancelledError
 from ._generation import Generation
@@ -79,25 +88,6 @@ class Job:
     inputs: dict[str, Any]
     axes: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def close_tree(widget: Any, seen: set[int] | None = None, *, close: bool = True) -> set[int]:
-    """Close a widget and every widget it holds (children, layout, style), so no widget state
-    is left behind; the ids in ``seen`` are left open. With ``close=False``, only collect
-    into ``seen`` what the widget holds. Returns ``seen``."""
-    seen = set() if seen is None else seen
-    if id(widget) in seen or not isinstance(widget, widgets.Widget):
-        return seen
-    seen.add(id(widget))
-    for name in widget.keys:
-        value = getattr(widget, name, None)
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(item, widgets.Widget):
-                close_tree(item, seen, close=close)
-    if close:
-        with contextlib.suppress(Exception):
-            widget.close()
-    return seen
 
 
 def _slots(job: Job) -> int:
@@ -163,13 +153,12 @@ class CellRun:
         self.parts = CardParts()
         self.cards: list[LiveCard] = []
         for index, job in enumerate(self.jobs):
-            learned = journal.durations_nowait(job.model, self.base_url) if journal else []
             self.cards.append(
                 LiveCard(
                     job.label,
                     slots=_slots(job),
                     prompt=job.inputs.get("prompt") if isinstance(job.inputs, dict) else None,
-                    expected=expected_seconds(learned),
+                    expected=typical_seconds(journal, job.model, self.base_url),
                     emulated=emulated,
                     on_cancel=self._canceller(index) if background else None,
                     hint=None if background else FOREGROUND_HINT,
@@ -220,7 +209,7 @@ class CellRun:
         return " · ".join(parts)
 
     def _render_header(self) -> None:
-        _number_the_line()
+        number_the_line()
         self.header.value = (
             f"<div class='eachlabs-summary' style='color:{MUTED}'>{self.summary()}</div>"
         )
@@ -314,8 +303,7 @@ class CellRun:
         """
         loop = asyncio.get_running_loop()
         estimate = loop.create_task(self._estimate())
-        _in_line.append(self)
-        _number_the_line()
+        join_line(self.cards)
         self._tasks = {i: loop.create_task(self._one(i)) for i in range(len(self.jobs))}
         tasks = list(self._tasks.values())
         try:
@@ -327,9 +315,7 @@ class CellRun:
             raise
         finally:
             estimate.cancel()
-            with contextlib.suppress(ValueError):
-                _in_line.remove(self)
-            _number_the_line()
+            leave_line(self.cards)
             await asyncio.sleep(0)  # let the cards' tickers see their cancellation
         return list(self.outcomes)
 
@@ -517,21 +503,6 @@ class BackgroundRun:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
-
-
-#: The runs of this process that are going, oldest first: their jobs took their places in
-#: the shared limiter's line in this order, so a card's place counts the cards of every cell.
-_in_line: list[CellRun] = []
-
-
-def _number_the_line() -> None:
-    """Tell every waiting card its place among the waiting cards of all running cells."""
-    position = 0
-    for run in list(_in_line):
-        for card in run.cards:
-            if card.status == "queued":
-                position += 1
-                card.set_queue(position)
 
 
 def in_voila() -> bool:

@@ -133,7 +133,7 @@ def statuses(messages: list[Message]) -> list[str]:
     for _, state in widget_states(messages):
         value = state.get("value")
         if isinstance(value, str) and "eachlabs-status" in value:
-            match = re.search(r"class='eachlabs-status'[^>]*>([^<]+)<", value)
+            match = re.search(r"class='eachlabs-status[ '][^>]*>([^<]+)<", value)
             if match:
                 found.append(match.group(1))
     return found

@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
+from .._card import TRAINING_GUESS, CardParts, LiveCard, join_line, leave_line, typical_seconds
 from .._client import AsyncEachLabs, learner
 from .._exceptions import InputValidationError
 from .._files import atomic_write, embed_metadata, extension_for, write_sidecar
@@ -29,7 +30,7 @@ from ._snapshot import snapshot_html
 from ._strip import HISTORY_LIMIT, ResultStrip, Shot
 from ._text import run_text
 from ._training import LORA_MODEL, archive_field, lora_inputs, lora_url
-from ._widgets import LoraChip, RunView, Stage, TrainingBox, images_of, line, running_loop
+from ._widgets import LoraChip, Stage, TrainingBox, images_of, line, running_loop
 
 __all__ = ["Panel"]
 
@@ -92,11 +93,12 @@ class Panel(w.VBox):
         self.form: ModelForm | None = None
         self.detail: dict[str, Any] | None = None
         self.generations: list[Generation] = []
-        self.runs: list[RunView] = []
+        self.runs: list[LiveCard] = []  # newest first
         self.prices = PriceBook()
         self.durations: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._run_tasks: dict[asyncio.Task[Any], RunView] = {}
+        self._run_tasks: dict[asyncio.Task[Any], LiveCard] = {}
+        self._card_parts = CardParts()  # layouts every run's card shares
         self._form_task: asyncio.Task[Any] | None = None
         self._catalogue_task: asyncio.Task[Any] | None = None
         self._after_form: list[_FormAction] = []
@@ -106,7 +108,7 @@ class Panel(w.VBox):
         self._saved: dict[str, Path] = {}
         self._pending_confirm: dict[str, Any] | None = None
 
-        emulated = self.client.settings().is_emulator
+        self._emulated = emulated = self.client.settings().is_emulator
         badge = "<span class='eachlabs-badge'>emulator</span>" if emulated else ""
         self.title = w.HTML(f"<span class='eachlabs-title'>EachLabs</span>{badge}")
         self.title.add_class("eachlabs-title-box")
@@ -531,42 +533,70 @@ class Panel(w.VBox):
     def _start(self, model: str, inputs: dict[str, Any]) -> asyncio.Task[Any] | None:
         form = self.form
         training = form is not None and archive_field(form.specs) is not None
-        view = RunView(model, inputs, expected=learner.expected(model), training=training)
-        self.runs.insert(0, view)
+        card = self._card(model, inputs, training)
+        self.runs.insert(0, card)
         self._show_runs()
         self._clear_message()
+        # its place in line counts the waiting cards of every cell and panel of the kernel
+        group = (card,)
+        join_line(group)
         task = self._launch(
-            self._run(model, inputs, view),
-            lambda t: self._run_done(t, model, view),
+            self._run(model, inputs, card),
+            lambda t: self._run_done(t, model, card, group),
         )
         if not task.done():  # without a running loop it has already ended
-            self._run_tasks[task] = view
+            self._run_tasks[task] = card
             self.running = len(self._run_tasks)
-            view.cancel_button.on_click(lambda _b: task.cancel())
         return task
 
-    async def _run(self, model: str, inputs: dict[str, Any], view: RunView) -> Generation:
+    def _card(self, model: str, inputs: Mapping[str, Any], training: bool) -> LiveCard:
+        """The live card of a run: the one ``%%eachgen`` and ``generate()`` show, without
+        thumbnails (the result goes on the stage and into the strip)."""
+        prompt = inputs.get("prompt")
+        base_url = self.client.settings().base_url
+        expected = typical_seconds(self.client.journal, model, base_url)
+        card = LiveCard(
+            model,
+            prompt=prompt if isinstance(prompt, str) else None,
+            expected=expected or self.durations.get(model),
+            guess=TRAINING_GUESS if training else None,
+            emulated=self._emulated,
+            on_cancel=lambda: self._cancel_card(card),
+            thumbnails=False,
+            parts=self._card_parts,
+        )
+        card.add_class("eachlabs-run")
+        return card
+
+    def _cancel_card(self, card: LiveCard) -> None:
+        """The card's own Cancel: cancel its run only (its prediction is not billed)."""
+        for task, shown in list(self._run_tasks.items()):
+            if shown is card:
+                task.cancel()
+
+    async def _run(self, model: str, inputs: dict[str, Any], card: LiveCard) -> Generation:
         if any(is_local_media(v) for v in inputs.values()):
-            view.set_status("uploading")
-        view.start_ticker()
-        return await self.client.run(model, inputs, on_update=view.update, save_to=output_dir())
+            card.set_status("uploading")
+        card.start_ticker()
+        return await self.client.run(model, inputs, on_update=card.update, save_to=output_dir())
 
     def _show_runs(self) -> None:
         """Every run in flight and the newest FINISHED_SHOWN finished ones, newest first; the
         older finished cards are closed and counted on one line."""
-        shown: list[RunView] = []
+        shown: list[LiveCard] = []
+        in_flight = {id(card) for card in self._run_tasks.values()}
         finished = 0
-        for view in self.runs:
-            if view.closed:
+        for card in self.runs:
+            if card.closed:
                 continue
-            if view.ended:
+            if id(card) not in in_flight and card.ended:
                 finished += 1
                 if finished > FINISHED_SHOWN:
-                    view.close()  # its result is in the strip; the card is not needed
+                    card.close()  # its result is in the strip; the card is not needed
                     self._folded += 1
                     continue
-            shown.append(view)
-        self.runs = [v for v in self.runs if not v.closed]
+            shown.append(card)
+        self.runs = [c for c in self.runs if not c.closed]
         if self._folded:
             plural = "s" if self._folded != 1 else ""
             self.earlier_runs.value = (
@@ -577,32 +607,35 @@ class Panel(w.VBox):
         else:
             self.runs_box.children = tuple(shown)
 
-    def _run_done(self, task: asyncio.Task[Any], model: str, view: RunView) -> None:
+    def _run_done(
+        self, task: asyncio.Task[Any], model: str, card: LiveCard, group: tuple[LiveCard]
+    ) -> None:
         self._run_tasks.pop(task, None)
         self.running = len(self._run_tasks)
         try:
-            self._finish_run(task, model, view)
+            self._finish_run(task, model, card)
         finally:
+            leave_line(group)
             self._show_runs()
 
-    def _finish_run(self, task: asyncio.Task[Any], model: str, view: RunView) -> None:
+    def _finish_run(self, task: asyncio.Task[Any], model: str, card: LiveCard) -> None:
         try:
             if task.cancelled():
-                view.fail(asyncio.CancelledError())
+                card.fail(asyncio.CancelledError())
                 self.show_note(f"{model}: cancelled — the prediction was cancelled (not billed).")
                 return
             error = task.exception()
             if error is not None:
-                view.fail(error)
+                card.fail(error, say_why=False)  # the message line says why, once
                 self._field_errors(error)
                 self.show_error(f"{model}: {_error_text(error)}")
                 return
             generation: Generation = task.result()
-            view.finish(generation)
+            card.finish(generation)
             self._finished(generation)
             url = lora_url(generation) if not images_of(generation) else None
             if url is not None:
-                self._offer_lora(view, generation)
+                self._offer_lora(card, generation)
         except Exception as exc:  # a rendering problem must not vanish into the loop's log
             self.show_error(f"could not show the result: {_error_text(exc)}")
 
@@ -810,7 +843,7 @@ class Panel(w.VBox):
         self.select(LORA_MODEL)
         self.show_note(f"{LORA_MODEL} with your LoRA: write a prompt and Generate.")
 
-    def _offer_lora(self, view: RunView, generation: Generation) -> None:
+    def _offer_lora(self, card: LiveCard, generation: Generation) -> None:
         button = w.Button(
             description=f"Use this LoRA in {LORA_MODEL}",
             icon="magic",
@@ -818,7 +851,7 @@ class Panel(w.VBox):
             layout=w.Layout(width="auto"),
         )
         button.on_click(lambda _b: self.use_lora(generation))
-        view.actions.children = (*view.actions.children, button)
+        card.add_action(button)
 
     # -- the notebook's static copy -------------------------------------------------------------
     def snapshot(self) -> str:

@@ -1,6 +1,7 @@
-"""The panel's parts, each a small widget: a run in flight, the stage, the copy box, training.
+"""The panel's parts, each a small widget: the stage, the copy box, training, the LoRA chip.
 
-They only show things and call back; the :class:`~._panel.Panel` decides what happens. Nothing
+A run in flight is shown by the card every run shares (:class:`~.._card.LiveCard`). These
+parts only show things and call back; the :class:`~._panel.Panel` decides what happens. Nothing
 here prints or writes into an ``Output``: every change is a trait, so updates made from
 background tasks reach the frontend. Colours come from the stylesheet (``static/panel.css``),
 which uses JupyterLab's theme variables: no colour is written here.
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,19 +18,16 @@ import ipywidgets as w
 
 from .._render import thumbnail_jpeg
 from ..forms._widgets import size_text
-from ._progress import TRAINING_EXPECTED, progress_fraction
 from ._training import zip_folder, zip_images
 from ._upload import FileDrop
 
 if TYPE_CHECKING:
     from .._generation import Generation
     from .._media import LocalMedia
-    from .._prediction import Prediction
 
 __all__ = [
     "CopyBox",
     "LoraChip",
-    "RunView",
     "Stage",
     "TrainingBox",
     "images_of",
@@ -59,185 +56,6 @@ def _heading(text: str, extra: str = "") -> w.HTML:
 def images_of(generation: Generation) -> list[Any]:
     """``generation.images`` as a new list (decoded once by the generation)."""
     return list(generation.images)
-
-
-def _saved_as(generation: Generation, index: int) -> str:
-    """Where output ``index`` was saved (a link to the file), or where it can be downloaded."""
-    if index < len(generation.paths):
-        path = generation.paths[index]
-        return f": saved as <code>{html.escape(str(path))}</code>"
-    if index < len(generation.urls):
-        url = generation.urls[index]
-        return f": <a href='{html.escape(url, quote=True)}' target='_blank'>download</a>"
-    return ""
-
-
-class RunView(w.VBox):
-    """One prediction in flight: model, status, elapsed time, a progress bar and Cancel."""
-
-    def __init__(
-        self,
-        model: str,
-        inputs: Mapping[str, Any],
-        *,
-        expected: float | None = None,
-        training: bool = False,
-    ) -> None:
-        self.model = model
-        prompt = inputs.get("prompt")
-        self.prompt = prompt if isinstance(prompt, str) else ""
-        self.status = "queued"
-        self.detail = ""
-        self.prediction_id: str | None = None
-        self.expected = expected or (TRAINING_EXPECTED if training else None)
-        self.started = time.monotonic()
-        self._ended: float | None = None
-        self._closed = False
-        self._ticker: asyncio.Task[None] | None = None
-        self.header = w.HTML("")
-        self.header.add_class("eachlabs-run-head")
-        self.progress = w.FloatProgress(
-            value=0.0, min=0.0, max=1.0, layout=w.Layout(width="180px", height="12px")
-        )
-        self.progress.description = ""
-        self.cancel_button = w.Button(
-            description="Cancel",
-            icon="stop",
-            tooltip="cancel this prediction (it is not billed)",
-            layout=w.Layout(width="auto", height="24px"),
-        )
-        self.actions = w.HBox([], layout=w.Layout(flex_flow="row wrap"))
-        super().__init__(
-            [
-                self.header,
-                w.HBox([self.progress, self.cancel_button], layout=w.Layout(align_items="center")),
-                self.actions,
-            ]
-        )
-        self.add_class("eachlabs-run")
-        self._render()
-
-    @property
-    def card(self) -> RunView:
-        """The run itself (older code read ``run.card.status``)."""
-        return self
-
-    @property
-    def elapsed(self) -> float:
-        return (self._ended or time.monotonic()) - self.started
-
-    @property
-    def ended(self) -> bool:
-        """The run is over (succeeded, failed or cancelled)."""
-        return self._ended is not None
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Close the card and every widget in it (their models leave the front end)."""
-        self._stop()
-        self._closed = True
-        stack: list[w.Widget] = list(self.children)
-        while stack:
-            widget = stack.pop()
-            stack.extend(getattr(widget, "children", ()))
-            widget.close()
-        super().close()
-
-    def _render(self) -> None:
-        ident = f" <code>{html.escape(self.prediction_id)}</code>" if self.prediction_id else ""
-        detail = f" — {html.escape(self.detail)}" if self.detail else ""
-        prompt = (
-            f"<div class='eachlabs-muted'>{html.escape(self.prompt[:160])}</div>"
-            if self.prompt
-            else ""
-        )
-        status = html.escape(self.status)
-        self.header.value = (
-            f"<div><b>{html.escape(self.model)}</b> "
-            f"<span class='eachlabs-status eachlabs-status-{status}'>{status}</span> "
-            f"{self.elapsed:.1f} s{ident}{detail}</div>{prompt}"
-        )
-
-    def start_ticker(self, interval: float = 0.5) -> None:
-        """Refresh the elapsed time while the prediction runs (needs a running loop)."""
-        loop = running_loop()
-        if loop is not None:
-            self._ticker = loop.create_task(self._tick(interval))
-
-    async def _tick(self, interval: float) -> None:
-        while self._ended is None:
-            await asyncio.sleep(interval)
-            self._render()
-            self._progress(self.status)
-
-    def _stop(self) -> None:
-        self._ended = self._ended or time.monotonic()
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-
-    def set_status(self, status: str, detail: str = "") -> None:
-        self.status = status
-        self.detail = detail
-        if status in ("error", "failed", "cancelled", "timeout"):
-            self._stop()
-        self._render()
-        self._progress(status)
-
-    def update(self, prediction: Prediction) -> None:
-        """A poll answer (called by the client on every poll)."""
-        self.prediction_id = prediction.id or self.prediction_id
-        self.status = prediction.status
-        model_time = prediction.metrics.get("predict_time")
-        if isinstance(model_time, (int, float)) and model_time > 0:
-            self.detail = f"model time {model_time:.1f} s"
-        self._render()
-        self._progress(prediction.status)
-
-    def _progress(self, status: str) -> None:
-        fraction = progress_fraction(status, time.monotonic() - self.started, self.expected)
-        if fraction >= 0:
-            self.progress.value = max(self.progress.value, fraction)
-
-    def finish(self, generation: Generation) -> None:
-        self._stop()
-        self.prediction_id = generation.id
-        self.status = "success"
-        self.detail = ""
-        if not images_of(generation):  # a trainer's weights, a video…: links, not pictures
-            links = " · ".join(
-                f"<a href='{html.escape(u, quote=True)}' target='_blank'>"
-                f"{html.escape(u.rsplit('/', 1)[-1] or u)}</a>"
-                for u in generation.urls
-            )
-            self.detail = ""
-            self.actions.children = (w.HTML(f"<div>{links or 'no files'}</div>"),)
-        if generation.undecodable:  # kept, and said: paid for, just not shown as a picture
-            notes = "; ".join(
-                f"output {i + 1} does not decode as an image ({html.escape(why)})"
-                + _saved_as(generation, i)
-                for i, why in sorted(generation.undecodable.items())
-            )
-            self.actions.children = (*self.actions.children, w.HTML(f"<div>{notes}</div>"))
-        self._render()
-        self.progress.value = 1.0
-        self.progress.bar_style = "success"
-        self.cancel_button.layout.display = "none"
-
-    def fail(self, error: BaseException) -> None:
-        from .._exceptions import PredictionCancelledError, PredictionTimeoutError
-
-        if isinstance(error, (PredictionCancelledError, asyncio.CancelledError, KeyboardInterrupt)):
-            self.set_status("cancelled", "not billed")
-        elif isinstance(error, PredictionTimeoutError):
-            self.set_status("timeout", str(error))
-        else:
-            self.set_status("error")
-        self.progress.bar_style = "warning" if self.status == "cancelled" else "danger"
-        self.cancel_button.layout.display = "none"
 
 
 class CopyBox(w.VBox):

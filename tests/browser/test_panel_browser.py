@@ -486,6 +486,15 @@ def test_jupyterlab(servers, browser, artifacts, theme):
     page.locator(f"{PANEL} .eachlabs-generate").click()
     page.wait_for_selector(f"{PANEL} .eachlabs-run .eachlabs-status:has-text('processing')")
     expect(page.locator(f"{PANEL} .eachlabs-generate")).to_contain_text("1 running")
+    # the run's live card, the one the magic shows: status, bar, time left, emulator, Cancel
+    card = page.locator(f"{PANEL} .eachlabs-run").first
+    expect(card.locator(".eachlabs-progress")).to_be_visible()
+    expect(card).to_contain_text("left")  # the time left, or that it is not known yet
+    expect(card.locator(".eachlabs-emulator")).to_be_visible()
+    expect(card.locator(".widget-button:has-text('Cancel')")).to_be_visible()
+    card.scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / f"{name}-running.png")
+    assert_legible(page)  # the card while it runs
     page.locator(f"{PANEL} .eachlabs-cancel").click()
     page.wait_for_selector(
         f"{PANEL} .eachlabs-run .eachlabs-status:has-text('cancelled')", timeout=10_000

@@ -169,8 +169,6 @@ async def test_a_good_image_beside_a_broken_one_still_shows(client, stand, tmp_p
 
 
 def test_the_panel_card_keeps_a_result_that_does_not_decode():
-    from eachlabs_widgets.panel._widgets import RunView
-
     g = Generation(
         id="p1",
         model=SLUG,
@@ -179,11 +177,11 @@ def test_the_panel_card_keeps_a_result_that_does_not_decode():
         urls=["https://cdn/0.png"],
         outputs=[Output("https://cdn/0.png", b"\x89PNG\r\n\x1a\n" + bytes(40))],
     )
-    view = RunView(SLUG, {"prompt": "x"})
-    view.finish(g)
-    said = " ".join(getattr(child, "value", "") for child in view.actions.children)
-    assert view.status == "success"
-    assert "does not decode" in said and "https://cdn/0.png" in said
+    card = LiveCard(SLUG, prompt="x", thumbnails=False)  # as the panel shows a run
+    card.finish(g)
+    said = " ".join(getattr(child, "value", "") for child in card.gallery.children)
+    assert card.status == "success"
+    assert "does not decode" in said and "href='https://cdn/0.png'" in said
 
 
 # -- a success whose answer names no file ----------------------------------------------------

@@ -1,4 +1,4 @@
-"""The panel's pure helpers: catalogue filter, zipping training images, LoRA, progress."""
+"""The panel's pure helpers: catalogue filter, zipping training images, LoRA."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from eachlabs_widgets.panel import (
     zip_images,
 )
 from eachlabs_widgets.panel._catalog import picker_options
-from eachlabs_widgets.panel._progress import progress_fraction
 
 from .conftest import png
 
@@ -117,17 +116,3 @@ def test_lora_url_and_inputs():
         outputs=[Output(url="http://e/0.png", data=png((0, 0, 0)))],
     )
     assert lora_url(picture) is None
-
-
-def test_progress_moves_forward_and_ends_only_at_success():
-    values = [
-        progress_fraction("created", 0, None),
-        progress_fraction("starting", 0.1, 10),
-        progress_fraction("processing", 5, 10),
-        progress_fraction("processing", 50, 10),
-        progress_fraction("processing", 5000, 10),
-    ]
-    assert values == sorted(values)
-    assert values[-1] < 1
-    assert progress_fraction("success", 0, None) == 1
-    assert progress_fraction("cancelled", 3, 10) == -1

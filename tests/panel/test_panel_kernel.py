@@ -115,7 +115,7 @@ def test_generate_and_cancel_through_comm_messages(kernel):
     kernel.click(ids["cancel"])
     kernel.wait_for(lambda m: state_update(m, {processing["content"]["comm_id"]}, ">cancelled<"))
     status = kernel.execute(
-        "print((await p.client.get_prediction(p.runs[0].card.prediction_id)).status)"
+        "print((await p.client.get_prediction(p.runs[0].prediction_id)).status)"
     )
     assert status.strip() == "cancelled"  # cancelled on the service
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from eachlabs_widgets import generate
+from eachlabs_widgets._card import LiveCard
 from eachlabs_widgets.panel import Panel
 from eachlabs_widgets.panel._history import history_mode, under_voila
 from eachlabs_widgets.panel._panel import FINISHED_SHOWN
-from eachlabs_widgets.panel._widgets import RunView
 
 from .conftest import until
 
@@ -17,8 +17,8 @@ TURBO = "flux-2-turbo-text-to-image"
 SLOW = "gpt-image-v1-5-text-to-image"
 
 
-def cards(panel: Panel) -> list[RunView]:
-    return [c for c in panel.runs_box.children if isinstance(c, RunView)]
+def cards(panel: Panel) -> list[LiveCard]:
+    return [c for c in panel.runs_box.children if isinstance(c, LiveCard)]
 
 
 async def test_finished_runs_fold_into_one_line(emulated):

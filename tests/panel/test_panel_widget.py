@@ -48,7 +48,7 @@ async def test_pick_fill_generate_shows_gallery_and_history(emulated, tmp_path):
 
     [generation] = panel.generations
     assert generation.inputs["prompt"] == "a red fox" and generation.inputs["num_images"] == 2
-    assert panel.runs[0].card.status == "success"
+    assert panel.runs[0].status == "success"
     assert [i["key"] for i in panel.strip.items] == [f"{generation.id}:0", f"{generation.id}:1"]
     assert panel.running == 0 and panel.cancel_button.disabled
     assert panel.viewer.generation is generation and panel.viewer.image.value[:2] == b"\xff\xd8"
@@ -66,16 +66,16 @@ async def test_clicks_during_a_run_and_cancel(emulated):
     panel = await ready_panel(SLOW, value={"prompt": "slow one"})
     emulated.speed = 0.5  # 11 s: only a cancel ends it within the test
     panel.generate_button.click()
-    await until(lambda: panel.runs[0].card.status == "processing")
+    await until(lambda: panel.runs[0].status == "processing")
     panel.form.update({"prompt": "second"})  # editing and clicking still work meanwhile
     panel.generate_button.click()
     assert panel.running == 2 and panel.cancel_button.description == "Cancel (2)"
-    await until(lambda: all(r.card.prediction_id for r in panel.runs))
-    ids = [r.card.prediction_id for r in panel.runs]
+    await until(lambda: all(r.prediction_id for r in panel.runs))
+    ids = [r.prediction_id for r in panel.runs]
 
     panel.cancel_button.click()
     await panel.wait()
-    assert [r.card.status for r in panel.runs] == ["cancelled", "cancelled"]
+    assert [r.status for r in panel.runs] == ["cancelled", "cancelled"]
     assert panel.generations == [] and panel.strip.items == []
     assert "cancelled" in panel.message.value
     client = AsyncEachLabs()
@@ -89,10 +89,10 @@ async def test_a_runs_own_cancel_button_cancels_only_it(emulated):
     panel.generate_button.click()  # slow
     emulated.speed = 0.01
     panel.generate_button.click()  # fast
-    await until(lambda: panel.runs[1].card.prediction_id is not None)
+    await until(lambda: panel.runs[1].prediction_id is not None)
     panel.runs[1].cancel_button.click()  # the slow one (runs are listed newest first)
     await panel.wait()
-    assert [r.card.status for r in panel.runs] == ["success", "cancelled"]
+    assert [r.status for r in panel.runs] == ["success", "cancelled"]
     assert len(panel.generations) == 1
 
 
@@ -100,7 +100,7 @@ async def test_service_failure_shows_the_services_message(emulated):
     panel = await ready_panel(value={"prompt": "[moderate] something"})
     panel.generate_button.click()
     await panel.wait()
-    assert panel.runs[0].card.status == "error"
+    assert panel.runs[0].status == "error"
     assert "PredictionFailedError" in panel.message.value
     assert "moderation" in panel.message.value.lower()
 
@@ -229,15 +229,18 @@ async def test_trainer_zip_progress_and_lora_in_one_click(emulated):
     emulated.speed = 0.02  # 120 s of training -> 2.4 s
     panel.generate_button.click()
     run = panel.runs[0]
-    await until(lambda: run.card.status == "processing")
-    progress = run.progress.value
-    await until(lambda: run.progress.value > progress, timeout=5)  # it moves
+    await until(lambda: run.status == "processing")
+    progress, words = run.progress()
+    assert "a guess" in words  # no run of this trainer seen yet: the card says so
+    await until(lambda: run.progress()[0] > progress, timeout=5)  # it moves
     await panel.wait()
-    assert run.card.status == "success" and run.progress.value == 1.0
+    assert run.status == "success" and run.progress() == (1.0, "")
     [trained] = panel.generations
     assert trained.inputs["images_data_url"].startswith("http")  # the zip was uploaded
-    assert panel.strip.items == []  # weights are not pictures
-    [_links, lora_button] = run.actions.children
+    assert panel.strip.items == []  # weights are not pictures: the card links them
+    [listing] = run.gallery.children
+    assert f"href='{trained.urls[0]}'" in listing.value
+    [lora_button] = run.actions.children
 
     emulated.speed = 0.01
     lora_button.click()
@@ -293,7 +296,36 @@ def test_without_a_running_loop_the_panel_runs_to_the_end(emulated):
     task = panel.generate()
     assert task is not None and task.done()
     assert panel.generations[0].inputs["prompt"] == "from a script"
-    assert panel.runs[0].card.status == "success" and len(panel.strip.items) == 1
+    assert panel.runs[0].status == "success" and len(panel.strip.items) == 1
     loop = _sync._local.loop  # the script's private loop: close it with its HTTP client
     loop.run_until_complete(close_shared_clients())
     loop.close()
+
+
+async def test_a_panel_run_waits_in_the_same_line_as_a_cells_runs(emulated):
+    """One card everywhere: a panel run behind a cell's runs says its place among them all."""
+    from eachlabs_widgets._limiter import PredictionLimiter
+    from eachlabs_widgets._runs import CellRun, Job
+
+    one_slot = PredictionLimiter(1)
+    client = AsyncEachLabs(limiter=one_slot)
+    panel = await ready_panel(SLOW, client=client, value={"prompt": "from the panel"})
+    emulated.speed = 0.5  # the first prediction holds the only slot while we look
+    jobs = [Job(f"cell {n}", SLOW, {"prompt": f"from a cell, {n}"}) for n in (1, 2)]
+    cell = CellRun(client, jobs, background=True)
+    going = asyncio.ensure_future(cell.execute())
+    await asyncio.sleep(0)  # the cell takes its places in line first
+    panel.generate()
+    await until(lambda: one_slot.running == 1)
+    [card] = panel.runs
+    assert [c.queue_position for c in cell.cards] == [None, 1]
+    assert card.queue_position == 2 and "2nd in line" in card.header.value
+    cell.cancel(0)  # the first leaves: everyone behind moves up
+    await until(lambda: cell.cards[1].queue_position is None)
+    await until(lambda: card.queue_position == 1)
+    assert "1st in line" in card.header.value
+    panel.cancel()
+    cell.cancel()
+    await panel.wait()
+    await asyncio.gather(going, return_exceptions=True)
+    assert card.status == "cancelled" and card.queue_position is None
