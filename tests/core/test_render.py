@@ -64,3 +64,13 @@ def test_results_grid_labels_and_failures(generation):
     assert "seed=&lt;2&gt;" in bundle["text/html"] and "flagged &lt;b&gt;" in bundle["text/html"]
     assert "[seed=1]" in bundle["text/plain"]
     assert Results([("a", generation), ("b", failure)]).generations == [generation, None]
+
+
+def test_the_emulator_label_keeps_the_theme_s_text_colour():
+    # JupyterLab's orange as a text colour reads at 2.7:1 on its Light theme (WCAG AA: 4.5:1)
+    import re
+
+    from eachlabs_widgets._render import EMULATOR_TAG
+
+    assert "eachlabs-emulator" in EMULATOR_TAG and "border:1px solid" in EMULATOR_TAG
+    assert not re.search(r"(?:'|;)\s*color\s*:", EMULATOR_TAG)
