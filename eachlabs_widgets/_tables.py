@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._journal import JournalEntry
+from ._render import MUTED
 from ._schema import declared_type, default_of, enum_of, properties_of, required_of
 
 __all__ = [
@@ -63,7 +64,9 @@ class Table:
         body = "".join(
             "<tr>"
             + "".join(
-                f"<td style='text-align:left;vertical-align:top'>{html.escape(v)}</td>" for v in row
+                f"<td style='text-align:left;vertical-align:top;overflow-wrap:anywhere'>"
+                f"{html.escape(v)}</td>"
+                for v in row
             )
             + "</tr>"
             for row in self.rows
@@ -71,8 +74,11 @@ class Table:
         title = (
             f"<div style='font-weight:600'>{html.escape(self.title)}</div>" if self.title else ""
         )
-        note = f"<div style='color:#555'>{html.escape(self.note)}</div>" if self.note else ""
-        return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+        # The theme's muted text colour (a fixed grey is unreadable in a dark theme); a page
+        # narrower than the table scrolls it rather than clipping its last column.
+        note = f"<div style='color:{MUTED}'>{html.escape(self.note)}</div>" if self.note else ""
+        table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return f"{title}<div style='overflow-x:auto'>{table}</div>{note}"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return {"text/plain": self.plain(), "text/html": self.html()}
