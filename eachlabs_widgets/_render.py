@@ -412,8 +412,13 @@ class Results:
         done = [g for g in self.generations if g is not None]
         models = {g.model for g in done}
         prompts = {g.prompt for g in done}
-        model = next(iter(models)) if len(models) == 1 and done else None
-        prompt = next(iter(prompts)) if len(prompts) == 1 and done else None
+        # What sets the items apart is known for failed ones too (their axes): a value seen
+        # only among the items that succeeded is not shared by the whole grid.
+        varies = {name for axes in self.axes for name in axes}
+        model = next(iter(models)) if len(models) == 1 and done and "model" not in varies else None
+        prompt = (
+            next(iter(prompts)) if len(prompts) == 1 and done and "prompt" not in varies else None
+        )
         return model, prompt, any(g.emulated for g in done)
 
     def summary(self) -> str:
@@ -464,7 +469,11 @@ class Results:
             rows = list(dict.fromkeys(a[keys[0]] for a in self.axes))
             cols = list(dict.fromkeys(a[keys[1]] for a in self.axes))
             where = {(a[keys[0]], a[keys[1]]): i for i, a in enumerate(self.axes)}
-            header = "<tr><th></th>" + "".join(
+            # JupyterLab right-aligns table cells and stripes and highlights rows: a grid of
+            # pictures wants none of that.
+            tr = "style='background:transparent'"
+            td = "style='vertical-align:top;padding:4px;text-align:left'"
+            header = f"<tr {tr}><th></th>" + "".join(
                 f"<th {th}>{html.escape(_axis_text(keys[1], c))}</th>" for c in cols
             )
             body = []
@@ -473,9 +482,9 @@ class Results:
                 for c in cols:
                     i = where.get((r, c))
                     inner = self._cell(i, mode, shared) if i is not None else ""
-                    cells.append(f"<td style='vertical-align:top;padding:4px'>{inner}</td>")
+                    cells.append(f"<td {td}>{inner}</td>")
                 body.append(
-                    f"<tr><th {th} scope='row'>{html.escape(_axis_text(keys[0], r))}</th>"
+                    f"<tr {tr}><th {th} scope='row'>{html.escape(_axis_text(keys[0], r))}</th>"
                     + "".join(cells)
                     + "</tr>"
                 )

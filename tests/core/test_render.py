@@ -74,3 +74,24 @@ def test_the_emulator_label_keeps_the_theme_s_text_colour():
 
     assert "eachlabs-emulator" in EMULATOR_TAG and "border:1px solid" in EMULATOR_TAG
     assert not re.search(r"(?:'|;)\s*color\s*:", EMULATOR_TAG)
+
+
+def test_a_grid_names_no_shared_prompt_when_its_failed_runs_had_another(generation):
+    failure = PredictionFailedError(prediction_id="p2", model="flux", message="flagged")
+    two_prompts = Results(
+        [("a cat", failure), ("a dog", generation)], [{"prompt": "a cat"}, {"prompt": "a dog"}]
+    )
+    assert two_prompts._shared()[1] is None  # not the one prompt that succeeded
+    one_prompt = Results([("seed 1", failure), ("seed 2", generation)], [{"seed": 1}, {"seed": 2}])
+    assert one_prompt._shared()[1] == generation.prompt
+
+
+def test_a_matrix_overrides_the_notebook_s_table_styles(generation):
+    # JupyterLab right-aligns cells and stripes rows of any HTML table
+    axes = [{"seed": s, "image_size": z} for s in (1, 2) for z in ("square", "wide")]
+    html = Results([(str(a), generation) for a in axes], axes)._repr_mimebundle_()["text/html"]
+    assert "eachlabs-matrix" in html
+    rows = re.findall(r"<tr[^>]*>", html)
+    cells = re.findall(r"<td[^>]*>", html)
+    assert len(rows) == 3 and all("background:transparent" in r for r in rows)
+    assert len(cells) == 4 and all("text-align:left" in c for c in cells)
