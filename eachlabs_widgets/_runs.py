@@ -187,10 +187,12 @@ class CellRun:
     # -- what the header says -----------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
+        counts = {"queued": 0, "running": 0, "done": 0, "cancelled": 0, "failed": 0}
         for card, outcome in zip(self.cards, self.outcomes, strict=True):
             if outcome is None:
                 counts["queued" if card.status == "queued" else "running"] += 1
+            elif isinstance(outcome, (PredictionCancelledError, asyncio.CancelledError)):
+                counts["cancelled"] += 1
             elif isinstance(outcome, BaseException):
                 counts["failed"] += 1
             else:
@@ -198,15 +200,34 @@ class CellRun:
         return counts
 
     def summary(self) -> str:
-        """``12 runs · 5 running · 2 queued · est. $0.060`` while it runs."""
+        """``12 runs · 5 running · 2 queued · est. $0.060`` while it runs; once every run
+        ended, what was spent (``spent $0.048``, ``$0 (reused)``, ``nothing spent``)."""
         c = self.counts()
         n = len(self.jobs)
         parts = [f"{n} run{'s' if n != 1 else ''}"]
-        for key in ("running", "queued", "done", "failed"):
+        for key in ("running", "queued", "done", "cancelled", "failed"):
             if c[key]:
                 parts.append(f"{c[key]} {key}")
-        parts.append(self.estimate)
+        said = self._spent() if self.done else self.estimate
+        if said:
+            parts.append(said)
         return " · ".join(parts)
+
+    def _spent(self) -> str | None:
+        """What the ended run cost, as far as the service said; None when it said nothing."""
+        made = [o for o in self.outcomes if isinstance(o, Generation)]
+        paid = [g for g in made if not g.reused]
+        costs = [g.cost for g in paid if g.cost is not None]
+        if made and not paid:
+            return "$0 (reused)"
+        if not paid:
+            cancelled = (PredictionCancelledError, asyncio.CancelledError)
+            if all(isinstance(o, cancelled) for o in self.outcomes):
+                return "nothing spent"  # a cancelled prediction is never billed (API.md)
+            return None
+        if len(costs) < len(paid):
+            return "cost not reported"
+        return f"spent ${sum(costs):.3f}"
 
     def _render_header(self) -> None:
         number_the_line()

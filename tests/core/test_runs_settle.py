@@ -83,3 +83,24 @@ async def test_places_in_line_count_the_waiting_cards_of_every_cell(monkeypatch,
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_an_ended_run_says_what_it_spent_and_counts_cancelled_apart(monkeypatch, tmp_path):
+    import asyncio
+
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path))
+    monkeypatch.setenv("EACHLABS_EMULATOR_SPEED", "0.3")
+    client = AsyncEachLabs(base_url="emulator")
+    done = CellRun(client, [Job("a", TURBO, {"prompt": "a fox", "seed": 1})], reuse=False)
+    await done.execute()
+    assert done.summary().startswith("1 run · 1 done · spent $0.0")
+
+    cancelled = CellRun(client, [Job("b", TURBO, {"prompt": "a fox", "seed": 2})])
+    task = asyncio.ensure_future(cancelled.execute())
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if cancelled.prediction_ids:
+            break
+    cancelled.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert cancelled.summary() == "1 run · 1 cancelled · nothing spent"
