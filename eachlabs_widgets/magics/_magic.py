@@ -591,3 +591,17 @@ class EachGen(Magics):
         # the magic's client: the panel polls as %config EachGen.poll_interval says
         client = self._client(bool(flags.get("--emulator")))
         return panel_class(words[0] if words else None, client=client)
+
+
+def _plain_doc(doc: str) -> str:
+    """IPython's ``magic_arguments`` opens the usage with a reST literal marker (``::``);
+    ``%%eachgen?`` and ``%eachgen`` show the help as plain text, so the marker goes."""
+    lines = doc.splitlines()
+    if lines and lines[0].strip() == "::":
+        lines = lines[1:]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+    return "\n".join(lines)
+
+
+EachGen.eachgen.__doc__ = _plain_doc(EachGen.eachgen.__doc__ or "")

@@ -47,6 +47,9 @@ def test_help_is_generated_with_the_options(shell):
     for text in ("--background", "--force", "--emulator", "--output-dir", "--seed 1,2,3", "---"):
         assert text in doc
     assert "--background" in repr(shell.run_line_magic("eachgen", ""))
+    # plain text, no reST: magic_arguments' "::" marker is gone, the usage comes first
+    assert "::" not in [line.strip() for line in doc.splitlines()]
+    assert doc.lstrip().startswith("%eachgen [-o NAME]")
 
 
 # -- a generation -----------------------------------------------------------------------------
