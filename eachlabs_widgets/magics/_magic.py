@@ -461,10 +461,24 @@ class EachGen(Magics):
         from .._api import history
         from .._tables import history_table
 
-        words, _ = self._flags(tokens)
+        words, flags = self._flags(tokens, "--all")
         if len(words) > 1 or (words and not words[0].isdigit()):
-            raise UsageError("usage: %eachgen history [N]")
-        return history_table(history(int(words[0]) if words else 20))
+            raise UsageError("usage: %eachgen history [N] [--all]")
+        limit = int(words[0]) if words else 20
+        if flags.get("--all"):
+            return history_table(history(limit, emulator=True))
+        shown = history(limit)
+        table = history_table(shown)
+        # The embedded emulator's predictions of other sessions are left out by default (they
+        # cannot be resumed): an empty table must not look like an empty journal.
+        hidden = len(history(None, emulator=True)) - len(history(None))
+        if hidden > 0:
+            table.note = (
+                f"{hidden} emulator prediction(s) of other sessions are not listed (they "
+                "cannot be resumed; their files are kept): %eachgen history --all lists them. "
+                + table.note
+            )
+        return table
 
     def _resume(self, tokens: Sequence[str]) -> Any:
         from .._api import aresume

@@ -370,3 +370,18 @@ def test_background_needs_a_running_loop(shell, emulator):
     with pytest.raises(UsageError, match="running event loop"):
         shell.run_cell_magic("eachgen", f"{FLUX} --background", "a cat")
     assert created(emulator) == 0
+
+
+def test_history_says_when_it_leaves_out_other_sessions_emulator_runs(shell, monkeypatch):
+    from eachlabs_widgets import _journal
+
+    journal = _journal.default_journal()
+    with monkeypatch.context() as patch:
+        patch.setattr(_journal, "_session", "an-earlier-kernel")
+        journal.created("t-elsewhere", FLUX, {"prompt": "a cat"}, "emulator")
+    table = shell.run_line_magic("eachgen", "history 5")
+    assert "t-elsewhere" not in table.column("id")
+    assert "1 emulator prediction(s) of other sessions are not listed" in table.note
+    assert "%eachgen history --all" in table.plain()
+    everything = shell.run_line_magic("eachgen", "history 5 --all")
+    assert "t-elsewhere" in everything.column("id")
