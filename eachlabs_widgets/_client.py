@@ -103,6 +103,12 @@ class AsyncEachLabs:
             on_throttled=self._limiter.throttled,
         )
 
+    @property
+    def emulated(self) -> bool:
+        """Whether this client talks to an emulator: the embedded one, or one on a URL whose
+        answers said so (``X-EachLabs-Emulator``; known after the first answer)."""
+        return self.settings().is_emulator or self._http.saw_emulator
+
     def settings(self) -> Settings:
         return resolve(self._api_key, self._base_url)
 
@@ -655,7 +661,7 @@ class AsyncEachLabs:
                 outputs=outputs,
                 created_at=created_at or datetime.now(timezone.utc),
                 elapsed=(self._clock() - started) if started is not None else None,
-                emulated=self.settings().is_emulator or self._http.saw_emulator,
+                emulated=self.emulated,
                 polls=prediction.polls,
                 output=prediction.output,
             )
@@ -717,7 +723,7 @@ class AsyncEachLabs:
         journal = self.journal
         if journal is None:
             return
-        emulated = self.settings().is_emulator or self._http.saw_emulator
+        emulated = self.emulated
         try:
             # Submitted to the journal's thread: returns at once, written in order, retried
             # while another process holds the file locked.

@@ -40,6 +40,17 @@ class Ledger:
         if path.stat().st_size == 0:
             self._write({"batch": batch})
 
+    @classmethod
+    def finished_rows(cls, path: Path, batch: str) -> set[int]:
+        """The rows an earlier run of ``batch`` finished, read without writing anything
+        (none when there is no ledger). Raises ``ValueError`` for another batch's ledger."""
+        if not path.exists():
+            return set()
+        ledger = cls.__new__(cls)
+        ledger.path, ledger.rows = path, {}
+        ledger._load(batch)
+        return {n for n, state in ledger.rows.items() if state.result is not None}
+
     def _load(self, batch: str) -> None:
         with self.path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines):

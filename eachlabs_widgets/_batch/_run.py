@@ -171,7 +171,8 @@ async def run_batch(
     batch = fingerprint(model, inputs)
 
     # Every row is checked before anything is sent.
-    rows = images = 0
+    rows = 0
+    images_of: dict[int, int] = {}
     problems: list[str] = []
     for number, row in enumerate(read_rows(inputs), 1):
         rows = number
@@ -180,7 +181,7 @@ async def run_batch(
         except BatchInputError as exc:
             problems.append(str(exc))
             continue
-        images += _images(payload)
+        images_of[number] = _images(payload)
     if problems:
         more = len(problems) - MAX_LISTED
         listed = problems[:MAX_LISTED] + ([f"… and {more} more"] if more > 0 else [])
@@ -188,25 +189,31 @@ async def run_batch(
     if rows == 0:
         raise BatchInputError(f"{inputs}: no rows")
 
-    price = estimate_price(client.journal, model, base_url)
-    whose = (
-        " (the emulator's prices)"
-        if "emulator" in base_url or client.settings().is_emulator
-        else ""
-    )
-    if price is None:
-        estimate = f"{rows} predictions ({images} images) of {model}: price unknown{whose}"
-    else:
-        estimate = (
-            f"{rows} predictions ({images} images) of {model}: about ${price * images:.2f}"
-            f" at ${price:.4f} per image, from what the service reported{whose}"
-        )
-    say(estimate + (f"; stopping before ${max_cost:.2f}" if max_cost is not None else ""))
-    if confirm is not None and not confirm("Go on?"):
-        return None
-
     target = results_path(inputs, out)
-    ledger = Ledger(target.with_name(target.name + ".progress"), batch)
+    progress_path = target.with_name(target.name + ".progress")
+    # A rerun estimates (and asks about) only the rows an earlier run did not finish.
+    finished = Ledger.finished_rows(progress_path, batch)
+    todo = rows - len(finished)
+    images = sum(n for number, n in images_of.items() if number not in finished)
+    price = estimate_price(client.journal, model, base_url)
+    if todo == 0:
+        say(f"all {rows} rows were done by an earlier run: nothing to create; writing {target}")
+    else:
+        reporter = "the emulator" if client.emulated else "the service"
+        left = f"{todo} of {rows} rows left: " if finished else ""
+        what = f"{left}{todo} predictions ({images} images) of {model}"
+        if price is None:
+            estimate = f"{what}: price unknown (no cost reported by {reporter} yet)"
+        else:
+            estimate = (
+                f"{what}: about ${price * images:.2f} at ${price:.4f} per image, from what "
+                f"{reporter} reported"
+            )
+        say(estimate + (f"; stopping before ${max_cost:.2f}" if max_cost is not None else ""))
+        if confirm is not None and not confirm("Go on?"):
+            return None
+
+    ledger = Ledger(progress_path, batch)
     _find_lost_creates(ledger, client.journal, model, schema, inputs, batch)
     results = _Results(target)
     budget = _Budget(max_cost, price)

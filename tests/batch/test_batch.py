@@ -208,3 +208,38 @@ def test_resumed_and_recreated_rows_are_told_apart(emulator, env, tmp_path):
     assert rows[1]["note"].startswith("created again")
     assert rows[2]["note"] == ""
     assert emulator.stats.predictions_created == created + 2
+
+
+def test_a_rerun_of_a_finished_batch_asks_nothing_and_creates_nothing(emulator, env, tmp_path):
+    inputs = prompts(tmp_path / "p.csv", ["a fox", "a cat"])
+    first = subprocess.run(
+        command(TURBO, str(inputs), "--no-progress", "--yes"),
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "price unknown (no cost reported by the emulator yet)" in first.stderr
+    before = results(tmp_path / "p.results.csv")
+    again = subprocess.run(  # no --yes and no terminal: it goes on, as nothing will be created
+        command(TURBO, str(inputs), "--no-progress"),
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "all 2 rows were done by an earlier run: nothing to create" in again.stderr
+    assert emulator.stats.predictions_created == 2
+    assert results(tmp_path / "p.results.csv") == before
+
+
+def test_a_rerun_estimates_only_the_rows_left(emulator, env, tmp_path, capsys):
+    inputs = prompts(tmp_path / "p.csv", ["a fox", "a cat", "a dog"])
+    ledger = tmp_path / "p.results.csv.progress"
+    done = {"row": 1, "result": {"row": 1, "status": "success", "files": [], "seed": 1}}
+    lines = [{"batch": fingerprint(TURBO, inputs)}, done]
+    ledger.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main([TURBO, str(inputs), "--yes", "--no-progress"]) == 0
+    assert "2 of 3 rows left: 2 predictions (2 images)" in capsys.readouterr().err
+    assert emulator.stats.predictions_created == 2
