@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from .._render import thumbnail_jpeg
+from .._render import short_id, thumbnail_jpeg
 from ..forms._widgets import size_text
 from ._training import zip_folder, zip_images
 from ._upload import FileDrop
@@ -167,7 +167,8 @@ class Stage(w.VBox):
             bits.append(f"{generation.elapsed:.1f} s")
         if generation.cost is not None:
             bits.append(f"${generation.cost:.3f}")
-        bits.append(f"<code>{html.escape(generation.id)}</code>")
+        full = html.escape(generation.id, quote=True)  # the whole id on hover
+        bits.append(f"<code title='{full}'>{html.escape(short_id(generation.id))}</code>")
         prompt = html.escape(generation.prompt or "")
         self.caption.value = f"<div>{' · '.join(bits)}</div>" + (
             f"<div class='eachlabs-muted'>{prompt}</div>" if prompt else ""

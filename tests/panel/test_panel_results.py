@@ -199,3 +199,11 @@ async def test_a_thumbnail_asked_for_before_its_file_is_readable_is_made_when_as
     hidden.rename(saved)
     _reply, [thumb] = panel.strip.handle({"type": "thumbs", "keys": [key]})
     assert thumb[:2] == b"\xff\xd8"
+
+
+async def test_the_stage_caption_shows_the_short_id_with_the_whole_one_on_hover(emulated):
+    panel = await finished_panel(seed=79, num_images=1)
+    [generation] = panel.generations
+    caption = panel.viewer.caption.value
+    assert f"<code title='{generation.id}'>{generation.id[:8]}</code>" in caption
+    assert f">{generation.id}<" not in caption  # a 36-character id wraps mid-way
