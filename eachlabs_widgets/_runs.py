@@ -161,7 +161,8 @@ class CellRun:
                     expected=typical_seconds(journal, job.model, self.base_url),
                     emulated=emulated,
                     on_cancel=self._canceller(index) if background else None,
-                    hint=None if background else FOREGROUND_HINT,
+                    # Said once, in the header, when the cell has several cards.
+                    hint=None if background or len(self.jobs) > 1 else FOREGROUND_HINT,
                     parts=self.parts,
                 )
             )
@@ -231,8 +232,11 @@ class CellRun:
 
     def _render_header(self) -> None:
         number_the_line()
+        hint = ""
+        if not self.background and len(self.jobs) > 1 and not self.done:
+            hint = f"<div style='color:{MUTED};font-size:85%'>{FOREGROUND_HINT}</div>"
         self.header.value = (
-            f"<div class='eachlabs-summary' style='color:{MUTED}'>{self.summary()}</div>"
+            f"<div class='eachlabs-summary' style='color:{MUTED}'>{self.summary()}</div>{hint}"
         )
         for listener in list(self._listeners):
             with contextlib.suppress(Exception):

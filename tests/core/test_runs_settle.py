@@ -104,3 +104,19 @@ async def test_an_ended_run_says_what_it_spent_and_counts_cancelled_apart(monkey
     cancelled.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert cancelled.summary() == "1 run · 1 cancelled · nothing spent"
+
+
+def test_how_to_cancel_is_said_once_per_cell(monkeypatch, tmp_path):
+    from eachlabs_widgets._card import FOREGROUND_HINT
+
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path))
+    client = AsyncEachLabs(base_url="emulator")
+    jobs = [Job(f"seed {n}", TURBO, {"prompt": "a fox", "seed": n}) for n in (1, 2, 3)]
+    sweep = CellRun(client, jobs)
+    assert sweep.header.value.count(FOREGROUND_HINT) == 1
+    assert not any(FOREGROUND_HINT in card.header.value for card in sweep.cards)
+    single = CellRun(client, jobs[:1])
+    assert FOREGROUND_HINT not in single.header.value
+    assert FOREGROUND_HINT in single.cards[0].header.value
+    background = CellRun(client, jobs, background=True)  # Cancel buttons say it there
+    assert FOREGROUND_HINT not in background.header.value
