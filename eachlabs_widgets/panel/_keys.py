@@ -19,7 +19,8 @@ STATIC = Path(__file__).parent / "static"
 
 
 class Shortcuts(anywidget.AnyWidget):
-    """Invisible; calls ``on_generate()`` when Ctrl/⌘+Enter is pressed inside its panel.
+    """Invisible; calls ``on_generate()`` when Ctrl/⌘+Enter is pressed inside its panel, and
+    scrolls the newest run's card into sight when asked (:meth:`reveal_runs`).
 
     ``snapshot``: the CSS class of the panel's static copy; each live view adds a rule that
     hides the outputs carrying it, and removes the rule when the view goes away.
@@ -36,6 +37,11 @@ class Shortcuts(anywidget.AnyWidget):
         self.layout.width = "0px"
         self.layout.height = "0px"
         self.on_msg(self._message)
+
+    def reveal_runs(self) -> None:
+        """Scroll the page just enough to show the newest run's card (below a tall form it
+        starts out of sight)."""
+        self.send({"type": "reveal"})
 
     def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("event") == "generate":

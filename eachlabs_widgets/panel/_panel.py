@@ -544,6 +544,7 @@ class Panel(w.VBox):
             self._run(model, inputs, card),
             lambda t: self._run_done(t, model, card, group),
         )
+        self.shortcuts.reveal_runs()
         if not task.done():  # without a running loop it has already ended
             self._run_tasks[task] = card
             self.running = len(self._run_tasks)

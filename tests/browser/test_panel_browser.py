@@ -167,6 +167,13 @@ def generate_with_keys(page: Any, slug: str, prompt: str, search: str) -> None:
     box = prompt_box(page, slug)
     box.fill(prompt)
     box.press("Control+Enter")
+    # the new run's card is scrolled into sight, even below a tall form
+    page.wait_for_function(
+        "() => { const c = document.querySelector('.eachlabs-panel .eachlabs-runs .eachlabs-run');"
+        " if (!c) return false; const r = c.getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }",
+        timeout=15_000,
+    )
     try:
         page.wait_for_selector(f"{PANEL} .eachlabs-status-success", timeout=30_000)
     except Exception:

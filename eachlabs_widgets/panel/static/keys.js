@@ -1,5 +1,5 @@
 // Keyboard shortcuts for one panel: Ctrl+Enter (Cmd+Enter on a Mac) anywhere in the panel
-// generates. The listener sits on window in the capture phase, so it runs before the
+// generates. Asked by the kernel ({type: "reveal"}), it scrolls a new run's card into sight. The listener sits on window in the capture phase, so it runs before the
 // notebook's own Ctrl+Enter ("run cell") sees the key.
 //
 // While this view lives, the panel's static copy (an HTML output carrying the class in
@@ -46,7 +46,18 @@ function render({ model, el }) {
     setTimeout(() => model.send({ event: "generate" }), 0);
   };
   window.addEventListener("keydown", onKey, true);
+  // A run just started: once its card is drawn, scroll only as far as needed to show it.
+  const onMessage = (content) => {
+    if (!content || content.type !== "reveal") return;
+    setTimeout(() => {
+      const panel = el.closest(".eachlabs-panel");
+      const card = panel && panel.querySelector(".eachlabs-runs .eachlabs-run");
+      if (card) card.scrollIntoView({ block: "nearest" });
+    }, 150);
+  };
+  model.on("msg:custom", onMessage);
   return () => {
+    model.off("msg:custom", onMessage);
     window.removeEventListener("keydown", onKey, true);
     model.off("change:snapshot", onSnapshot);
     if (style) style.remove();
