@@ -94,13 +94,15 @@ def generate(
                 model, inputs, timeout=timeout, save_to=output_dir(), reuse=not force
             )
         )
+    from ._run_display import wait_for
+
     run, handle = _live(AsyncEachLabs(), model, inputs, timeout=timeout, force=force)
     try:
-        run_sync(run.execute())
-    except KeyboardInterrupt:
-        with contextlib.suppress(BaseException):
-            run_sync(run.cancel_leftovers())
-        ids = run.cancelled_ids
+        ids = wait_for(run)
+    except BaseException:
+        _leave(run, handle, None)
+        raise
+    if ids is not None:
         what = (
             f"prediction {ids[0]} was cancelled on the service (not billed)"
             if ids
@@ -108,9 +110,6 @@ def generate(
         )
         _leave(run, handle, None)
         raise one_line(GenerationInterrupted(f"interrupted: {what}")) from None
-    except BaseException:
-        _leave(run, handle, None)
-        raise
     return _finished(run, handle)
 
 

@@ -168,6 +168,19 @@ def error_sentence(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def _facts(generation: Generation) -> list[str]:
+    """Its seed, the time it took and its cost, as plain text: what every caption says."""
+    facts = []
+    if generation.seed is not None:
+        facts.append(f"seed {generation.seed}")
+    if generation.elapsed is not None and not generation.reused:
+        facts.append(f"{generation.elapsed:.1f} s")
+    cost = _cost_text(generation)
+    if cost:
+        facts.append(cost)
+    return facts
+
+
 def _cost_text(generation: Generation) -> str | None:
     if generation.reused:
         return "$0 (reused)"
@@ -182,13 +195,7 @@ def _caption(generation: Generation, *, shared: bool = False) -> str:
     parts = [] if shared else [f"<b>{html.escape(generation.model)}</b>"]
     if generation.emulated and not shared:
         parts.append(EMULATOR_TAG)
-    if generation.seed is not None:
-        parts.append(f"seed {html.escape(str(generation.seed))}")
-    if generation.elapsed is not None and not generation.reused:
-        parts.append(f"{generation.elapsed:.1f} s")
-    cost = _cost_text(generation)
-    if cost:
-        parts.append(cost)
+    parts += [html.escape(fact) for fact in _facts(generation)]
     ident = html.escape(generation.id, quote=True)
     parts.append(f"<code title='{ident}'>{html.escape(short_id(generation.id))}</code>")
     line = " · ".join(parts)
@@ -322,13 +329,7 @@ def summary_line(generation: Generation) -> dict[str, Any]:
     bits = [generation.model]
     if generation.emulated:
         bits.append("emulator")
-    if generation.seed is not None:
-        bits.append(f"seed {generation.seed}")
-    if generation.elapsed is not None and not generation.reused:
-        bits.append(f"{generation.elapsed:.1f} s")
-    cost = _cost_text(generation)
-    if cost:
-        bits.append(cost)
+    bits += _facts(generation)
     bits.append(short_id(generation.id))
     if generation.paths:
         more = f" (+{len(generation.paths) - 1})" if len(generation.paths) > 1 else ""

@@ -1,6 +1,8 @@
 """How a :class:`~._runs.CellRun` is shown in a cell: its live cards, then one static result
 in their place. Shared by ``%%eachgen`` (foreground and ``--background``) and ``generate()``.
 
+- :func:`wait_for`: a foreground run, waited for on the kernel's loop; an interrupt cancels on
+  the service what it created.
 - :func:`settle`: a foreground run's cards give way to the static result (or to nothing when
   the one run failed: the error says it, once), and every card widget is closed.
 - :func:`show_in_background`: the cards stay live while the cell has returned; when the run
@@ -12,6 +14,7 @@ in their place. Shared by ``%%eachgen`` (foreground and ``--background``) and ``
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 from collections.abc import Callable
@@ -22,9 +25,24 @@ from IPython.display import display
 from ._render import ERROR, MUTED, error_sentence
 from ._runs import BackgroundRun, CellRun, in_voila, resume_note, static_bundle
 
-__all__ = ["orphan_note", "settle", "show_in_background", "static_or_error"]
+__all__ = ["orphan_note", "settle", "show_in_background", "static_or_error", "wait_for"]
 
 log = logging.getLogger("eachlabs_widgets")
+
+
+def wait_for(run: CellRun) -> list[str] | None:
+    """Run every job of ``run`` until it ends. On an interrupt (the kernel's stop button,
+    Ctrl+C) every prediction it created is cancelled on the service, and the ids cancelled
+    are returned; ``None`` when the run ended by itself."""
+    from ._sync import run_sync
+
+    try:
+        run_sync(run.execute())
+    except KeyboardInterrupt:
+        with contextlib.suppress(BaseException):
+            run_sync(run.cancel_leftovers())
+        return run.cancelled_ids
+    return None
 
 
 def settle(handle: Any, run: CellRun, embed: str | None, *, failed: bool = False) -> None:

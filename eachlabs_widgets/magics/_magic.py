@@ -11,7 +11,6 @@ the shell's thread, when a cell first needs them. ``tests/magics/test_load_ext.p
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import importlib
 import logging
@@ -358,16 +357,15 @@ class EachGen(Magics):
             self.shell.user_ns[name] = value
 
     def _blocking(self, run: CellRun, out: str | None, embed: str | None) -> None:
-        from .._run_display import settle
-        from .._sync import run_sync
+        from .._run_display import settle, wait_for
 
         handle = display(run.view, display_id=True)
         try:
-            run_sync(run.execute())
-        except KeyboardInterrupt:
-            with contextlib.suppress(BaseException):
-                run_sync(run.cancel_leftovers())
-            ids = run.cancelled_ids
+            ids = wait_for(run)
+        except Exception:  # a bug: no live widgets left behind, then the traceback
+            settle(handle, run, embed, failed=True)
+            raise
+        if ids is not None:
             if ids:
                 message = (
                     f"interrupted: cancelled {len(ids)} prediction(s) on the service, not "
@@ -377,9 +375,6 @@ class EachGen(Magics):
                 message = "interrupted before any prediction was created: nothing was sent"
             settle(handle, run, embed, failed=True)
             raise EachGenInterrupted(message) from None
-        except Exception:  # a bug: no live widgets left behind, then the traceback
-            settle(handle, run, embed, failed=True)
-            raise
         result = run.result()
         self._store(out, result)
         failure = run.failure()

@@ -33,16 +33,7 @@ def run_cell(page: Any, index: int) -> None:
 def test_live_card_then_static_result(servers, browser, artifacts):
     lab = servers["launch"]("lab", "magic.ipynb", (SETUP, MAGIC))
     page = browser.new_page()
-    page.goto(f"{lab.url}/lab/tree/magic.ipynb?token={lab.token}&reset")
-    page.wait_for_selector(f"{CELL} .cm-content", timeout=30_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000)
-    for _ in range(6):  # right after load the kernel may look idle before it is connected
-        run_cell(page, 0)
-        try:
-            page.wait_for_selector(f"{CELL} >> nth=0 >> text=eachgen settings", timeout=5_000)
-            break
-        except Exception:  # playwright's TimeoutError
-            continue
+    open_lab(page, lab, "magic.ipynb")
 
     run_cell(page, 1)
     card = page.locator(f"{CELL} >> nth=1 >> .eachlabs-card").first
@@ -89,15 +80,10 @@ STATIC = ".jp-OutputArea-output img[src^='data:image/jpeg']"
 
 
 def open_lab(page: Any, lab: Any, name: str) -> None:
+    """Open notebook ``name`` in JupyterLab and run its first cell (the setup)."""
     page.goto(f"{lab.url}/lab/tree/{name}?token={lab.token}&reset")
     page.wait_for_selector(f"{CELL} .cm-content", timeout=30_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000)
-
-
-def test_background_card_error_once_saved_and_reopened(servers, browser, artifacts):
-    lab = servers["launch"]("lab", "background.ipynb", (SETUP, BACKGROUND, FAILING))
-    page = browser.new_page()
-    open_lab(page, lab, "background.ipynb")
     for _ in range(6):  # right after load the kernel may look idle before it is connected
         run_cell(page, 0)
         try:
@@ -105,6 +91,12 @@ def test_background_card_error_once_saved_and_reopened(servers, browser, artifac
             break
         except Exception:  # playwright's TimeoutError
             continue
+
+
+def test_background_card_error_once_saved_and_reopened(servers, browser, artifacts):
+    lab = servers["launch"]("lab", "background.ipynb", (SETUP, BACKGROUND, FAILING))
+    page = browser.new_page()
+    open_lab(page, lab, "background.ipynb")
 
     # --background: the cell returns at once; its card (with a Cancel button) keeps updating
     run_cell(page, 1)
