@@ -905,14 +905,15 @@ class Journal:
 
 
 class _Deferring(Journal):
-    """A journal whose ``created``/``update`` return at once (see :meth:`Journal.deferring`)."""
+    """A journal whose ``created``/``update`` return at once (see :meth:`Journal.deferring`):
+    the writes are submitted as by :meth:`Journal.created`, and not waited for."""
 
     def __init__(self, journal: Journal, emulator: bool | None) -> None:
         self.path = journal.path
         self._store = journal._store
         self._emulator = emulator
 
-    def created(
+    def submit_created(
         self,
         prediction_id: str,
         model: str,
@@ -921,34 +922,14 @@ class _Deferring(Journal):
         *,
         emulator: bool | None = None,
         if_missing: bool = False,
-    ) -> None:
+    ) -> Ticket[None]:
         mark = emulator if emulator is not None else self._emulator
-        self.submit_created(
+        return super().submit_created(
             prediction_id, model, inputs, base_url, emulator=mark, if_missing=if_missing
         )
 
-    def update(
-        self,
-        prediction_id: str,
-        *,
-        base_url: str | None = None,
-        status: str | None = None,
-        urls: list[str] | None = None,
-        metrics: Mapping[str, Any] | None = None,
-        error: str | None = None,
-        files: list[str] | None = None,
-        duration: float | None = None,
-    ) -> None:
-        self.submit_update(
-            prediction_id,
-            base_url=base_url,
-            status=status,
-            urls=urls,
-            metrics=metrics,
-            error=error,
-            files=files,
-            duration=duration,
-        )
+    def _settle(self, ticket: Ticket[Any]) -> None:
+        """Nothing to wait for: a write's problem is reported by the next journal call."""
 
 
 _default: dict[Path, Journal] = {}

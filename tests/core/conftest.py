@@ -1,5 +1,8 @@
+import asyncio
 import json
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -141,3 +144,40 @@ def make_client(service, fake_time, journal):
         return AsyncEachLabs(**options)
 
     return make
+
+
+async def no_sleep(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+def stand():
+    """A loopback stand-in of the API and its file host (``tests/output_stand.py``)."""
+    from ..output_stand import Stand
+
+    served = Stand()
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def system_temp(tmp_path, monkeypatch) -> Path:
+    """The system's temp folder, moved where the test can see what is left in it."""
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+@pytest.fixture
+def stand_client(stand, journal, system_temp):
+    """A client of ``stand``, with no waits between polls."""
+    from eachlabs_widgets import AsyncEachLabs
+
+    return AsyncEachLabs(
+        api_key="sk-test-key-for-the-api-only",
+        base_url=stand.url,
+        sleep=no_sleep,
+        journal=journal,
+        limiter=PredictionLimiter(10),
+    )

@@ -3,21 +3,17 @@ expired and missing links, and what is left on disk when a download fails."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import gzip
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from eachlabs_widgets import AsyncEachLabs, ConfigurationError, OutputDownloadError
+from eachlabs_widgets import ConfigurationError, OutputDownloadError
 from eachlabs_widgets._download import max_download_bytes
-from eachlabs_widgets._journal import Journal
-from eachlabs_widgets._limiter import PredictionLimiter
 
-from ..output_stand import SLUG, Stand, png, stream_forever
+from ..output_stand import SLUG, png, stream_forever
 
 S3_EXPIRED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
@@ -25,34 +21,9 @@ S3_EXPIRED = (
 )
 
 
-async def no_sleep(seconds: float) -> None:
-    await asyncio.sleep(0)
-
-
 @pytest.fixture
-def stand():
-    served = Stand()
-    yield served
-    served.close()
-
-
-@pytest.fixture
-def system_temp(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "system-temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-@pytest.fixture
-def client(stand, tmp_path, system_temp):
-    return AsyncEachLabs(
-        api_key="sk-test-key-for-the-api-only",
-        base_url=stand.url,
-        sleep=no_sleep,
-        journal=Journal(tmp_path / "journal.sqlite3"),
-        limiter=PredictionLimiter(10),
-    )
+def client(stand_client):
+    return stand_client
 
 
 def staged_files(*folders: Path) -> list[Path]:

@@ -6,52 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
-import tempfile
 import threading
 import zlib
 from pathlib import Path
 
 import pytest
 
-from eachlabs_widgets import AsyncEachLabs, Generation, Output
+from eachlabs_widgets import Generation, Output
 from eachlabs_widgets._card import LiveCard
 from eachlabs_widgets._files import read_png_text, write_output
-from eachlabs_widgets._journal import Journal
-from eachlabs_widgets._limiter import PredictionLimiter
 from eachlabs_widgets._render import generation_bundle
 
-from ..output_stand import SLUG, Stand, png
-
-
-async def no_sleep(seconds: float) -> None:
-    await asyncio.sleep(0)
+from ..output_stand import SLUG, png
 
 
 @pytest.fixture
-def stand():
-    served = Stand()
-    yield served
-    served.close()
-
-
-@pytest.fixture
-def system_temp(tmp_path, monkeypatch) -> Path:
-    """The system's temp folder, moved where the test can see what is left in it."""
-    folder = tmp_path / "system-temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-@pytest.fixture
-def client(stand, tmp_path, system_temp):
-    return AsyncEachLabs(
-        api_key="k",
-        base_url=stand.url,
-        sleep=no_sleep,
-        journal=Journal(tmp_path / "journal.sqlite3"),
-        limiter=PredictionLimiter(10),
-    )
+def client(stand_client):
+    return stand_client
 
 
 def leftovers(*folders: Path) -> list[Path]:
