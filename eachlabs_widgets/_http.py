@@ -1,9 +1,16 @@
 """The one place that does HTTP: the shared client per event loop, retries, redirects, the key,
 deadlines and error mapping.
 
-Building an ``httpx.AsyncClient`` costs ~18 ms of blocking CPU (its SSL context), so one client
-per event loop is made lazily and reused by every call on that loop. A client whose loop has
-closed (``asyncio.run()`` called again and again) is closed with its loop and forgotten.
+Building an ``httpx.AsyncClient`` costs ~20 ms of blocking CPU (its SSL context), so one client
+per event loop is made lazily and reused by every call on that loop, and the process's one TLS
+context is built in a background thread from the moment this module is imported (see
+:mod:`._warm`). A client whose loop has closed (``asyncio.run()`` called again and again) is
+closed with its loop and forgotten.
+
+httpx loads its transport (httpcore) when the first client is built, and httpcore loads anyio's
+asyncio backend on its first request: together ~40 ms, once per process. They are imported
+here instead, with the rest of the HTTP stack, so a first call does not pay for them before
+its first request (and a kernel loads them while idle after ``%load_ext``).
 
 The API key never sits in a plain local or on the client: an :class:`httpx.Auth` flow reads it
 from the :class:`~._settings.Secret` as each request leaves, and only for the API's own origin.
@@ -24,8 +31,10 @@ import weakref
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
+import httpcore  # noqa: F401  (see the module's docstring)
 import httpx
 
+from . import _warm
 from ._exceptions import (
     APIError,
     AuthenticationError,
@@ -39,6 +48,12 @@ from ._exceptions import (
 from ._retry import Attempt, Kind, RetryPolicy, parse_retry_after
 from ._settings import Secret, Settings
 from ._version import __version__
+
+with contextlib.suppress(ImportError):  # anyio's own name for it; a later anyio may move it
+    import anyio._backends._asyncio  # noqa: F401  (see the module's docstring)
+
+# Whatever makes requests needs the TLS context: it is built while the rest loads.
+_warm.start()
 
 __all__ = [
     "HTTP",
@@ -145,12 +160,10 @@ def shared_client(settings: Settings) -> httpx.AsyncClient:
 def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """A client with our timeouts and User-Agent. It follows no redirect by itself (see
     :meth:`HTTP.request`) and holds no key (each request gets its own :class:`KeyAuth`).
-    Its TLS context is the process's one, built off the loop after ``%load_ext``."""
-    from ._warm import ssl_context
-
+    Its TLS context is the process's one, built off the loop by the warm-up."""
     return httpx.AsyncClient(
         transport=transport,
-        verify=ssl_context() if transport is None else True,
+        verify=_warm.ssl_context() if transport is None else True,
         timeout=TIMEOUT,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,

@@ -241,11 +241,10 @@ def _nearest_sibling(path: Path, limit: int = 2000) -> str | None:
 
 
 def _is_pil_image(value: Any) -> bool:
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - Pillow is a dependency
-        return False
-    return isinstance(value, Image.Image)
+    # Looked up, not imported: a PIL image cannot exist before PIL.Image is loaded, and
+    # importing it (~10 ms) would slow every call whose inputs are only text.
+    image = sys.modules.get("PIL.Image")
+    return image is not None and isinstance(value, image.Image)
 
 
 def to_local_media(value: Any) -> LocalMedia:

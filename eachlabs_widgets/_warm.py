@@ -1,6 +1,8 @@
-"""Warm-up in the background after ``%load_ext``: the first prediction should not build the TLS
-context its HTTP client needs on the kernel's event loop (tens of milliseconds: the CA bundle is
-read and parsed).
+"""Warm-up in the background: the first prediction should not build the TLS context its HTTP
+client needs on the event loop (tens of milliseconds: the CA bundle is read and parsed). It
+starts after ``%load_ext``, and in a script when the HTTP layer is imported (``from
+eachlabs_widgets import generate``), so the bundle loads while the rest of the imports run
+(OpenSSL reads it without holding the GIL).
 
 The daemon thread imports nothing: a module imported in a second thread while the kernel's
 thread imports a module of the same package (httpx and httpcore import each other) can hand one
@@ -59,11 +61,27 @@ def _warm() -> None:
         ssl_context()
 
 
+def _after_fork() -> None:
+    """A child forked while the thread held the lock gets a free one (the thread is not
+    copied; the child builds the context itself if it was not built yet)."""
+    global _context_lock
+    _context_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def start() -> None:
     """Start the warm-up once per process."""
     if _started.is_set():
         return
     _started.set()
+    if not (os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")):
+        # Found here, on the caller's thread: the first certifi.where() imports importlib's
+        # resource readers. (Should it fail, the first client meets the error and says why.)
+        with contextlib.suppress(Exception):
+            certifi.where()
     thread = threading.Thread(target=_warm, name="eachlabs-warm-up", daemon=True)
     thread.start()
     atexit.register(thread.join, EXIT_WAIT)

@@ -55,6 +55,7 @@ def test_local_values_become_uploads(tmp_path):
         assert media.content_type == "image/png"
         assert media.data.startswith(b"\x89PNG")
     assert is_local_media(Path("x")) and not is_local_media("https://cdn/x.png")
+    assert is_local_media(Image.new("RGB", (2, 2))) and not is_local_media(Image)
     assert "bytes" in repr(LocalMedia(b"123", "application/zip", "a.zip"))
     with pytest.raises(TypeError):
         to_local_media(42)
