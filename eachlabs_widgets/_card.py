@@ -370,12 +370,7 @@ class LiveCard(widgets.VBox):
         self._stop()
         self._leave_queue("success")
         self.prediction_id = generation.id
-        thumbs: list[Any] = []
-        if self.thumbnails:
-            for index in range(len(generation.images)):
-                jpeg = thumbnail_of(generation, CARD_HEIGHT, index)
-                if jpeg:
-                    thumbs.append(widgets.Image(value=jpeg, format="jpeg", layout=self.parts.image))
+        thumbs: list[Any] = self._pictures(generation) if self.thumbnails else []
         broken = generation.undecodable
         for index in broken:  # paid for and kept on disk, but not a picture Pillow can show
             thumbs.append(self.parts.html_widget(_not_shown(generation, index)))
@@ -388,14 +383,26 @@ class LiveCard(widgets.VBox):
             self.detail = f"{len(broken)} output(s) do not decode as images: kept as files"
         if generation.save_error:
             self.detail = (self.detail + "; " if self.detail else "") + "files not saved"
-        for placeholder in self.gallery.children:
-            placeholder.close()
+        placeholders = self.gallery.children
         if not self._closed:
             self.gallery.children = tuple(thumbs)
         else:
             for thumb in thumbs:
                 thumb.close()
+        # Closed once the pictures took their place: closed first, they left the gallery
+        # empty for a moment, and the card shrank and grew again.
+        for placeholder in placeholders:
+            placeholder.close()
         self._render()
+
+    def _pictures(self, generation: Generation) -> list[Any]:
+        """The widgets that show ``generation``'s pictures in the card's slots."""
+        pictures = []
+        for index in range(len(generation.images)):
+            jpeg = thumbnail_of(generation, CARD_HEIGHT, index)
+            if jpeg:
+                pictures.append(widgets.Image(value=jpeg, format="jpeg", layout=self.parts.image))
+        return pictures
 
     def fail(self, error: BaseException, *, say_why: bool = True) -> None:
         """Show how the prediction ended: cancelled (not billed), timed out, or failed with the

@@ -33,13 +33,25 @@ if TYPE_CHECKING:
 __all__ = [
     "CARD_HEIGHT",
     "EMBED_MODES",
+    "GRID_COLUMNS",
+    "GRID_GAP",
     "GRID_HEIGHT",
+    "SHEET_GAP",
     "THUMBNAIL_HEIGHT",
     "Results",
+    "axis_text",
+    "cell_title",
     "error_sentence",
+    "facts",
     "generation_bundle",
+    "grid_keys",
+    "matrix",
+    "picture_aspect",
+    "picture_size",
     "prepare",
+    "said_once",
     "set_embed_mode",
+    "sheet_width",
     "short_id",
     "short_name",
     "summary_line",
@@ -54,6 +66,12 @@ THUMBNAIL_HEIGHT = 256
 GRID_HEIGHT = 160
 #: The height of the thumbnails on a live card (the static result replaces them).
 CARD_HEIGHT = 72
+#: A grid's columns and the gap between its cells (px), shared by the static grid and the live
+#: tiles that precede it, so the cell keeps its geometry when one gives way to the other.
+GRID_COLUMNS = "repeat(auto-fill,minmax(200px,1fr))"
+GRID_GAP = 12
+#: The gap between the pictures of a thumbnail sheet (px).
+SHEET_GAP = 6
 #: JPEG quality of embedded thumbnails: small enough that a 20-image sweep saves in ~200 KB.
 THUMBNAIL_QUALITY = 70
 #: The longest file name shown in a caption (the link holds the whole path).
@@ -101,7 +119,7 @@ def thumbnail_jpeg(
         ratio = height / max(1, image.height)
         size = (max(1, round(image.width * ratio)), height)
         scaled.append(image.convert("RGB").resize(size, PILImage.Resampling.LANCZOS))
-    gap = 6
+    gap = SHEET_GAP
     width = sum(s.width for s in scaled) + gap * (len(scaled) - 1)
     sheet = PILImage.new("RGB", (width, height), (255, 255, 255))
     x = 0
@@ -111,6 +129,43 @@ def thumbnail_jpeg(
     buffer = io.BytesIO()
     sheet.save(buffer, "JPEG", quality=quality, optimize=True)
     return buffer.getvalue()
+
+
+#: Named sizes of the image models, as width / height.
+_NAMED = {"square": 1.0, "portrait_4_3": 0.75, "portrait_16_9": 9 / 16}
+_NAMED.update({"landscape_4_3": 4 / 3, "landscape_16_9": 16 / 9, "square_hd": 1.0})
+
+
+def picture_aspect(inputs: Mapping[str, Any]) -> float | None:
+    """Width / height of the pictures a run asked for, when its inputs say it (``image_size``
+    named or ``WxH``, ``width`` and ``height``, ``aspect_ratio`` ``W:H``); None otherwise."""
+
+    def ratio(text: Any, sep: str) -> float | None:
+        parts = str(text).lower().split(sep)
+        try:
+            w, h = (float(p) for p in parts)
+        except ValueError:
+            return None
+        return w / h if w > 0 and h > 0 else None
+
+    width, height = inputs.get("width"), inputs.get("height")
+    if isinstance(width, (int, float)) and isinstance(height, (int, float)) and height > 0:
+        return float(width) / float(height) if width > 0 else None
+    size = inputs.get("image_size")
+    if isinstance(size, str):
+        return _NAMED.get(size) or ratio(size, "x")
+    if isinstance(size, Mapping):
+        return picture_aspect(size)
+    if isinstance(inputs.get("aspect_ratio"), str):
+        return ratio(inputs["aspect_ratio"], ":")
+    return None
+
+
+def sheet_width(height: int, aspect: float, pictures: int = 1) -> int:
+    """The width of a thumbnail sheet of ``pictures`` pictures ``height`` pixels high (each
+    scaled and rounded on its own, as :func:`thumbnail_jpeg` does)."""
+    pictures = max(1, pictures)
+    return max(1, round(height * aspect)) * pictures + SHEET_GAP * (pictures - 1)
 
 
 def thumbnail_of(generation: Generation, height: int, index: int | None = None) -> bytes | None:
@@ -129,14 +184,17 @@ def thumbnail_of(generation: Generation, height: int, index: int | None = None) 
     return cache[key]
 
 
-def prepare(generation: Generation, heights: Iterable[int] = (THUMBNAIL_HEIGHT,)) -> None:
+def prepare(
+    generation: Generation, heights: Iterable[int] = (THUMBNAIL_HEIGHT,), each: bool = True
+) -> None:
     """Decode ``generation``'s images and make its thumbnails now (call it in a worker thread:
     decoding and scaling take tens of milliseconds per image), so that showing it later
-    blocks nothing."""
+    blocks nothing: a sheet of every height in ``heights`` and, with ``each``, a card's
+    thumbnail of each image."""
     generation.undecodable  # noqa: B018 - decodes every image once
     for height in heights:
         thumbnail_of(generation, height)
-    for index in range(len(generation.images)):
+    for index in range(len(generation.images) if each else 0):
         thumbnail_of(generation, CARD_HEIGHT, index)
 
 
@@ -168,7 +226,7 @@ def error_sentence(error: BaseException) -> str:
     return text or type(error).__name__
 
 
-def _facts(generation: Generation) -> list[str]:
+def facts(generation: Generation) -> list[str]:
     """Its seed, the time it took and its cost, as plain text: what every caption says."""
     facts = []
     if generation.seed is not None:
@@ -195,7 +253,7 @@ def _caption(generation: Generation, *, shared: bool = False) -> str:
     parts = [] if shared else [f"<b>{html.escape(generation.model)}</b>"]
     if generation.emulated and not shared:
         parts.append(EMULATOR_TAG)
-    parts += [html.escape(fact) for fact in _facts(generation)]
+    parts += [html.escape(fact) for fact in facts(generation)]
     ident = html.escape(generation.id, quote=True)
     parts.append(f"<code title='{ident}'>{html.escape(short_id(generation.id))}</code>")
     line = " · ".join(parts)
@@ -281,8 +339,8 @@ def _pictures(generation: Generation, mode: str, height: int) -> str:
             return ""
         encoded = base64.b64encode(jpeg).decode()
         return (
-            f"<img src='data:image/jpeg;base64,{encoded}' alt='{_alt(generation)}' "
-            "style='max-width:100%'/>"
+            f"<img src='data:image/jpeg;base64,{encoded}' alt='{_alt(generation)}'"
+            f"{_box(jpeg)} style='max-width:100%;height:auto'/>"
         )
     if mode == "full":
         from ._media import sniff_content_type
@@ -294,11 +352,30 @@ def _pictures(generation: Generation, mode: str, height: int) -> str:
                 ctype = sniff_content_type(out.data)
                 encoded = base64.b64encode(out.data).decode()
                 imgs.append(
-                    f"<img src='data:{ctype};base64,{encoded}' alt='{_alt(generation)}' "
-                    "style='max-width:100%'/>"
+                    f"<img src='data:{ctype};base64,{encoded}' alt='{_alt(generation)}'"
+                    f"{_box(out.data)} style='max-width:100%;height:auto'/>"
                 )
         return "".join(imgs)
     return ""
+
+
+def picture_size(data: bytes) -> tuple[int, int] | None:
+    """A picture's width and height from its header (nothing is decoded); None when it does
+    not open."""
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            return image.size
+    except Exception:
+        return None
+
+
+def _box(data: bytes) -> str:
+    """An ``<img>``'s ``width`` and ``height``: the page keeps the picture's box while it is
+    decoded, so the cell does not shrink and grow again when the result is shown."""
+    size = picture_size(data)
+    return f" width='{size[0]}' height='{size[1]}'" if size else ""
 
 
 def _figure(generation: Generation, mode: str, height: int, *, shared: bool = False) -> str:
@@ -329,7 +406,7 @@ def summary_line(generation: Generation) -> dict[str, Any]:
     bits = [generation.model]
     if generation.emulated:
         bits.append("emulator")
-    bits += _facts(generation)
+    bits += facts(generation)
     bits.append(short_id(generation.id))
     if generation.paths:
         more = f" (+{len(generation.paths) - 1})" if len(generation.paths) > 1 else ""
@@ -363,11 +440,50 @@ def _failure_text(item: BaseException) -> str:
     return error_sentence(item)
 
 
-def _axis_text(name: str, value: Any) -> str:
+def axis_text(name: str, value: Any) -> str:
     if name in ("model", "prompt"):
         text = str(value)
         return text if len(text) <= 40 else text[:39] + "…"
     return f"{name}={value}"
+
+
+def grid_keys(axes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What a grid of runs is laid out by: one varying input (a labelled row of cells), two (a
+    matrix with row and column headers), or none (``[]``: cells titled by their labels, as when
+    the runs differ in more than two inputs, or not in the same ones)."""
+    keys = list(axes[0]) if axes else []
+    if not keys or any(list(a) != keys for a in axes) or len(keys) > 2:
+        return []
+    return keys
+
+
+def matrix(
+    axes: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> tuple[list[Any], list[Any], dict[tuple[Any, Any], int]]:
+    """A two-key grid's rows (values of ``keys[0]``) and columns (of ``keys[1]``), in the order
+    the runs came, and which run is at each ``(row, column)``."""
+    rows = list(dict.fromkeys(a[keys[0]] for a in axes))
+    cols = list(dict.fromkeys(a[keys[1]] for a in axes))
+    return rows, cols, {(a[keys[0]], a[keys[1]]): i for i, a in enumerate(axes)}
+
+
+def cell_title(label: str, axes: Mapping[str, Any], keys: Sequence[str]) -> str:
+    """The title over a cell of a row of cells (``seed=2``): its value of the grid's one key,
+    else its label."""
+    return axis_text(keys[0], axes[keys[0]]) if keys else label
+
+
+def said_once(
+    models: Iterable[str], prompts: Iterable[str | None], axes: Sequence[Mapping[str, Any]]
+) -> tuple[str | None, str | None]:
+    """The model and the prompt every run of a grid shares (``None`` for one that varies, or
+    is not known): a grid says them once, above its cells. ``axes`` tells what varies, also
+    for runs that failed."""
+    models, prompts = set(models), set(prompts)
+    varies = {name for a in axes for name in a}
+    model = next(iter(models)) if len(models) == 1 and "model" not in varies else None
+    prompt = next(iter(prompts)) if len(prompts) == 1 and "prompt" not in varies else None
+    return model, prompt
 
 
 class Results:
@@ -411,15 +527,9 @@ class Results:
 
     def _shared(self) -> tuple[str | None, str | None, bool]:
         done = [g for g in self.generations if g is not None]
-        models = {g.model for g in done}
-        prompts = {g.prompt for g in done}
         # What sets the items apart is known for failed ones too (their axes): a value seen
         # only among the items that succeeded is not shared by the whole grid.
-        varies = {name for axes in self.axes for name in axes}
-        model = next(iter(models)) if len(models) == 1 and done and "model" not in varies else None
-        prompt = (
-            next(iter(prompts)) if len(prompts) == 1 and done and "prompt" not in varies else None
-        )
+        model, prompt = said_once((g.model for g in done), (g.prompt for g in done), self.axes)
         return model, prompt, any(g.emulated for g in done)
 
     def summary(self) -> str:
@@ -445,16 +555,10 @@ class Results:
             return _failure_html(item)
         return _figure(item, mode, GRID_HEIGHT, shared=shared)
 
-    def _layout(self) -> list[str]:
-        keys = list(self.axes[0]) if self.axes else []
-        if not keys or any(list(a) != keys for a in self.axes) or len(keys) > 2:
-            return []
-        return keys
-
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         mode = embed_mode()
         model, prompt, emulated = self._shared()
-        keys = self._layout()
+        keys = grid_keys(self.axes)
         shared = model is not None and prompt is not None and bool(keys)
         head_parts = []
         if shared:
@@ -467,15 +571,13 @@ class Results:
             head += f"<div style='color:{MUTED}'>{html.escape(prompt)}</div>"
         th = f"style='text-align:left;padding:4px;border-bottom:1px solid {BORDER}'"
         if len(keys) == 2:
-            rows = list(dict.fromkeys(a[keys[0]] for a in self.axes))
-            cols = list(dict.fromkeys(a[keys[1]] for a in self.axes))
-            where = {(a[keys[0]], a[keys[1]]): i for i, a in enumerate(self.axes)}
+            rows, cols, where = matrix(self.axes, keys)
             # JupyterLab right-aligns table cells and stripes and highlights rows: a grid of
             # pictures wants none of that.
             tr = "style='background:transparent'"
             td = "style='vertical-align:top;padding:4px;text-align:left'"
             header = f"<tr {tr}><th></th>" + "".join(
-                f"<th {th}>{html.escape(_axis_text(keys[1], c))}</th>" for c in cols
+                f"<th {th}>{html.escape(axis_text(keys[1], c))}</th>" for c in cols
             )
             body = []
             for r in rows:
@@ -485,7 +587,7 @@ class Results:
                     inner = self._cell(i, mode, shared) if i is not None else ""
                     cells.append(f"<td {td}>{inner}</td>")
                 body.append(
-                    f"<tr {tr}><th {th} scope='row'>{html.escape(_axis_text(keys[0], r))}</th>"
+                    f"<tr {tr}><th {th} scope='row'>{html.escape(axis_text(keys[0], r))}</th>"
                     + "".join(cells)
                     + "</tr>"
                 )
@@ -496,7 +598,7 @@ class Results:
         else:
             cells = []
             for i, (label, _) in enumerate(self.items):
-                title = _axis_text(keys[0], self.axes[i][keys[0]]) if keys else label
+                title = cell_title(label, self.axes[i], keys)
                 cells.append(
                     "<div style='min-width:0'>"
                     f"<div style='font-weight:600'>{html.escape(title)}</div>"
@@ -504,7 +606,7 @@ class Results:
                 )
             grid = (
                 "<div class='eachlabs-grid' style='display:grid;"
-                "grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:12px'>"
+                f"grid-template-columns:{GRID_COLUMNS};gap:{GRID_GAP}px'>"
                 + "".join(cells)
                 + "</div>"
             )

@@ -2,10 +2,13 @@
 then one static result in the cards' place. Shared by ``%%eachgen``, ``generate()`` and
 ``resume``.
 
+The cards are tiles shaped and laid out like that result (:mod:`._tiles`): each picture
+appears where the result will show it, and the cell keeps its height when the cards give way.
+
 The cards are widget state only: background work sets traits, never prints. Decoding images
 and making thumbnails happen in a worker thread as each prediction ends, so neither the cards
 nor the final result block the event loop. When a run ends, every widget of its cards is
-closed, so a saved notebook keeps no widget state of it.
+closed (their pictures emptied first), so a saved notebook keeps no widget state of it.
 
 :class:`CellRun` does not display anything itself; :func:`show_live` and :func:`finish_view`
 do, so the magic and ``generate()`` share one way of showing a run:
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import os
 import statistics
@@ -31,8 +35,6 @@ import ipywidgets as widgets
 
 from ._card import (
     FOREGROUND_HINT,
-    CardParts,
-    LiveCard,
     close_tree,
     join_line,
     leave_line,
@@ -43,15 +45,28 @@ from ._download import off_loop
 from ._exceptions import PredictionCancelledError
 from ._generation import Generation
 from ._render import (
+    EMULATOR_TAG,
     GRID_HEIGHT,
     MUTED,
     THUMBNAIL_HEIGHT,
     Results,
+    cell_title,
     embed_mode,
     error_sentence,
+    grid_keys,
+    picture_aspect,
     prepare,
+    said_once,
     set_embed_mode,
     short_id,
+)
+from ._tiles import (
+    CONTENT_TEXT,
+    TABLE_TEXT,
+    Tile,
+    TileParts,
+    caption_lines,
+    lay_out,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +95,8 @@ class Job:
 
     ``axes`` says what sets it apart from the other jobs of its cell (``{"seed": 2}``, the
     model, the prompt): the grid's rows and columns. ``notes`` are said once above the result
-    (an option this model does not take, say).
+    (an option this model does not take, say). ``aspect``: the pictures' width / height, when
+    the inputs and the model's defaults tell it (the live tile takes the picture's shape).
     """
 
     label: str
@@ -88,6 +104,12 @@ class Job:
     inputs: dict[str, Any]
     axes: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    aspect: float | None = None
+
+
+def _prompt(job: Job) -> str | None:
+    prompt = job.inputs.get("prompt") if isinstance(job.inputs, dict) else None
+    return prompt if isinstance(prompt, str) else None
 
 
 def _slots(job: Job) -> int:
@@ -148,29 +170,26 @@ class CellRun:
         self._runner = runner
         settings = client.settings()
         self.base_url = settings.base_url
-        emulated = settings.is_emulator
-        journal = client.journal
-        self.parts = CardParts()
-        self.cards: list[LiveCard] = []
-        for index, job in enumerate(self.jobs):
-            self.cards.append(
-                LiveCard(
-                    job.label,
-                    slots=_slots(job),
-                    prompt=job.inputs.get("prompt") if isinstance(job.inputs, dict) else None,
-                    expected=typical_seconds(journal, job.model, self.base_url),
-                    emulated=emulated,
-                    on_cancel=self._canceller(index) if background else None,
-                    # Said once, in the header, when the cell has several cards.
-                    hint=None if background or len(self.jobs) > 1 else FOREGROUND_HINT,
-                    parts=self.parts,
-                )
-            )
+        self.emulated = settings.is_emulator
+        # The cards are tiles of the result that replaces them (see _tiles): one figure, or a
+        # grid with what every run shares said once above it.
+        grid = len(self.jobs) > 1
+        axes = [job.axes for job in self.jobs]
+        self.keys = grid_keys(axes) if grid else []
+        model, prompt = said_once(
+            (job.model for job in self.jobs), (_prompt(job) for job in self.jobs), axes
+        )
+        shared = grid and model is not None and prompt is not None and bool(self.keys)
+        self.said_above = (model, prompt) if shared else None
+        self.parts = TileParts()
+        self.cards = [self._tile(i, job) for i, job in enumerate(self.jobs)]
         self.header = self.parts.html_widget()
         self.estimate = "price unknown"
         # The placeholders are replaced by thumbnails at the end: keep them to close them.
         self._widgets: list[Any] = [w for card in self.cards for w in card.gallery.children]
-        self.view = widgets.VBox([self.header, *self.cards], layout=self.parts.plain)
+        # One run's figure has no head: its tile's caption says the estimate instead.
+        shown = [self.header, lay_out(self.cards, axes, self.keys, self.parts)] if grid else []
+        self.view = widgets.VBox(shown or self.cards, layout=self.parts.plain)
         self.view.add_class("eachlabs-run")
         self.prediction_ids: dict[int, str] = {}
         self.cancelled: set[int] = set()
@@ -178,6 +197,32 @@ class CellRun:
         self._tasks: dict[int, asyncio.Task[Outcome]] = {}
         self._listeners: list[Callable[[], None]] = []
         self._render_header()
+
+    def _tile(self, index: int, job: Job) -> Tile:
+        """Job ``index``'s live card, shaped like its cell of the result."""
+        grid = len(self.jobs) > 1
+        kind = "matrix" if len(self.keys) == 2 else "grid" if grid else "figure"
+        shared = self.said_above is not None
+        prompt = None if shared else _prompt(job)
+        return Tile(
+            job.label,
+            height=GRID_HEIGHT if grid else THUMBNAIL_HEIGHT,
+            title=cell_title(job.label, job.axes, self.keys) if kind == "grid" else None,
+            aspect=job.aspect or picture_aspect(job.inputs),
+            slots=_slots(job),
+            lines=caption_lines(
+                kind, named=not shared, prompt=bool(prompt), saving=bool(self.save_to)
+            ),
+            named=not shared,
+            text=TABLE_TEXT if kind == "matrix" else CONTENT_TEXT,
+            prompt=prompt,
+            expected=typical_seconds(self.client.journal, job.model, self.base_url),
+            emulated=self.emulated and not shared,
+            on_cancel=self._canceller(index) if self.background else None,
+            # Said once, in the header, when the cell has several cards.
+            hint=None if self.background or grid else FOREGROUND_HINT,
+            parts=self.parts,
+        )
 
     def _canceller(self, index: int) -> Callable[[], None]:
         def cancel() -> None:
@@ -231,13 +276,28 @@ class CellRun:
         return f"spent ${sum(costs):.3f}"
 
     def _render_header(self) -> None:
+        """The header says what the result's head will (the notes, the model and prompt every
+        run shares) and, while the runs go, how many run, the estimate, how to cancel."""
         number_the_line()
-        hint = ""
-        if not self.background and len(self.jobs) > 1 and not self.done:
-            hint = f"<div style='color:{MUTED};font-size:85%'>{FOREGROUND_HINT}</div>"
-        self.header.value = (
-            f"<div class='eachlabs-summary' style='color:{MUTED}'>{self.summary()}</div>{hint}"
-        )
+        lines = [
+            f"<div class='eachlabs-note' style='color:{MUTED};font-size:90%'>{html.escape(n)}</div>"
+            for n in self.notes()
+        ]
+        said = [html.escape(self.summary())]
+        model, prompt = self.said_above or (None, None)
+        if model is not None:
+            said[:0] = [f"<b>{html.escape(model)}</b>"] + [EMULATOR_TAG] * self.emulated
+        lines.append(f"<div class='eachlabs-summary'>{' · '.join(said)}</div>")
+        if prompt:
+            lines.append(f"<div style='color:{MUTED}'>{html.escape(prompt)}</div>")
+        # Kept to the end: gone when the last run ends, then the cards giving way, it would
+        # move the cell twice. (A waiting cell's result replaces it at once.)
+        if not self.background and len(self.jobs) > 1:
+            lines.append(f"<div style='color:{MUTED};font-size:85%'>{FOREGROUND_HINT}</div>")
+        self.header.value = f"<div style='{CONTENT_TEXT}'>{''.join(lines)}</div>"
+        if len(self.cards) == 1 and self.cards[0].estimate != self.estimate:
+            self.cards[0].estimate = self.estimate if self.estimate.startswith("est.") else None
+            self.cards[0]._render()
         for listener in list(self._listeners):
             with contextlib.suppress(Exception):
                 listener()
@@ -286,10 +346,10 @@ class CellRun:
                     save_to=self.save_to,
                     reuse=self.reuse,
                 )
-            heights = (GRID_HEIGHT,) if len(self.jobs) > 1 else (THUMBNAIL_HEIGHT,)
+            heights = (card.picture_height,)
             try:  # decoding and scaling take tens of ms per image: never on the loop
                 _imaging_loaded()  # imports stay on this thread (see _imaging_loaded)
-                await off_loop(prepare, generation, heights)
+                await off_loop(prepare, generation, heights, False)
             except Exception as exc:  # shown as links instead; never costs the result
                 log.warning("could not make thumbnails for %s: %s", generation.id, exc)
         except asyncio.CancelledError:
@@ -315,8 +375,7 @@ class CellRun:
         except Exception as exc:  # showing it must never cost the cell a paid result
             log.warning("could not show the result of %s: %s", generation.id, exc)
             card.set_status("success", f"could not show the result: {exc}")
-        if generation.reused:
-            card.set_status("success", "reused an identical earlier run: $0")
+        # (A reused result says "$0 (reused)" on its tile, as in the result's caption.)
         self._render_header()
         return generation
 
@@ -422,20 +481,30 @@ class CellRun:
         the view stays, and the result arrives as widget state."""
         text = bundle.get("text/html")
         if not text:
-            import html
-
             text = f"<pre>{html.escape(str(bundle.get('text/plain', '')))}</pre>"
         old = list(self.view.children)
         self.view.children = (widgets.HTML(text, layout=self.parts.plain),)
+        self._let_go_of_pictures()
         # The cards share layouts and styles with what stays: those stay open.
         keep = close_tree(self.view, close=False)
-        for widget in [*old, *self._widgets]:
+        for widget in [*old, self.header, *self._widgets]:
             close_tree(widget, keep)
+
+    def _let_go_of_pictures(self) -> None:
+        """Empty the tiles' pictures once the result holds them: a notebook run headless
+        (nbclient, papermill) keeps the last state of every widget it saw, closed or not, and
+        would save each picture twice."""
+        for card in self.cards:
+            for child in card.gallery.children:
+                if isinstance(child, widgets.Image) and child.comm is not None:
+                    child.value = b""
 
     def close(self) -> None:
         """Close every widget of the cards (placeholders and thumbnails included)."""
+        self._let_go_of_pictures()
         seen: set[int] = set()
         close_tree(self.view, seen)
+        close_tree(self.header, seen)
         for widget in self._widgets:
             close_tree(widget, seen)
 
@@ -457,8 +526,6 @@ def static_bundle(run: CellRun, embed: str | None = None) -> dict[str, Any]:
         set_embed_mode(previous)
     notes = run.notes()
     if notes and "text/html" in bundle:
-        import html
-
         said = "".join(
             f"<div class='eachlabs-note' style='color:{MUTED};font-size:90%'>{html.escape(n)}</div>"
             for n in notes

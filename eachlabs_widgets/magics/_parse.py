@@ -38,6 +38,7 @@ from .._cellsyntax import (
 )
 from .._exceptions import InputValidationError
 from .._media import is_local_media, media_kind
+from .._render import picture_aspect
 from .._runs import Job
 from .._schema import declared_type, enum_of, properties_of, validate_inputs
 
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 _SCALARS = ("integer", "number", "boolean")
+_SHAPE_INPUTS = ("image_size", "aspect_ratio", "width", "height")
 
 
 # -- model inputs -----------------------------------------------------------------------------
@@ -177,6 +179,12 @@ def build_jobs(
     many_prompts = len(prompts) > 1
     for slug, schema in models:
         props = properties_of(schema)
+        # What the pictures' shape is when the cell does not say it (the live tiles take it).
+        defaults = {
+            name: prop["default"]
+            for name, prop in props.items()
+            if name in _SHAPE_INPUTS and isinstance(prop, Mapping) and "default" in prop
+        }
         fixed: dict[str, Any] = {}
         swept: list[tuple[str, list[Any]]] = []
         notes: list[str] = []
@@ -227,7 +235,14 @@ def build_jobs(
                     ]
                 )
                 jobs.append(
-                    Job(label=label or slug, model=slug, inputs=payload, axes=axes, notes=notes)
+                    Job(
+                        label=label or slug,
+                        model=slug,
+                        inputs=payload,
+                        axes=axes,
+                        notes=notes,
+                        aspect=picture_aspect(payload) or picture_aspect(defaults),
+                    )
                 )
                 if len(jobs) > max_runs:
                     raise UsageError(

@@ -185,3 +185,71 @@ def test_background_card_gives_way_to_its_result_in_voila(servers, browser, arti
     expect(page.locator(result)).to_have_count(1)
     assert page.locator(result).first.get_attribute("alt") == "a red fox in fresh snow"
     page.screenshot(path=artifacts / "magic-voila-background.png")
+
+
+REAL_TIME = SETUP.replace('EACHLABS_EMULATOR_SPEED="0.15"', 'EACHLABS_EMULATOR_SPEED="1"')
+SWEEP = """\
+%%eachgen flux-2-turbo-text-to-image --seed 31,32,33,34
+a red fox in fresh snow"""
+SINGLE = """\
+%%eachgen flux-2-turbo-text-to-image --seed 35
+a red fox in fresh snow"""
+#: How far a cell's height may move from its live tiles to its result (px): the line saying
+#: how to cancel a waiting cell goes with the run. Cards stacked one under another, replaced
+#: by a grid, moved a 4-run sweep's cell by 150 px.
+STEADY = 32
+DRAWN = """([cell, runs]) => {
+  const tiles = [...cell.querySelectorAll('.eachlabs-tile')];
+  const parts = runs > 1 ? 3 : 2;  // (a title,) the picture's box, the caption
+  return tiles.length === runs && (runs === 1 || !!cell.querySelector('.eachlabs-summary'))
+    && tiles.every(t => t.children.length >= parts && t.querySelector('.eachlabs-status, img')
+                        && t.querySelector('.eachlabs-card-head .widget-html-content > div'));
+}"""
+FOLLOW = """(cell) => {
+  const area = cell.querySelector('.jp-Cell-outputArea');
+  window.eachlabsHeights = [];
+  new ResizeObserver(() => window.eachlabsHeights.push(area.getBoundingClientRect().height))
+    .observe(area);
+}"""
+
+
+def output_height(cell: Any) -> float:
+    return float(
+        cell.locator(".jp-Cell-outputArea").evaluate("e => e.getBoundingClientRect().height")
+    )
+
+
+def heights_from_live_to_result(page: Any, index: int, runs: int, artifacts: Any, name: str):
+    """The output's height once the live tiles are drawn, then every height it takes until
+    the static result stands in their place."""
+    run_cell(page, index)
+    cell = page.locator(f"{CELL} >> nth={index}")
+    page.wait_for_function(DRAWN, arg=[cell.element_handle(), runs])
+    live = output_height(cell)
+    cell.element_handle().evaluate(FOLLOW)
+    cell.screenshot(path=artifacts / f"magic-lab-{name}-live.png")
+    cell.locator(STATIC).nth(runs - 1).wait_for(timeout=60_000)
+    expect(cell.locator(".eachlabs-card")).to_have_count(0)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    cell.screenshot(path=artifacts / f"magic-lab-{name}-result.png")
+    return live, [*page.evaluate("window.eachlabsHeights"), output_height(cell)]
+
+
+def test_a_cell_keeps_its_height_when_its_live_tiles_give_way_to_the_result(
+    servers, browser, artifacts
+):
+    lab = servers["launch"]("lab", "steady.ipynb", (REAL_TIME, SWEEP, SINGLE))
+    page = browser.new_page()
+    open_lab(page, lab, "steady.ipynb")
+
+    live, after = heights_from_live_to_result(page, 1, 4, artifacts, "sweep")
+    print(f"4-run sweep: live {live:.1f} px, then {[round(h, 1) for h in after]}")
+    assert live > 2 * 160  # two rows of tiles, each with a picture's box
+    assert max(abs(h - live) for h in after) <= STEADY, (live, after)
+    cell = page.locator(f"{CELL} >> nth=1")
+    expect(cell.locator(".eachlabs-grid")).to_have_count(1)  # the static grid
+
+    live, after = heights_from_live_to_result(page, 2, 1, artifacts, "single")
+    print(f"one run: live {live:.1f} px, then {[round(h, 1) for h in after]}")
+    assert live > 256  # the picture's box
+    assert max(abs(h - live) for h in after) <= STEADY, (live, after)

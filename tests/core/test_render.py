@@ -95,3 +95,36 @@ def test_a_matrix_overrides_the_notebook_s_table_styles(generation):
     cells = re.findall(r"<td[^>]*>", html)
     assert len(rows) == 3 and all("background:transparent" in r for r in rows)
     assert len(cells) == 4 and all("text-align:left" in c for c in cells)
+
+
+def test_a_grid_is_laid_out_by_one_or_two_inputs_that_vary_in_every_run():
+    from eachlabs_widgets._render import cell_title, grid_keys, matrix
+
+    assert grid_keys([{"seed": 1}, {"seed": 2}]) == ["seed"]
+    two = [{"seed": s, "size": z} for s in (2, 1) for z in ("a", "b")]
+    assert grid_keys(two) == ["seed", "size"]
+    rows, cols, where = matrix(two, ["seed", "size"])
+    assert (rows, cols) == ([2, 1], ["a", "b"])  # in the order the runs came
+    assert where == {(2, "a"): 0, (2, "b"): 1, (1, "a"): 2, (1, "b"): 3}
+    # three inputs, or not the same ones: cells titled by their labels
+    assert grid_keys([{"a": 1, "b": 1, "c": 1}]) == []
+    assert grid_keys([{"seed": 1}, {"size": "a"}]) == []
+    assert grid_keys([]) == []
+    assert cell_title("seed=1 · x", {"seed": 1}, ["seed"]) == "seed=1"
+    assert cell_title("the label", {"a": 1, "b": 1, "c": 1}, []) == "the label"
+    long = "a prompt far longer than forty characters, cut"
+    assert cell_title(long, {"prompt": long}, ["prompt"]) == long[:39] + "…"
+
+
+def test_what_every_run_shares_is_said_once():
+    from eachlabs_widgets._render import said_once
+
+    axes = [{"seed": 1}, {"seed": 2}]
+    assert said_once(["m", "m"], ["a fox", "a fox"], axes) == ("m", "a fox")
+    assert said_once(["m", "n"], ["a fox", "a fox"], [{"model": "m"}, {"model": "n"}]) == (
+        None,
+        "a fox",
+    )
+    # a value seen once is not shared when the axes say it varies (a run that failed)
+    assert said_once(["m"], ["a cat"], [{"prompt": "a cat"}, {"prompt": "a dog"}]) == ("m", None)
+    assert said_once([], [], axes) == (None, None)

@@ -96,6 +96,26 @@ def test_jobs_are_the_product_with_labels():
     assert jobs[0].inputs == {"prompt": "p1", "steps": 1, "fast": True}
 
 
+def test_a_job_knows_its_pictures_shape_from_its_inputs_or_the_model_s_default():
+    # the live tile takes the picture's shape before the picture exists
+    schema = {
+        "properties": {
+            "prompt": {"type": "string"},
+            "image_size": {
+                "type": "string",
+                "enum": ["square", "landscape_16_9", "portrait_4_3"],
+                "default": "landscape_16_9",
+            },
+        }
+    }
+    jobs = build_jobs([("m", schema)], ["p"], [ModelOption("image_size", "square,portrait_4_3")])
+    assert [j.aspect for j in jobs] == [1.0, 0.75]
+    (default,) = build_jobs([("m", schema)], ["p"], [])
+    assert default.aspect == pytest.approx(16 / 9) and "image_size" not in default.inputs
+    (unknown,) = build_jobs([("m", SCHEMA)], ["p"], [])
+    assert unknown.aspect is None
+
+
 def test_a_local_file_for_a_file_input_is_uploaded(tmp_path):
     schema = {"properties": {"prompt": {"type": "string"}, "image_url": {"type": "string"}}}
     path = tmp_path / "in.png"
