@@ -18,7 +18,15 @@ __all__ = ["GROUPS", "preload_when_idle"]
 
 #: What a first cell imports, in the order it needs it; each a callback of its own.
 GROUPS: tuple[tuple[str, ...], ...] = (
+    # ``_schema`` in steps of at most ~40 ms: urllib (for media paths), then jsonschema's stack
+    ("urllib.request",),
+    ("attrs",),
+    ("referencing",),
+    ("eachlabs_widgets._jsonschema",),  # jsonschema without its format checkers
+    ("eachlabs_widgets._rules",),
     ("eachlabs_widgets._schema",),
+    ("httpx",),
+    ("httpcore", "anyio._backends._asyncio"),  # what ``_http`` imports for the first request
     ("eachlabs_widgets._client",),
     ("eachlabs_widgets._runs", "eachlabs_widgets._run_display"),
     ("eachlabs_widgets._sync", "eachlabs_widgets._cellsyntax", "eachlabs_widgets._tables"),
