@@ -295,7 +295,8 @@ class LiveCard(widgets.VBox):
         self.header.value = (
             f"<div><b>{html.escape(self.label)}</b>{emulator} "
             f"<span class='eachlabs-status eachlabs-status-{status}' style='{_PILL}"
-            f"border:1px solid {colour}'>{status}</span> {self.elapsed:.1f} s{ident}{detail}</div>"
+            f"border:1px solid {colour}'>{status}</span> {self.elapsed:.1f}&nbsp;s{ident}{detail}"
+            "</div>"
             f"{bar}{prompt}{hint}"
         )
         if self.cancel_button is not None and self.ended:
