@@ -295,7 +295,8 @@ class LiveCard(widgets.VBox):
         self.header.value = (
             f"<div><b>{html.escape(self.label)}</b>{emulator} "
             f"<span class='eachlabs-status eachlabs-status-{status}' style='{_PILL}"
-            f"border:1px solid {colour}'>{status}</span> {self.elapsed:.1f} s{ident}{detail}</div>"
+            f"border:1px solid {colour}'>{status}</span> {self.elapsed:.1f}&nbsp;s{ident}{detail}"
+            "</div>"
             f"{bar}{prompt}{hint}"
         )
         if self.cancel_button is not None and self.ended:
@@ -336,7 +337,11 @@ class LiveCard(widgets.VBox):
             self._render()
 
     def update(self, prediction: Prediction) -> None:
-        """A poll answer arrived."""
+        """A poll answer arrived. Once the card has ended, none changes it: a run cancelled
+        while it waited for a slot may have its create answered later (and cancelled on the
+        service), which must not turn a "cancelled" card back into "created"."""
+        if self.ended:
+            return
         self.prediction_id = prediction.id or self.prediction_id
         if self._running_since is None and prediction.status in ("created", "starting"):
             self._running_since = time.monotonic()

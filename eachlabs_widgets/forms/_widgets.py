@@ -179,16 +179,12 @@ class TextField(Field):
         self.text.observe(self._changed, "value")
 
     def _placeholder(self, spec: FieldSpec) -> str:
+        # What leaving the box empty does, and no more: a number box is narrow, and the label
+        # above it already says the range.
         if spec.kind in self._PLACEHOLDERS:
             return self._PLACEHOLDERS[spec.kind]
-        if spec.kind in ("number", "slider", "seed"):
-            bounds = ""
-            if spec.minimum is not None or spec.maximum is not None:
-                lo = "…" if spec.minimum is None else _num(spec.minimum)
-                hi = "…" if spec.maximum is None else _num(spec.maximum)
-                bounds = f" ({lo} to {hi})"
-            what = "random" if spec.kind == "seed" else "service default"
-            return f"{spec.type or 'value'}{bounds}; empty: {what}"
+        if spec.kind == "seed":
+            return "empty: random"
         return "" if spec.required else "empty: service default"
 
     def _get_raw(self) -> Any:

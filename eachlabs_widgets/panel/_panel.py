@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import statistics
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import ipywidgets as w
 import traitlets
 
 from .._card import TRAINING_GUESS, CardParts, LiveCard, join_line, leave_line, typical_seconds
-from .._client import AsyncEachLabs, learner
+from .._client import AsyncEachLabs
 from .._exceptions import InputValidationError
 from .._files import atomic_write, embed_metadata, extension_for, write_sidecar
 from .._generation import DEFAULT_OUTPUT_DIR, Generation
@@ -38,6 +37,9 @@ DEFAULT_MODEL = "flux-2-turbo-text-to-image"
 FINISHED_SHOWN = 2
 """Finished runs kept as cards under Generate; older ones fold into one "N earlier runs" line
 (their results are in the history strip). Runs in flight are always shown."""
+DURATION_WAIT = 5.0
+"""Seconds a finished run waits (in the background) for its record to be written, whose
+duration the picker and the button then show."""
 _FormAction = Callable[[ModelForm], None]
 
 
@@ -95,11 +97,11 @@ class Panel(w.VBox):
         self.generations: list[Generation] = []
         self.runs: list[LiveCard] = []  # newest first
         self.prices = PriceBook()
-        self.durations: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._run_tasks: dict[asyncio.Task[Any], LiveCard] = {}
         self._card_parts = CardParts()  # layouts every run's card shares
         self._form_task: asyncio.Task[Any] | None = None
+        self._refresh_task: asyncio.Task[Any] | None = None  # durations after a run's record
         self._catalogue_task: asyncio.Task[Any] | None = None
         self._after_form: list[_FormAction] = []
         self._carry: tuple[Any, str] | None = None  # an image waiting for a model that takes one
@@ -267,9 +269,12 @@ class Panel(w.VBox):
             await asyncio.wait(pending)
 
     async def wait(self) -> list[Generation]:
-        """Wait for every run in flight (failures are shown in the panel, not raised)."""
+        """Wait for every run in flight (failures are shown in the panel, not raised), and
+        for what they taught to be shown."""
         while self._run_tasks:
             await asyncio.wait(list(self._run_tasks))
+        if self._refresh_task is not None and not self._refresh_task.done():
+            await asyncio.wait([self._refresh_task])
         return list(self.generations)
 
     # -- the model and its form -----------------------------------------------------------------
@@ -290,42 +295,54 @@ class Panel(w.VBox):
         await self._load_history(slugs)
 
     async def _load_history(self, slugs: list[str]) -> None:
-        """Earlier sessions from the journal: the strip's history, prices and durations."""
+        """Earlier sessions from the journal: the strip's history and the prices. The
+        durations are the journal's own (:meth:`expected_seconds`), read as it is opened."""
         journal = self.client.journal
         if journal is None:
             return
         base_url = self.client.settings().base_url
 
-        def read() -> tuple[list[Any], dict[str, float]]:
-            entries = journal.entries(limit=HISTORY_LIMIT * 2)
-            durations = {}
-            for slug in slugs:
-                recorded = journal.durations(slug, base_url, limit=5)
-                if recorded:
-                    durations[slug] = statistics.median(recorded)
-            return entries, durations
+        def read() -> list[Any]:
+            # Opens the journal's reading of the durations, which is served before the
+            # entries below: once they are back, expected_seconds() knows them.
+            journal.durations_nowait(slugs[0] if slugs else "", base_url)
+            return journal.entries(limit=HISTORY_LIMIT * 2)
 
         try:
-            entries, durations = (
-                await asyncio.to_thread(read) if running_loop() is not None else read()
-            )
+            entries = await asyncio.to_thread(read) if running_loop() is not None else read()
         except Exception as exc:  # the journal is a help here, never a requirement
             self.show_note(f"history unavailable: {exc}")
             return
-        self.durations.update(durations)
-        self.prices.learn_journal(entries)  # prices and durations only: nothing is shown
+        self.prices.learn_journal(entries)  # prices only: nothing is shown
         if self.history == "journal":
             self.strip.add_history(entries, emulator=EMULATOR)
+        self._show_durations()
+
+    def expected_seconds(self, model: str) -> float | None:
+        """What a run of ``model`` usually takes (seconds; None before one was seen): the one
+        figure the picker, the Generate/Train button and the run's card all show, the same
+        one the cards of ``%%eachgen`` cells show (:func:`typical_seconds`)."""
+        return typical_seconds(self.client.journal, model, self.client.settings().base_url)
+
+    def _show_durations(self) -> None:
+        """Show what was learned of the durations in the picker and on the button."""
         self.picker.refresh()
         self._show_estimate()
+
+    async def _durations_after_writes(self) -> None:
+        """A run's duration reaches the journal's figures once its record is written: show
+        them then."""
+        journal = self.client.journal
+        if journal is not None:
+            await journal.aflush(DURATION_WAIT)
+        self._show_durations()
 
     def _describe_model(self, slug: str) -> dict[str, str]:
         """The picker's price and duration of ``slug`` (empty where unknown)."""
         price = self.prices.per_image(slug)
-        seconds = learner.expected(slug) or self.durations.get(slug)
         return {
             "price": f"{format_price(price)} / image" if price is not None else "",
-            "duration": format_duration(seconds),
+            "duration": format_duration(self.expected_seconds(slug)),
         }
 
     def select(self, model: str, value: Mapping[str, Any] | None = None) -> None:
@@ -479,7 +496,7 @@ class Panel(w.VBox):
         if form is not None and self.model is not None:
             parts.append(format_price(self.estimate()))
             if training:
-                seconds = learner.expected(self.model) or self.durations.get(self.model)
+                seconds = self.expected_seconds(self.model)
                 if seconds:
                     parts.append(format_duration(seconds))
         if self.running:
@@ -537,11 +554,9 @@ class Panel(w.VBox):
         self.runs.insert(0, card)
         self._show_runs()
         self._clear_message()
-        # its place in line counts the waiting cards of every cell and panel of the kernel
         group = (card,)
-        join_line(group)
         task = self._launch(
-            self._run(model, inputs, card),
+            self._run(model, inputs, card, group),
             lambda t: self._run_done(t, model, card, group),
         )
         self.shortcuts.reveal_runs()
@@ -554,12 +569,10 @@ class Panel(w.VBox):
         """The live card of a run: the one ``%%eachgen`` and ``generate()`` show, without
         thumbnails (the result goes on the stage and into the strip)."""
         prompt = inputs.get("prompt")
-        base_url = self.client.settings().base_url
-        expected = typical_seconds(self.client.journal, model, base_url)
         card = LiveCard(
             model,
             prompt=prompt if isinstance(prompt, str) else None,
-            expected=expected or self.durations.get(model),
+            expected=self.expected_seconds(model),
             guess=TRAINING_GUESS if training else None,
             emulated=self._emulated,
             on_cancel=lambda: self._cancel_card(card),
@@ -575,10 +588,20 @@ class Panel(w.VBox):
             if shown is card:
                 task.cancel()
 
-    async def _run(self, model: str, inputs: dict[str, Any], card: LiveCard) -> Generation:
-        if any(is_local_media(v) for v in inputs.values()):
-            card.set_status("uploading")
+    async def _run(
+        self, model: str, inputs: dict[str, Any], card: LiveCard, group: tuple[LiveCard]
+    ) -> Generation:
         card.start_ticker()
+        if any(is_local_media(v) for v in inputs.values()):
+            # The files go up first, so the card can tell uploading from waiting for a slot
+            # (run() would do both under one status). What comes back is checked again by
+            # run(), which sends it as it is: URLs, and the seed already chosen.
+            card.set_status("uploading")
+            inputs = await self.client.prepare_input(model, inputs)
+            card.set_status("queued")
+        # Its place in line counts the waiting cards of every cell and panel of the kernel,
+        # in the order run() takes its ticket for a slot, which is now.
+        join_line(group)
         return await self.client.run(model, inputs, on_update=card.update, save_to=output_dir())
 
     def _show_runs(self) -> None:
@@ -645,8 +668,8 @@ class Panel(w.VBox):
         outputs = max(1, len(images_of(generation)) or len(generation.outputs))
         self.prices.spend(generation.id, generation.metrics, outputs, generation.model)
         self._show_spend()
-        self._show_estimate()
-        self.picker.refresh()
+        self._show_durations()
+        self._refresh_task = self._launch(self._durations_after_writes(), self._report)
         shots = self.strip.add(generation)
         if shots:
             self.view(generation, 0)

@@ -9,6 +9,7 @@ messages. :meth:`ResultStrip.handle` answers the browser's requests (tests call 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,10 +27,12 @@ if TYPE_CHECKING:
     from .._generation import Generation
     from .._journal import JournalEntry
 
-__all__ = ["ResultStrip", "Shot", "differences", "value_text"]
+__all__ = ["ResultStrip", "Shot", "differences", "tile_name", "value_text"]
 
 THUMB_HEIGHT = 96
 HISTORY_LIMIT = 120
+#: What most slugs end with, and what a tile need not repeat under a picture.
+_TASK_SUFFIX = re.compile(r"-(?:text|image|video)-to-(?:image|video)$")
 _EXTENSIONS = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
@@ -131,11 +134,18 @@ class Shot:
             "key": self.key,
             "image": True,
             "model": self.model,
-            "short": self.model if len(self.model) <= 16 else self.model[:15] + "…",
+            "short": tile_name(self.model),
             "prompt": self.prompt[:300],
             "caption": " · ".join(bits),
             "params": params,
         }
+
+
+def tile_name(model: str) -> str:
+    """The model under a tile's picture: its slug without the task it ends with
+    (``wan-v2-6`` for ``wan-v2-6-text-to-image``), which two short lines hold whole; the tile's
+    tooltip has the whole slug."""
+    return _TASK_SUFFIX.sub("", model) or model
 
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")

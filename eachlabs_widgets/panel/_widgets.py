@@ -193,7 +193,10 @@ class TrainingBox(w.VBox):
         self.count = 0
         # files go to the kernel in pieces, with a progress bar: a large set is seen moving
         self.upload = FileDrop(self.take, accept="image/*,.zip,.txt", label="Choose images…")
-        self.folder = w.Text(placeholder="or a folder / .zip path on the kernel's machine")
+        self.folder = w.Text(
+            placeholder="or a folder or .zip path",
+            tooltip="a folder of images, or a .zip, on the kernel's machine",
+        )
         self.use_folder = w.Button(description="Use folder", layout=w.Layout(width="auto"))
         self.status = w.HTML("")
         self.warning = w.HTML("")
@@ -205,8 +208,8 @@ class TrainingBox(w.VBox):
             [
                 _heading(
                     "Training images",
-                    f"{RECOMMENDED_IMAGES} or more images (or one .zip); zipped and uploaded "
-                    "when you Train",
+                    f"{RECOMMENDED_IMAGES} or more images (or one .zip), chosen here or by a "
+                    "path on the kernel's machine; zipped and uploaded when you Train",
                 ),
                 picker,
                 self.status,

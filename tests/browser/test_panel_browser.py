@@ -101,6 +101,94 @@ def assert_legible(page: Any, selector: str = PANEL) -> int:
     return len(texts)
 
 
+#: Every text of ``selector`` a person cannot read whole: the value or placeholder of an input
+#: (or a select's choice) wider than its box, and any text cut by an ancestor that hides what
+#: overflows (an ellipsis, a line clamp); scrolling boxes (the history strip) do not cut.
+CLIPPED_JS = """
+(selector) => {
+  const out = [];
+  const ctx = document.createElement("canvas").getContext("2d");
+  const textWidth = (text, el, pseudo) => {
+    const s = getComputedStyle(el, pseudo);
+    ctx.font = `${s.fontStyle} ${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+    return ctx.measureText(text).width;
+  };
+  const room = (el) => {
+    const s = getComputedStyle(el);
+    return el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+  };
+  const where = (el) => (el.closest("[class*='eachlabs-field-']") || el).className.toString()
+    .split(" ").filter((c) => c.startsWith("eachlabs")).join(" ").slice(0, 80);
+  for (const root of document.querySelectorAll(selector)) {
+    for (const el of root.querySelectorAll("input[type=text], input[type=number], input:not([type]), select")) {
+      if (!el.getBoundingClientRect().width) continue;
+      let text = el.value, pseudo = null;
+      if (el.tagName === "SELECT") text = el.selectedOptions[0] ? el.selectedOptions[0].text : "";
+      else if (!text) { text = el.placeholder; pseudo = "::placeholder"; }
+      if (!text) continue;
+      const need = textWidth(text, el, pseudo);
+      if (need > room(el) + 1)
+        out.push({text, kind: pseudo ? "placeholder" : "value", need: Math.round(need),
+                  room: Math.round(room(el)), where: where(el)});
+    }
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode, parent = node.parentElement;
+      if (!node.textContent.trim() || !parent || parent.closest("textarea, select, [hidden]")) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const r = range.getBoundingClientRect();
+      if (!r.width) continue;
+      for (let a = parent; a && a !== root.parentElement; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if (s.overflowX === "visible" && s.overflowY === "visible") continue;
+        const b = a.getBoundingClientRect();
+        const scrolls = ["auto", "scroll"].includes(s.overflowX) || ["auto", "scroll"].includes(s.overflowY);
+        const cut = r.right > b.right + 1 || r.left < b.left - 1 ||
+          (s.overflowY === "hidden" && r.bottom > b.bottom + 1) ||
+          (s.textOverflow === "ellipsis" && a.scrollWidth > a.clientWidth + 1);
+        if (cut && !scrolls)
+          out.push({text: node.textContent.trim().slice(0, 80), kind: "text", where: where(a)});
+        if (cut) break;
+      }
+    }
+  }
+  return out;
+}
+"""
+
+
+def assert_whole(page: Any, selector: str = PANEL) -> None:
+    """No label, placeholder, value or caption of ``selector`` is cut off."""
+    clipped = page.evaluate(CLIPPED_JS, selector)
+    assert clipped == [], json.dumps(clipped, indent=1)
+
+
+def check_slugs_fit(page: Any) -> None:
+    """Every model of the catalogue, once chosen, fits the picker's box whole."""
+    combo = page.locator(f"{PANEL} .eachlabs-combo-input")
+    combo.click()
+    combo.fill("")
+    expect(page.locator(f"{PANEL} .eachlabs-combo-option").first).to_be_visible()
+    wide = combo.evaluate(
+        """(input) => {
+          const s = getComputedStyle(input);
+          const ctx = document.createElement("canvas").getContext("2d");
+          ctx.font = `${s.fontStyle} ${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+          const room = input.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+          const slugs = [...document.querySelectorAll('.eachlabs-panel .eachlabs-combo-option')]
+            .map((o) => o.dataset.slug);
+          return {count: slugs.length,
+                  wide: slugs.filter((slug) => ctx.measureText(slug).width > room)};
+        }"""
+    )
+    assert wide["count"] >= 20 and wide["wide"] == [], wide
+    combo.press("Escape")
+    page.locator(f"{PANEL} .eachlabs-title").click()  # leave the box: it shows the choice again
+    expect(combo).to_have_value("flux-2-turbo-text-to-image")
+    assert "Flux 2" in (combo.get_attribute("title") or "")  # the title, on hover
+
+
 def wait_for_panel(page: Any) -> None:
     page.wait_for_selector(f"{PANEL} .eachlabs-combo-input", timeout=30_000)
     page.wait_for_function(
@@ -259,6 +347,7 @@ def check_stacked(page: Any, artifacts: Any, name: str) -> None:
     assert abs(info["leftX"] - info["rightX"]) < 2, info  # aligned
     assert info["overlaps"] == [], info
     check_header(page)
+    assert_whole(page)
     shot(page, artifacts / f"{name}-narrow.png")
     page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -432,7 +521,14 @@ def test_jupyterlab(servers, browser, artifacts, theme):
     check_pristine_form(page)
     expand_advanced(page)
     assert_legible(page)  # the form, pristine and with a "required" error
+    assert_whole(page)  # the model's name, the seed's placeholder: whole, not cut
     shot(page, artifacts / f"{name}-form.png")
+    check_slugs_fit(page)
+    pick(page, "wan", "wan-v2-6-text-to-image")  # a seed with bounds, an image input
+    expand_advanced(page)
+    assert_whole(page)
+    pick(page, "turbo trainer", "flux-turbo-trainer")  # the training images' area
+    assert_whole(page)
 
     generate_with_keys(page, FLASH, "a lighthouse at dusk, oil painting", search="flash")
     # a second run with two images: the history has three
@@ -453,6 +549,7 @@ def test_jupyterlab(servers, browser, artifacts, theme):
     )
     assert len(visible_outputs(page)) == 1, visible_outputs(page)
     check_layout(page, artifacts, name)
+    assert_whole(page)  # the cards, the stage's caption, the names under the tiles
 
     # Save saves the image shown, once
     page.locator(f"{PANEL} .eachlabs-stage-actions .widget-button:has-text('Save')").click()
@@ -502,6 +599,7 @@ def test_jupyterlab(servers, browser, artifacts, theme):
     card.scroll_into_view_if_needed()
     page.screenshot(path=artifacts / f"{name}-running.png")
     assert_legible(page)  # the card while it runs
+    assert_whole(page)
     page.locator(f"{PANEL} .eachlabs-cancel").click()
     page.wait_for_selector(
         f"{PANEL} .eachlabs-run .eachlabs-status:has-text('cancelled')", timeout=10_000

@@ -55,11 +55,15 @@ function render({ model, el }) {
   let open = false;
 
   const current = () => (model.get("models") || []).find((m) => m.slug === model.get("value"));
-  const describe = (m) => (m ? (m.title && m.title !== m.slug ? `${m.slug} — ${m.title}` : m.slug) : "");
+  // The box holds the slug alone: with the title too it would not fit a narrow column, and
+  // the form's heading right below says the title. The tooltip has both.
+  const describe = (m) => (m ? m.slug : "");
+  const tooltip = (m) => (m && m.title && m.title !== m.slug ? `${m.slug} — ${m.title}` : describe(m));
 
   function showValue() {
     const m = current();
     input.value = open ? input.value : describe(m) || model.get("value") || "";
+    input.title = tooltip(m) || model.get("value") || "";
     const meta = m ? [m.price, m.duration].filter(Boolean).join(" · ") : "";
     const total = (model.get("models") || []).length;
     count.textContent = total
