@@ -482,9 +482,11 @@ class AsyncEachLabs:
 
         The prediction id reaches ``on_update`` (status ``created``) as soon as the create
         answers, before any journal write. If the call is cancelled (Ctrl+C, a Cancel button)
-        while the create is in flight, the create is given up to :data:`CREATE_HOLD` seconds
-        to answer and what it made is cancelled on the service; a prediction that cannot be
-        cancelled stays in the journal for :func:`~eachlabs_widgets.resume`.
+        while it still waits for a slot under the account's cap, it ends at once and nothing
+        is created; while the create is in flight, the create is given up to
+        :data:`CREATE_HOLD` seconds to answer and what it made is cancelled on the service; a
+        prediction that cannot be cancelled stays in the journal for
+        :func:`~eachlabs_widgets.resume`.
         """
         deadline = time.monotonic() + timeout if timeout is not None else None
         # Waiting for capacity is bounded by the same deadline, on the client's own clock.
@@ -509,6 +511,7 @@ class AsyncEachLabs:
                 payload,
                 base_url,
                 on_update,
+                withdraw=place.withdraw,
             )
             started = self._clock()
             created_at = datetime.now(timezone.utc)
@@ -539,10 +542,13 @@ class AsyncEachLabs:
         payload: dict[str, Any],
         base_url: str,
         on_update: OnUpdate | None,
+        withdraw: Callable[[], bool] = lambda: False,
     ) -> str:
         """Create the prediction in a task of its own, so that nothing can abandon it half-way.
 
-        The id is told to ``on_update`` first, then journaled (off the loop).
+        The id is told to ``on_update`` first, then journaled (off the loop). On a
+        cancellation, ``withdraw()`` is asked whether ``send`` has sent nothing yet (it still
+        waits for a slot): then the wait ends at once and nothing is created.
         """
 
         def created(prediction_id: str) -> None:
@@ -554,6 +560,12 @@ class AsyncEachLabs:
         try:
             prediction_id = await asyncio.shield(create)
         except asyncio.CancelledError:
+            if not create.done() and withdraw():
+                # Still waiting for a slot or for capacity: nothing was sent, nothing to hold.
+                create.cancel()
+                # Should a create slip through anyway, it is recorded and cancelled.
+                create.add_done_callback(lambda task: self._late_create(task, created))
+                raise
             made = await _settle(create, CREATE_HOLD)
             if made is not None:
                 created(made)

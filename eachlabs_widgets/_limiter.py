@@ -265,6 +265,7 @@ class Place:
         self._owner = owner
         self.ticket = ticket
         self._state = "ticket"  # -> "slot" -> "running" -> "done"
+        self._withdrawn = False
 
     async def __aenter__(self) -> Place:
         return self
@@ -289,6 +290,15 @@ class Place:
             with self._owner._lock:
                 self._owner._running -= 1
             self._owner.release(finished=False)
+
+    def withdraw(self) -> bool:
+        """The call no longer wants to create (it was cancelled). True if nothing was sent:
+        a :meth:`create` still waiting for a slot or for capacity will not send, even if a
+        slot reaches it after this. False if its create may be on its way to the service."""
+        if self._state != "ticket":
+            return False
+        self._withdrawn = True
+        return True
 
     def ended(self) -> None:
         """A poll showed the prediction's end: its slot is free for the next create."""
@@ -331,6 +341,11 @@ class Place:
                 probe_after = min(4.0, probe_after * 2)
                 continue
             self._state = "slot"
+            if self._withdrawn:
+                # Cancelled, yet handed the slot (asyncio.wait_for before Python 3.12 can
+                # return a result that arrived with the cancellation): give it back unsent.
+                self.close()
+                raise asyncio.CancelledError
             token = _refusals_handled.set(True)
             try:
                 result = await send()

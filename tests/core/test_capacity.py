@@ -196,3 +196,59 @@ async def test_the_slot_is_free_as_soon_as_a_poll_sees_the_end(emulator, tmp_pat
     )
     first, second = emulator.records()
     assert second["created_at"] < first["seen_end_at"] + 2.0
+
+
+async def test_a_place_withdrawn_while_waiting_never_sends_even_if_a_slot_reaches_it():
+    limiter = PredictionLimiter(1)
+    holder = limiter.place()
+    await holder.create(lambda: asyncio.sleep(0), None)
+    waiting = limiter.place()
+    sent: list[str] = []
+
+    async def send() -> str:
+        sent.append("create")
+        return "p2"
+
+    task = asyncio.create_task(waiting.create(send, None))
+    await asyncio.sleep(0.05)
+    assert waiting.withdraw()  # nothing sent yet
+    holder.ended()  # the slot now goes to the withdrawn place
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
+    waiting.close()
+    assert sent == []
+    assert limiter.in_flight == 0 and limiter.running == 0
+
+
+async def test_a_place_whose_create_was_sent_cannot_be_withdrawn():
+    limiter = PredictionLimiter(1)
+    place = limiter.place()
+    answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(place.create(lambda: answer, None))
+    await asyncio.sleep(0.01)
+    assert not place.withdraw()  # the create may be on its way: it must be held, not dropped
+    answer.set_result("p1")
+    assert await task == "p1"
+    place.ended()
+
+
+async def test_cancelling_a_call_that_waits_for_a_slot_ends_it_at_once_and_creates_nothing(
+    emulator, tmp_path
+):
+    # One slot, held by a long prediction; the second call waits for it and is cancelled.
+    emulator.configure(durations={MAX: [3.0, 3.0]})
+    client, limiter = make(emulator, tmp_path, limit=1)
+    first = asyncio.ensure_future(client.run(MAX, {"prompt": "first"}))
+    while emulator.stats.predictions_created < 1:
+        await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(client.run(MAX, {"prompt": "second"}))
+    await asyncio.sleep(0.2)
+    second.cancel()
+    # Without waiting the create hold (10 s) or the first prediction's end (3 s).
+    done, _ = await asyncio.wait({second}, timeout=2.0)
+    assert done == {second} and second.cancelled()
+    assert not first.done()
+    await asyncio.wait_for(first, 30)
+    await asyncio.sleep(0.3)  # a create that slipped through would have been sent by now
+    assert emulator.stats.predictions_created == 1
+    assert limiter.in_flight == 0 and limiter.running == 0

@@ -1,5 +1,6 @@
 """The live card: what it shows is widget state only."""
 
+import asyncio
 import io
 
 from PIL import Image
@@ -53,6 +54,17 @@ def test_failure_is_shown_with_the_services_message():
     card = LiveCard("run")
     card.fail(PredictionFailedError(prediction_id="p1", message="prompt <flagged>"))
     assert "error" in card.header.value and "prompt &lt;flagged&gt;" in card.header.value
+
+
+def test_a_card_that_has_ended_is_not_changed_by_a_late_answer():
+    # Cancelled while its create was in flight: the create answers afterwards (and what it made
+    # is cancelled on the service); the card keeps saying "cancelled".
+    card = LiveCard("run")
+    card.fail(asyncio.CancelledError())
+    before = card.header.value
+    assert "cancelled" in before
+    card.update(Prediction(id="p9", status="created"))
+    assert card.status == "cancelled" and card.header.value == before
 
 
 class Clock:
