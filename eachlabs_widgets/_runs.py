@@ -85,6 +85,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("eachlabs_widgets")
+#: Seconds a run settled in place keeps its cards' widgets open (see ``settle_in_place``).
+VIEW_GRACE = 120.0
 Outcome = Generation | BaseException
 Runner = Callable[[int, Callable[["Prediction"], None]], Awaitable[Generation]]
 
@@ -475,20 +477,36 @@ class CellRun:
     def reused(self) -> int:
         return sum(1 for o in self.outcomes if isinstance(o, Generation) and o.reused)
 
-    def settle_in_place(self, bundle: Mapping[str, Any]) -> None:
+    def settle_in_place(self, bundle: Mapping[str, Any], close_after: float = VIEW_GRACE) -> None:
         """Show ``bundle`` inside the run's own view, in the cards' place (whose widgets are
-        closed). For a page that takes no display update once the notebook has run (Voila):
-        the view stays, and the result arrives as widget state."""
+        closed ``close_after`` seconds later). For a page that takes no display update once
+        the notebook has run (Voila): the view stays, and the result arrives as widget state.
+
+        Why not close them at once: a page still loading (Voila fetches every widget's state
+        after the notebook ran, slowly on a busy machine) may have read the view while it
+        still held the cards, and a card closed before its state is fetched breaks the view
+        ("javascript error") instead of letting the result replace it."""
         text = bundle.get("text/html")
         if not text:
             text = f"<pre>{html.escape(str(bundle.get('text/plain', '')))}</pre>"
         old = list(self.view.children)
         self.view.children = (widgets.HTML(text, layout=self.parts.plain),)
         self._let_go_of_pictures()
-        # The cards share layouts and styles with what stays: those stay open.
-        keep = close_tree(self.view, close=False)
-        for widget in [*old, self.header, *self._widgets]:
-            close_tree(widget, keep)
+
+        def close_the_cards() -> None:
+            # The cards share layouts and styles with what stays: those stay open.
+            keep = close_tree(self.view, close=False)
+            for widget in [*old, self.header, *self._widgets]:
+                close_tree(widget, keep)
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or close_after <= 0:
+            close_the_cards()
+        else:
+            loop.call_later(close_after, close_the_cards)
 
     def _let_go_of_pictures(self) -> None:
         """Empty the tiles' pictures once the result holds them: a notebook run headless

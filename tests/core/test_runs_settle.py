@@ -3,6 +3,8 @@ whose every part is open, and closes everything else its cards held."""
 
 from __future__ import annotations
 
+import asyncio
+
 import ipywidgets as widgets
 
 from eachlabs_widgets import AsyncEachLabs
@@ -17,7 +19,7 @@ def test_settling_in_place_closes_the_cards_but_nothing_the_result_uses(monkeypa
     jobs = [Job(f"seed {n}", TURBO, {"prompt": "a fox", "seed": n}) for n in (1, 2)]
     run = CellRun(client, jobs, background=True)
     before = [w for w in _all(run.view) if w is not run.view]
-    run.settle_in_place({"text/plain": "done", "text/html": "<b>the result</b>"})
+    run.settle_in_place({"text/plain": "done", "text/html": "<b>the result</b>"}, close_after=0)
 
     [shown] = run.view.children
     assert isinstance(shown, widgets.HTML) and shown.value == "<b>the result</b>"
@@ -25,6 +27,22 @@ def test_settling_in_place_closes_the_cards_but_nothing_the_result_uses(monkeypa
     assert all(w.comm is not None for w in kept)  # nothing the page draws was closed
     closed = [w for w in before if id(w) not in {id(k) for k in kept}]
     assert closed and all(w.comm is None for w in closed)
+
+
+async def test_on_a_loop_the_cards_stay_open_for_a_page_still_loading_then_close(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path))
+    jobs = [Job("seed 1", TURBO, {"prompt": "a fox", "seed": 1})]
+    run = CellRun(AsyncEachLabs(base_url="emulator"), jobs, background=True)
+    cards = [w for w in _all(run.view) if w is not run.view]
+    run.settle_in_place({"text/plain": "done", "text/html": "<b>the result</b>"}, close_after=0.2)
+    assert run.view.children[0].value == "<b>the result</b>"
+    assert all(w.comm is not None for w in cards)  # a page may still fetch their state
+    await asyncio.sleep(0.4)
+    kept = {id(w) for w in _all(run.view)}
+    gone = [w for w in cards if id(w) not in kept]
+    assert gone and all(w.comm is None for w in gone)
 
 
 def test_plain_text_is_shown_escaped_when_there_is_no_html(monkeypatch, tmp_path):
