@@ -9,7 +9,9 @@ in their place. Shared by ``%%eachgen`` (foreground and ``--background``) and ``
   ends they are replaced through ``update_display_data`` (so a notebook saved afterwards holds
   the image). Beside them, a note for a reopened notebook says how to get the result if the
   cards can no longer update. Under Voila, which shows no display update once the notebook
-  has run, the cards' own widget view receives the result instead.
+  has run, the cards' own widget view receives the result instead, and the run starts once
+  the page shows that view (a page still loading widget state must not meet widgets made or
+  closed meanwhile).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from IPython.display import display
 
@@ -28,6 +30,9 @@ from ._runs import BackgroundRun, CellRun, in_voila, resume_note, static_bundle
 __all__ = ["orphan_note", "settle", "show_in_background", "static_or_error", "wait_for"]
 
 log = logging.getLogger("eachlabs_widgets")
+T = TypeVar("T")
+#: Seconds a background run under Voila waits for the page to show it before it starts.
+SHOWN_WAIT = 30.0
 
 
 def wait_for(run: CellRun) -> list[str] | None:
@@ -107,7 +112,15 @@ def show_in_background(
             note.update(orphan_note(resume_note(ids)), raw=True)
 
     run.on_change(ids_changed)
-    task = loop.create_task(run.execute())
+    if voila:
+        # The page asks for every widget's state once the notebook has run; a widget made or
+        # closed meanwhile can leave a view referring to a model the page never gets ("widget
+        # model not found"). The run starts when the page shows its view (which then counts
+        # its views back to the kernel), or after SHOWN_WAIT seconds.
+        run.view._view_count = 0
+        task = loop.create_task(_once_shown(run.view, SHOWN_WAIT, run.execute))
+    else:
+        task = loop.create_task(run.execute())
 
     def finished(task: asyncio.Task[Any]) -> None:
         try:
@@ -130,3 +143,24 @@ def show_in_background(
 
     task.add_done_callback(finished)
     return BackgroundRun(run, task)
+
+
+async def _once_shown(view: Any, limit: float, then: Callable[[], Awaitable[T]]) -> T:
+    """``await then()`` once a front end shows ``view`` (whose ``_view_count`` is a number,
+    so that front ends count their views of it back to the kernel), or after ``limit``
+    seconds."""
+    import asyncio
+
+    shown = asyncio.Event()
+
+    def counted(change: dict[str, Any]) -> None:
+        if change["new"]:
+            shown.set()
+
+    view.observe(counted, "_view_count")
+    try:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(shown.wait(), limit)
+    finally:
+        view.unobserve(counted, "_view_count")
+    return await then()

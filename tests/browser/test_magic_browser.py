@@ -173,13 +173,18 @@ def test_background_card_gives_way_to_its_result_in_voila(servers, browser, arti
     # receives the result there, and the page says nothing about a kernel restart.
     voila = servers["launch"]("voila", "voila-background.ipynb", (SETUP, BACKGROUND))
     page = browser.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     page.goto(f"{voila.url}/?token={voila.token}")
     result = ".eachlabs-run img[src^='data:image/jpeg']"
     try:
         page.wait_for_selector(result, timeout=90_000)
     except Exception:
         page.screenshot(path=artifacts / "magic-voila-background-failed.png")
-        raise AssertionError(page.locator("body").inner_text()[-2000:]) from None
+        for shown in page.get_by_text("Click to show javascript error").all():
+            shown.click()  # the widget manager's own account of the failure
+        said = "\n".join(console[-40:])
+        raise AssertionError(f"{page.locator('body').inner_text()[-3000:]}\n{said}") from None
     expect(page.locator(".eachlabs-card")).to_have_count(0)
     expect(page.locator(".eachlabs-orphan")).to_have_count(0)
     expect(page.locator(result)).to_have_count(1)

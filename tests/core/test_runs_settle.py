@@ -8,6 +8,7 @@ import asyncio
 import ipywidgets as widgets
 
 from eachlabs_widgets import AsyncEachLabs
+from eachlabs_widgets._run_display import _once_shown
 from eachlabs_widgets._runs import CellRun, Job, close_tree, in_voila
 
 TURBO = "flux-2-turbo-text-to-image"
@@ -138,3 +139,39 @@ def test_how_to_cancel_is_said_once_per_cell(monkeypatch, tmp_path):
     assert FOREGROUND_HINT in single.cards[0].header.value
     background = CellRun(client, jobs, background=True)  # Cancel buttons say it there
     assert FOREGROUND_HINT not in background.header.value
+
+
+async def test_under_voila_a_background_run_starts_once_the_page_shows_its_view(
+    monkeypatch, tmp_path
+):
+    # A page still loading its widgets' state must not meet widgets made or closed meanwhile.
+    from eachlabs_widgets import _run_display
+
+    monkeypatch.setenv("EACHLABS_HOME", str(tmp_path))
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k")
+    monkeypatch.setattr(_run_display, "display", lambda *a, **k: None)
+    run = CellRun(AsyncEachLabs(base_url="emulator"), [Job("x", TURBO, {"prompt": "a"})])
+    started = asyncio.Event()
+
+    async def execute() -> None:
+        started.set()
+
+    monkeypatch.setattr(run, "execute", execute)
+    _run_display.show_in_background(run, None, lambda result: None)
+    assert run.view._view_count == 0  # the page counts its views back
+    await asyncio.sleep(0.1)
+    assert not started.is_set()
+    run.view._view_count = 1  # what the page sends once it shows the view
+    await asyncio.wait_for(started.wait(), 5)
+
+
+async def test_a_view_never_shown_starts_the_run_after_the_wait():
+    view = widgets.VBox()
+    view._view_count = 0
+    ran = []
+
+    async def then() -> str:
+        ran.append(True)
+        return "ran"
+
+    assert await _once_shown(view, 0.05, then) == "ran" and ran == [True]
