@@ -87,9 +87,10 @@ async def test_a_runs_own_cancel_button_cancels_only_it(emulated):
     panel = await ready_panel(SLOW, value={"prompt": "a"})
     emulated.speed = 0.5
     panel.generate_button.click()  # slow
+    # The emulator reads its speed when a prediction is created: the slow one first.
+    await until(lambda: panel.runs[0].prediction_id is not None)
     emulated.speed = 0.01
     panel.generate_button.click()  # fast
-    await until(lambda: panel.runs[1].prediction_id is not None)
     panel.runs[1].cancel_button.click()  # the slow one (runs are listed newest first)
     await panel.wait()
     assert [r.status for r in panel.runs] == ["success", "cancelled"]
