@@ -64,7 +64,9 @@ class Table:
         body = "".join(
             "<tr>"
             + "".join(
-                f"<td style='text-align:left;vertical-align:top;overflow-wrap:anywhere'>"
+                # break-word, not anywhere: a long value still wraps, but short words
+                # ("success", "integer") keep the column wide enough to stay whole
+                f"<td style='text-align:left;vertical-align:top;overflow-wrap:break-word'>"
                 f"{html.escape(v)}</td>"
                 for v in row
             )
