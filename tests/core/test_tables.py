@@ -15,4 +15,4 @@ def test_a_table_uses_the_theme_s_colours_and_scrolls_when_too_wide():
     # every colour comes from JupyterLab's variables (a fallback may follow inside var())
     colours = re.findall(r"color\s*:\s*([^;'\"]+)", html)
     assert colours and all(c.strip().startswith("var(--jp-") for c in colours)
-    assert "overflow-x:auto" in html and "overflow-wrap:anywhere" in html
+    assert "overflow-x:auto" in html and "overflow-wrap:break-word" in html
