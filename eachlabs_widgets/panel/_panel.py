@@ -645,8 +645,9 @@ class Panel(w.VBox):
     def _finish_run(self, task: asyncio.Task[Any], model: str, card: LiveCard) -> None:
         try:
             if task.cancelled():
+                # The card says "cancelled — not billed": a note on the message line too
+                # would stay there, stale, after the runs that go on succeed.
                 card.fail(asyncio.CancelledError())
-                self.show_note(f"{model}: cancelled — the prediction was cancelled (not billed).")
                 return
             error = task.exception()
             if error is not None:
