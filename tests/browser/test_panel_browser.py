@@ -158,6 +158,17 @@ CLIPPED_JS = """
 """
 
 
+#: How far a box's content is wider than the box, and what sticks out (the deepest first).
+WIDER = """(box) => {
+  const right = box.getBoundingClientRect().right;
+  const out = [...box.querySelectorAll('*')]
+    .filter(e => e.getBoundingClientRect().right > right + 0.5)
+    .map(e => `${e.tagName}.${[...e.classList].join('.')} +${
+      (e.getBoundingClientRect().right - right).toFixed(1)}`);
+  return {by: box.scrollWidth - box.clientWidth, sticking_out: out.reverse().slice(0, 6)};
+}"""
+
+
 def assert_whole(page: Any, selector: str = PANEL) -> None:
     """No label, placeholder, value or caption of ``selector`` is cut off."""
     clipped = page.evaluate(CLIPPED_JS, selector)
@@ -604,7 +615,12 @@ def test_jupyterlab(servers, browser, artifacts, theme):
     page.wait_for_selector(
         f"{PANEL} .eachlabs-run .eachlabs-status:has-text('cancelled')", timeout=10_000
     )
-    expect(page.locator(f"{PANEL} .eachlabs-message")).to_contain_text("cancelled")
+    cancelled = f"{PANEL} .eachlabs-run:has(.eachlabs-status:has-text('cancelled'))"
+    expect(page.locator(cancelled).first).to_contain_text("not billed")
+    left = page.locator(f"{PANEL} .eachlabs-left")  # no horizontal scrollbar under the runs
+    overflow = left.evaluate(WIDER)
+    assert overflow["by"] <= 1, overflow
+    expect(page.locator(f"{PANEL} .eachlabs-message")).to_have_text("")  # nothing to go stale
     # three finished runs: the newest two as cards, the first folded into one line
     expect(page.locator(f"{PANEL} .eachlabs-run")).to_have_count(2)
     expect(page.locator(f"{PANEL} .eachlabs-earlier-runs")).to_contain_text("1 earlier run")
