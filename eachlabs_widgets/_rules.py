@@ -10,8 +10,9 @@ the allowed values and the nearest of them.
 
 Compiled rules are cached by the schema's content, so a form that checks a field on every
 keystroke does not rebuild them; the metaschema's verdict on each property's schema is kept by
-content too, so models that share inputs (most do) do not pay for them again. Everything here is linear in the schema's size and the
-value's size (``uniqueItems`` included: jsonschema's own check is quadratic for objects).
+content too, so models that share inputs (most do) do not pay for them again. Everything here
+is linear in the schema's size and the value's size (``uniqueItems`` included: jsonschema's
+own check is quadratic for objects).
 """
 
 from __future__ import annotations
