@@ -65,7 +65,7 @@ async def ours() -> dict[str, object]:
 async def fixed(url: str, key: str, interval: float) -> dict[str, object]:
     import httpx
 
-    from eachlabs_widgets._status import output_urls
+    from eachlabs_widgets._service.status import output_urls
 
     slots = asyncio.Semaphore(CAP)
     terminal = {"success", "error", "failed", "cancelled", "canceled"}

@@ -24,8 +24,8 @@ import time
 def child(mb: int, save: bool) -> dict[str, float]:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from eachlabs_widgets import AsyncEachLabs
-    from eachlabs_widgets._journal import Journal
-    from eachlabs_widgets._limiter import PredictionLimiter
+    from eachlabs_widgets._journal.journal import Journal
+    from eachlabs_widgets._service.limiter import PredictionLimiter
     from tests.output_stand import SLUG, Stand
 
     folder = tempfile.mkdtemp()

@@ -90,7 +90,7 @@ def main() -> None:
 
     os.environ["EACHLABS_HOME"] = tempfile.mkdtemp(prefix="eachlabs-bench-")
     import eachlabs_widgets as el
-    from eachlabs_widgets._journal import default_journal
+    from eachlabs_widgets._journal.journal import default_journal
 
     journal = default_journal()
     models = [f"model-{i}" for i in range(8)]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from eachlabs_widgets._media import media_kind
-from eachlabs_widgets._rules import _CACHE, _CHECKED
-from eachlabs_widgets._schema import check_value, validate_inputs
+from eachlabs_widgets._schema.inputs import check_value, validate_inputs
+from eachlabs_widgets._schema.media import media_kind
+from eachlabs_widgets._schema.rules import _CACHE, _CHECKED
 
 
 def best(action: Callable[[], object], runs: int = 3, *, cold: bool = False) -> float:

@@ -1,6 +1,20 @@
 """EachLabs image generation in Jupyter: a cell magic, a widget panel and a Python API.
 
 Importing this package has no side effects: no network, no client, no registration.
+
+Code structure, by concern, each wing's ``__init__`` saying what it holds; imports flow down
+this list, never up:
+
+- base modules: ``_exceptions``, ``_settings``, ``_version``, ``_embedded`` (with ``emulator``,
+  which imports nothing of the rest);
+- ``_schema``: a model's ``request_schema`` and the inputs checked against it;
+- ``_journal``: what is kept: the journal and the output files;
+- ``_display``: how results look (pure presentation);
+- ``_generation``: ``Generation``, a finished prediction, which draws itself through ``_display``;
+- ``_service``: talking to EachLabs, up to the clients that make ``Generation`` s;
+- ``_notebook``: predictions run in a notebook cell, with live cards;
+- front ends: ``_api``, ``_doctor``, ``_login``, ``forms``, ``panel``, ``magics``, ``_batch``,
+  ``demo`` and this module.
 """
 
 from __future__ import annotations
@@ -30,16 +44,16 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._api import agenerate, aresume, generate, get_model, history, list_models, resume
     from ._batch import batch
-    from ._client import AsyncEachLabs
+    from ._display.render import Results
     from ._doctor import doctor
     from ._generation import Generation, Output
-    from ._journal import JournalEntry, JournalWarning, PredictionNotFound
-    from ._journal_store import JournalCorruptError, JournalError
+    from ._journal.journal import JournalEntry, JournalWarning, PredictionNotFound
+    from ._journal.store import JournalCorruptError, JournalError
     from ._login import login
-    from ._media import LocalMedia
-    from ._prediction import Prediction
-    from ._render import Results
-    from ._sync_client import EachLabs
+    from ._schema.media import LocalMedia
+    from ._service.client import AsyncEachLabs
+    from ._service.prediction import Prediction
+    from ._service.sync_client import EachLabs
     from .forms import ModelForm
     from .panel import Panel
 
@@ -97,18 +111,18 @@ _LAZY = {
         ("agenerate", "aresume", "generate", "get_model", "history", "list_models", "resume"),
         "._api",
     ),
-    "AsyncEachLabs": "._client",
-    "PredictionNotFound": "._journal",
-    "JournalWarning": "._journal",
-    "JournalError": "._journal_store",
-    "JournalCorruptError": "._journal_store",
-    "EachLabs": "._sync_client",
+    "AsyncEachLabs": "._service.client",
+    "PredictionNotFound": "._journal.journal",
+    "JournalWarning": "._journal.journal",
+    "JournalError": "._journal.store",
+    "JournalCorruptError": "._journal.store",
+    "EachLabs": "._service.sync_client",
     "Generation": "._generation",
     "Output": "._generation",
-    "JournalEntry": "._journal",
-    "LocalMedia": "._media",
-    "Prediction": "._prediction",
-    "Results": "._render",
+    "JournalEntry": "._journal.journal",
+    "LocalMedia": "._schema.media",
+    "Prediction": "._service.prediction",
+    "Results": "._display.render",
     "batch": "._batch",
     "doctor": "._doctor",
     "login": "._login",
@@ -117,7 +131,26 @@ _LAZY = {
 }
 
 
+#: Private modules of earlier releases, now in a wing: ``from eachlabs_widgets import _http``
+#: (scripts that reached into them) keeps working.
+_MOVED_MODULES = {
+    **{name: f"._service.{name}" for name in ("coalesce", "download", "http", "limiter")},
+    **{name: f"._service.{name}" for name in ("polling", "prediction", "retry", "status")},
+    **{name: f"._service.{name}" for name in ("client", "sync", "sync_client", "warm")},
+    **{name: f"._schema.{name}" for name in ("coerce", "jsonsafe", "jsonschema", "media", "rules")},
+    **{name: f"._display.{name}" for name in ("card", "cellsyntax", "render", "tables", "tiles")},
+    **{name: f"._notebook.{name}" for name in ("runs", "run_display")},
+    "files": "._journal.files",
+    "journal_store": "._journal.store",
+    "ticket": "._journal.ticket",
+}
+
+
 def __getattr__(name: str) -> Any:
+    if name.startswith("_") and name[1:] in _MOVED_MODULES:
+        import importlib
+
+        return importlib.import_module(_MOVED_MODULES[name[1:]], __name__)
     if name in _LAZY:
         import importlib
 
@@ -133,7 +166,7 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext eachlabs_widgets``: registers ``%%eachgen`` and ``%eachgen``."""
-    from . import _warm
+    from ._service import warm as _warm
     from .magics import load_ipython_extension as load
 
     load(ipython)

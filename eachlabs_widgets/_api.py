@@ -7,14 +7,14 @@ import os
 import sys
 from typing import Any
 
-from ._client import AsyncEachLabs
+from ._display.tables import History
 from ._exceptions import NotFoundError
 from ._generation import Generation
-from ._journal import JournalEntry, JournalError, PredictionNotFound, default_journal
-from ._polling import PollSchedule
+from ._journal.journal import JournalEntry, JournalError, PredictionNotFound, default_journal
+from ._service.client import AsyncEachLabs
+from ._service.polling import PollSchedule
+from ._service.sync import run_sync
 from ._settings import EMULATOR, output_dir
-from ._sync import run_sync
-from ._tables import History
 
 __all__ = [
     "GenerationInterrupted",
@@ -94,7 +94,7 @@ def generate(
                 model, inputs, timeout=timeout, save_to=output_dir(), reuse=not force
             )
         )
-    from ._run_display import wait_for
+    from ._notebook.run_display import wait_for
 
     run, handle = _live(AsyncEachLabs(), model, inputs, timeout=timeout, force=force)
     try:
@@ -120,7 +120,7 @@ class GenerationInterrupted(KeyboardInterrupt):
 def one_line(error: BaseException) -> BaseException:
     """``error``, shown by IPython as one line (``Type: sentence``) instead of a traceback
     through the event loop. Its type and attributes are unchanged."""
-    from ._render import error_sentence
+    from ._display.render import error_sentence
 
     text = f"\x1b[0;31m{type(error).__name__}\x1b[0m: {error_sentence(error)}"
     with contextlib.suppress(AttributeError, TypeError):
@@ -151,7 +151,7 @@ def _live(
 ) -> tuple[Any, Any]:
     from IPython.display import display
 
-    from ._runs import CellRun, Job
+    from ._notebook.runs import CellRun, Job
 
     run = CellRun(
         client,
@@ -171,7 +171,7 @@ def _leave(run: Any, handle: Any, bundle: dict[str, Any] | None) -> None:
 
 
 def _finished(run: Any, handle: Any) -> Generation:
-    from ._render import summary_line
+    from ._display.render import summary_line
 
     outcome = run.outcomes[0]
     if isinstance(outcome, BaseException):

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from . import _settings
+from ._display.tables import Table
 from ._exceptions import APIError, EachLabsError
-from ._tables import Table
 from ._version import __version__
 
 __all__ = ["DoctorReport", "build_report", "doctor"]
@@ -189,9 +189,9 @@ def _ask(
     auth: bool = False,
 ) -> int:
     """The status of one request, without retries, cut off at ``timeout`` seconds."""
-    from ._client import AsyncEachLabs
-    from ._retry import RetryPolicy
-    from ._sync import run_sync
+    from ._service.client import AsyncEachLabs
+    from ._service.retry import RetryPolicy
+    from ._service.sync import run_sync
 
     client = AsyncEachLabs(base_url=base_url, retry=RetryPolicy(max_attempts=1), journal=False)
 

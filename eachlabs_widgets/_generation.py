@@ -11,13 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._files import extension_for, safe_stem, write_output, write_sidecar
+from ._journal.files import extension_for, safe_stem, write_output, write_sidecar
 from ._settings import DEFAULT_OUTPUT_DIR
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from ._journal import JournalEntry
+    from ._journal.journal import JournalEntry
 
 __all__ = ["DEFAULT_OUTPUT_DIR", "Generation", "Output", "decode_image"]
 
@@ -41,7 +41,7 @@ class Output:
     @property
     def is_image(self) -> bool:
         """The bytes announce an image (whether Pillow can decode it is another matter)."""
-        from ._media import sniff_content_type
+        from ._schema.media import sniff_content_type
 
         return sniff_content_type(self.data).startswith("image/")
 
@@ -113,7 +113,7 @@ class Generation:
     _undecodable: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
     #: Finished downloads waiting in a staging file to be saved (output index -> file).
     _staged: dict[int, Path] = field(default_factory=dict, repr=False, compare=False)
-    #: Thumbnails made for showing it, kept so that they are made once (see ``_render``).
+    #: Thumbnails made for showing it, kept so that they are made once (see ``_display.render``).
     _thumbnails: dict[Any, bytes | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -261,7 +261,7 @@ class Generation:
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from ._render import generation_bundle
+        from ._display.render import generation_bundle
 
         return generation_bundle(self)
 

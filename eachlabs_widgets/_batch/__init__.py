@@ -3,13 +3,16 @@
 From a shell: ``eachlabs-batch MODEL INPUTS [--out RESULTS] [--max-cost USD]
 [--concurrency N] [--yes]`` (or ``python -m eachlabs_widgets batch …``); from Python:
 :func:`batch`.
+
+A front end: it may import every wing (``_service``, ``_schema``, ``_journal``) and the
+package's base modules; nothing imports it but the package's top.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .._sync import run_sync
+from .._service.sync import run_sync
 from ._inputs import BatchInputError
 from ._run import BatchSummary, estimate_price, run_batch
 

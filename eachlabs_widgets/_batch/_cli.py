@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._exceptions import EachLabsError
-from .._sync import run_sync
+from .._service.sync import run_sync
 from ._inputs import BatchInputError
 from ._run import run_batch
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import InputValidationError
-from .._schema import choose_seed, validate_inputs
+from .._schema.inputs import choose_seed, validate_inputs
 
 __all__ = ["BatchInputError", "fingerprint", "payload_for", "read_rows", "row_key"]
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .._client import AsyncEachLabs
 from .._exceptions import (
     EachLabsError,
     PredictionCancelledError,
     PredictionTimeoutError,
 )
 from .._generation import Generation
-from .._journal import Journal
-from .._prediction import Prediction
+from .._journal.journal import Journal
+from .._service.client import AsyncEachLabs
+from .._service.prediction import Prediction
 from .._settings import output_dir
 from ._inputs import BatchInputError, fingerprint, payload_for, read_rows
 from ._ledger import Ledger, RowState

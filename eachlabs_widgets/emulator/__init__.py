@@ -29,6 +29,9 @@ Switches: persistent ones are :class:`Emulator` attributes (``speed``, ``api_key
 ``account_cap``, ``failure``, ``legacy_failed_status``, ``never_finish``, ``output_404``,
 ``string_defaults``); one-shot faults come from :meth:`Emulator.inject` (see :mod:`.faults`);
 another process drives them through ``/_emulator/...`` (see :mod:`.control`).
+
+Imports: nothing of the rest of the package. It stands on its own, as the service does; the
+client reaches it only through ``_embedded`` and a base URL.
 """
 
 from __future__ import annotations

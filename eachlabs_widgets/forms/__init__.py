@@ -2,6 +2,8 @@
 
 ``_fields`` turns a schema into :class:`FieldSpec` s and widget values into a payload (pure);
 ``_widgets`` holds one small factory per field kind; ``_form`` is the :class:`ModelForm` container.
+
+Imports: ``_schema`` and ``_display`` only; ``panel`` builds on it.
 """
 
 from ._fields import FieldSpec, field_specs, payload_from

@@ -47,8 +47,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .._media import LocalMedia, media_kind, to_local_media
-from .._schema import (
+from .._schema.inputs import (
     SEED_MAX,
     check_value,
     coerce_value,
@@ -58,6 +57,7 @@ from .._schema import (
     properties_of,
     required_of,
 )
+from .._schema.media import LocalMedia, media_kind, to_local_media
 
 __all__ = [
     "COMMON_FIELDS",

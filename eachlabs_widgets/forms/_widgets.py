@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import ipywidgets as w
 
-from .._media import LocalMedia, sniff_content_type
+from .._schema.media import LocalMedia, sniff_content_type
 from ._fields import FieldSpec, cleared_raw, initial_raw, parse_raw, same_value, seed_range, to_raw
 
 __all__ = [
@@ -434,7 +434,7 @@ def remember_preview(url: str, data: bytes) -> None:
 def _preview_jpeg(data: bytes, height: int = 96) -> bytes:
     from PIL import Image
 
-    from .._render import thumbnail_jpeg
+    from .._display.render import thumbnail_jpeg
 
     try:
         with Image.open(io.BytesIO(data)) as image:

@@ -2,6 +2,9 @@
 
 ``%load_ext eachlabs_widgets`` registers them (see ``%%eachgen?``); settings are traitlets on
 :class:`EachGen` (``%config EachGen.default_model = "…"``).
+
+A front end: it may import every wing and ``_api``, ``_doctor`` and ``_login``, and loads
+``panel`` by name when ``%eachgen panel`` asks for it.
 """
 
 from __future__ import annotations

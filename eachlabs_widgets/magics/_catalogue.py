@@ -25,7 +25,7 @@ from .._exceptions import NotFoundError
 # The client, the retry policy and asyncio are imported where a request is made, on the
 # shell's thread: %load_ext builds a catalogue but asks the service nothing.
 if TYPE_CHECKING:
-    from .._client import AsyncEachLabs
+    from .._service.client import AsyncEachLabs
 
 __all__ = ["ATTEMPT_TIMEOUT", "QUIET_FOR", "CompletionCatalogue", "nearest_slugs"]
 
@@ -92,7 +92,7 @@ class CompletionCatalogue:
         url = client.settings().base_url
         if (url, slug) in self._unknown:
             return None
-        from .._client import _model_cache
+        from .._service.client import _model_cache
 
         model = _model_cache.get((url, slug))
         if model is None:
@@ -107,7 +107,7 @@ class CompletionCatalogue:
     # -- the rule ------------------------------------------------------------------------
 
     def _client(self) -> AsyncEachLabs:
-        from .._retry import RetryPolicy
+        from .._service.retry import RetryPolicy
 
         # One try, no retries: a key press must not wait out a backoff schedule.
         return self._make_client(retry=RetryPolicy(max_attempts=1))
@@ -126,7 +126,7 @@ class CompletionCatalogue:
             return None
         import asyncio
 
-        from .._sync import run_sync
+        from .._service.sync import run_sync
 
         self.attempts += 1
         try:

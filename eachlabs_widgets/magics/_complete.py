@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .._cellsyntax import OWN_FLAGS, OWN_VALUED
-from .._render import EMBED_MODES
+from .._display.cellsyntax import OWN_FLAGS, OWN_VALUED
+from .._display.render import EMBED_MODES
 
 __all__ = ["SUBCOMMANDS", "candidates", "make_matcher", "signature_of"]
 
@@ -95,7 +95,7 @@ def _typed_candidates(
 
     # The schema helpers load jsonschema: imported at the first completion of an input, not
     # by %load_ext (completion runs on the shell's own thread).
-    from .._schema import declared_type, enum_of, properties_of
+    from .._schema.inputs import declared_type, enum_of, properties_of
 
     models = _model_of(
         words + ([fragment] if fragment.startswith("--model=") else []), default_model
@@ -140,7 +140,7 @@ def _typed_candidates(
 def signature_of(prop: Mapping[str, Any]) -> str:
     """``integer 1..4``, ``one of: square, landscape_4_3…``, ``boolean``: what a completion of
     a model input shows beside it."""
-    from .._schema import declared_type, enum_of
+    from .._schema.inputs import declared_type, enum_of
 
     kind = declared_type(prop) or "any"
     allowed = enum_of(prop)

@@ -25,7 +25,7 @@ from IPython.display import display
 from traitlets import Enum, Float, Int, Unicode, default, observe, validate
 
 from .. import _settings
-from .._cellsyntax import (
+from .._display.cellsyntax import (
     HELP_FLAGS,
     ModelOption,
     fill,
@@ -34,8 +34,8 @@ from .._cellsyntax import (
     split_tokens,
     tokenize,
 )
+from .._display.render import EMBED_MODES, embed_mode, error_sentence, set_embed_mode
 from .._exceptions import ConfigurationError, EachLabsError, NotFoundError
-from .._render import EMBED_MODES, embed_mode, error_sentence, set_embed_mode
 from .._settings import ACCOUNT_CAP, DEFAULT_OUTPUT_DIR
 from ._catalogue import CompletionCatalogue, nearest_slugs
 from ._complete import SUBCOMMANDS
@@ -43,10 +43,10 @@ from ._complete import SUBCOMMANDS
 if TYPE_CHECKING:
     import asyncio
 
-    from .._client import AsyncEachLabs
-    from .._polling import PollSchedule
-    from .._retry import RetryPolicy
-    from .._runs import CellRun
+    from .._notebook.runs import CellRun
+    from .._service.client import AsyncEachLabs
+    from .._service.polling import PollSchedule
+    from .._service.retry import RetryPolicy
 
 __all__ = ["EachGen", "EachGenError", "EachGenInterrupted"]
 
@@ -130,7 +130,7 @@ class EachGen(Magics):
 
     @observe("concurrency")
     def _concurrency_changed(self, change: Any) -> None:
-        from .._limiter import limiter
+        from .._service.limiter import limiter
 
         limiter.resize(change["new"])
 
@@ -142,14 +142,14 @@ class EachGen(Magics):
         return value
 
     def _client(self, emulator: bool = False, retry: RetryPolicy | None = None) -> AsyncEachLabs:
-        from .._client import AsyncEachLabs
+        from .._service.client import AsyncEachLabs
 
         return AsyncEachLabs(
             base_url=_settings.EMULATOR if emulator else None, poll=self._poll(), retry=retry
         )
 
     def _poll(self) -> PollSchedule:
-        from .._polling import PollSchedule
+        from .._service.polling import PollSchedule
 
         interval = self.poll_interval
         return PollSchedule(max_interval=interval)
@@ -165,7 +165,7 @@ class EachGen(Magics):
 
     def _catalogue(self, client: AsyncEachLabs) -> list[str]:
         """Every slug of ``client``'s service, with the normal retries (a cell may wait)."""
-        from .._sync import run_sync
+        from .._service.sync import run_sync
 
         url = client.settings().base_url
         known = self.completion.cached_slugs(url)
@@ -183,7 +183,7 @@ class EachGen(Magics):
         return self.completion.schema(slug)
 
     def _model(self, client: AsyncEachLabs, slug: str) -> dict[str, Any]:
-        from .._sync import run_sync
+        from .._service.sync import run_sync
 
         try:
             return run_sync(client.get_model(slug))
@@ -289,15 +289,15 @@ class EachGen(Magics):
         return self._generate(line, cell)
 
     def _help(self) -> Any:
-        from .._tables import TextView
+        from .._display.tables import TextView
 
         return TextView(self.eachgen.__doc__ or "")
 
     # -- generation -----------------------------------------------------------------------
 
     def _generate(self, line: str, cell: str | None) -> Any:
-        from .._runs import CellRun
-        from .._schema import properties_of
+        from .._notebook.runs import CellRun
+        from .._schema.inputs import properties_of
         from ._parse import build_jobs
 
         body = cell or ""
@@ -357,7 +357,7 @@ class EachGen(Magics):
             self.shell.user_ns[name] = value
 
     def _blocking(self, run: CellRun, out: str | None, embed: str | None) -> None:
-        from .._run_display import settle, wait_for
+        from .._notebook.run_display import settle, wait_for
 
         handle = display(run.view, display_id=True)
         try:
@@ -386,7 +386,7 @@ class EachGen(Magics):
     def _background(self, run: CellRun, out: str | None, embed: str | None) -> Any:
         import asyncio
 
-        from .._run_display import show_in_background
+        from .._notebook.run_display import show_in_background
 
         try:
             asyncio.get_running_loop()
@@ -429,8 +429,8 @@ class EachGen(Magics):
         return words, flags
 
     def _models(self, tokens: Sequence[str]) -> Any:
-        from .._sync import run_sync
-        from .._tables import models_table
+        from .._display.tables import models_table
+        from .._service.sync import run_sync
 
         words, flags = self._flags(tokens, "--emulator")
         name = " ".join(words) or None
@@ -444,7 +444,7 @@ class EachGen(Magics):
         return models_table(models, name)
 
     def _schema(self, tokens: Sequence[str]) -> Any:
-        from .._tables import schema_table
+        from .._display.tables import schema_table
 
         words, flags = self._flags(tokens, "--emulator")
         if len(words) != 1:
@@ -454,7 +454,7 @@ class EachGen(Magics):
 
     def _history(self, tokens: Sequence[str]) -> Any:
         from .._api import history
-        from .._tables import history_table
+        from .._display.tables import history_table
 
         words, flags = self._flags(tokens, "--all")
         if len(words) > 1 or (words and not words[0].isdigit()):
@@ -488,9 +488,9 @@ class EachGen(Magics):
                 timeout = float(str(flags["--timeout"]))
             except ValueError:
                 raise UsageError("--timeout needs a number of seconds") from None
-        from .._run_display import settle
-        from .._runs import CellRun, Job
-        from .._sync import run_sync
+        from .._notebook.run_display import settle
+        from .._notebook.runs import CellRun, Job
+        from .._service.sync import run_sync
 
         async def follow(index: int, on_update: Any) -> Any:
             return await aresume(
@@ -525,9 +525,9 @@ class EachGen(Magics):
         return None
 
     def _config(self, tokens: Sequence[str]) -> Any:
-        from .._journal import default_journal
-        from .._limiter import limiter
-        from .._tables import config_table
+        from .._display.tables import config_table
+        from .._journal.journal import default_journal
+        from .._service.limiter import limiter
 
         if tokens:
             raise UsageError("usage: %eachgen config (change one with %config EachGen.NAME = …)")

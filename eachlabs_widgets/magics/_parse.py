@@ -23,7 +23,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from .._cellsyntax import (
+from .._display.cellsyntax import (
     HELP_FLAGS,
     INPUT_PREFIX,
     OWN_FLAGS,
@@ -36,11 +36,11 @@ from .._cellsyntax import (
     split_tokens,
     tokenize,
 )
+from .._display.render import picture_aspect
 from .._exceptions import InputValidationError
-from .._media import is_local_media, media_kind
-from .._render import picture_aspect
-from .._runs import Job
-from .._schema import declared_type, enum_of, properties_of, validate_inputs
+from .._notebook.runs import Job
+from .._schema.inputs import declared_type, enum_of, properties_of, validate_inputs
+from .._schema.media import is_local_media, media_kind
 
 __all__ = [
     "HELP_FLAGS",

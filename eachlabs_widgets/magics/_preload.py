@@ -22,14 +22,21 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("urllib.request",),
     ("attrs",),
     ("referencing",),
-    ("eachlabs_widgets._jsonschema",),  # jsonschema without its format checkers
-    ("eachlabs_widgets._rules",),
-    ("eachlabs_widgets._schema",),
+    ("eachlabs_widgets._schema.jsonschema",),  # jsonschema without its format checkers
+    ("eachlabs_widgets._schema.rules",),
+    ("eachlabs_widgets._schema.inputs",),
     ("httpx",),
-    ("httpcore", "anyio._backends._asyncio"),  # what ``_http`` imports for the first request
-    ("eachlabs_widgets._client",),
-    ("eachlabs_widgets._runs", "eachlabs_widgets._run_display"),
-    ("eachlabs_widgets._sync", "eachlabs_widgets._cellsyntax", "eachlabs_widgets._tables"),
+    (
+        "httpcore",
+        "anyio._backends._asyncio",
+    ),  # what ``_service.http`` imports for the first request
+    ("eachlabs_widgets._service.client",),
+    ("eachlabs_widgets._notebook.runs", "eachlabs_widgets._notebook.run_display"),
+    (
+        "eachlabs_widgets._service.sync",
+        "eachlabs_widgets._display.cellsyntax",
+        "eachlabs_widgets._display.tables",
+    ),
     ("PIL.Image",),
 )
 #: Seconds after ``%load_ext`` before the first group, and between groups.

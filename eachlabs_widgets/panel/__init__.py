@@ -2,6 +2,9 @@
 
 ``Panel`` is the widget; the pure helpers (the text of a run, the catalogue filter, zipping
 training images, finding a trainer's LoRA) are exported for tests and for other front ends.
+
+A front end: it may import every wing, ``forms`` and ``_api``; nothing but the package's top
+imports it.
 """
 
 from ._catalog import filter_models, model_label

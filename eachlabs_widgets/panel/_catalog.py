@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._client import AsyncEachLabs
+    from .._service.client import AsyncEachLabs
 
 __all__ = ["clear_catalogue", "filter_models", "load_catalogue", "model_label", "picker_options"]
 

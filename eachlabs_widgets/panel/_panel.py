@@ -12,12 +12,19 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from .._card import TRAINING_GUESS, CardParts, LiveCard, join_line, leave_line, typical_seconds
-from .._client import AsyncEachLabs
+from .._display.card import (
+    TRAINING_GUESS,
+    CardParts,
+    LiveCard,
+    join_line,
+    leave_line,
+    typical_seconds,
+)
 from .._exceptions import InputValidationError
-from .._files import atomic_write, embed_metadata, extension_for, write_sidecar
 from .._generation import DEFAULT_OUTPUT_DIR, Generation
-from .._media import LocalMedia, is_local_media, sniff_content_type
+from .._journal.files import atomic_write, embed_metadata, extension_for, write_sidecar
+from .._schema.media import LocalMedia, is_local_media, sniff_content_type
+from .._service.client import AsyncEachLabs
 from .._settings import EMULATOR, output_dir
 from ..forms import ModelForm
 from ._catalog import load_catalogue
@@ -212,7 +219,7 @@ class Panel(w.VBox):
             task.add_done_callback(self._tasks.discard)
             task.add_done_callback(on_done)
             return task
-        from .._sync import _private_loop
+        from .._service.sync import _private_loop
 
         private = _private_loop()
         task = private.create_task(coro)

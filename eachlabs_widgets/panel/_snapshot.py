@@ -1,7 +1,7 @@
 """The panel's static copy: its results as plain HTML, for a saved, closed or exported notebook.
 
 Each result is the same figure the magic's static output uses
-(:func:`eachlabs_widgets._render.generation_bundle`: a thumbnail, the caption, links to the
+(:func:`eachlabs_widgets._display.render.generation_bundle`: a thumbnail, the caption, links to the
 files), newest first, so a notebook opened without a kernel, on GitHub or in an HTML export
 shows what the panel made instead of a widget's class name.
 """
@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .._render import generation_bundle
+from .._display.render import generation_bundle
 
 if TYPE_CHECKING:
     from .._generation import Generation

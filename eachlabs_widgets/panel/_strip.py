@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from .._media import sniff_content_type
-from .._render import thumbnail_jpeg
+from .._display.render import thumbnail_jpeg
+from .._schema.media import sniff_content_type
 from ._keys import STATIC
 
 if TYPE_CHECKING:
     from .._generation import Generation
-    from .._journal import JournalEntry
+    from .._journal.journal import JournalEntry
 
 __all__ = ["ResultStrip", "Shot", "differences", "tile_name", "value_text"]
 

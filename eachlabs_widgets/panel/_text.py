@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._cellsyntax import (
+from .._display.cellsyntax import (
     HELP_FLAGS,
     INPUT_PREFIX,
     OWN_FLAGS,

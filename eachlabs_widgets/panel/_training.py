@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._media import LocalMedia, sniff_content_type
+from .._schema.media import LocalMedia, sniff_content_type
 
 if TYPE_CHECKING:
     from .._generation import Generation

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from .._render import short_id, thumbnail_jpeg
+from .._display.render import short_id, thumbnail_jpeg
 from ..forms._widgets import size_text
 from ._training import zip_folder, zip_images
 from ._upload import FileDrop
 
 if TYPE_CHECKING:
     from .._generation import Generation
-    from .._media import LocalMedia
+    from .._schema.media import LocalMedia
 
 __all__ = [
     "CopyBox",

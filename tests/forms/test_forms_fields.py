@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from eachlabs_widgets._media import LocalMedia
-from eachlabs_widgets._schema import SEED_MAX, enum_of, validate_inputs
+from eachlabs_widgets._schema.inputs import SEED_MAX, enum_of, validate_inputs
+from eachlabs_widgets._schema.media import LocalMedia
 from eachlabs_widgets.forms import field_specs, payload_from
 from eachlabs_widgets.forms._fields import (
     FieldSpec,

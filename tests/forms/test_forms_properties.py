@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eachlabs_widgets._media import LocalMedia
-from eachlabs_widgets._schema import check_value, declared_type, properties_of
+from eachlabs_widgets._schema.inputs import check_value, declared_type, properties_of
+from eachlabs_widgets._schema.media import LocalMedia
 from eachlabs_widgets.forms import ModelForm, field_specs, payload_from
 from eachlabs_widgets.forms._fields import initial_raw, to_raw
 

@@ -12,7 +12,7 @@ import ipywidgets as w
 import pytest
 from PIL import Image
 
-from eachlabs_widgets._media import LocalMedia
+from eachlabs_widgets._schema.media import LocalMedia
 from eachlabs_widgets.forms import ModelForm
 from eachlabs_widgets.forms._widgets import (
     CheckboxField,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from eachlabs_widgets import _settings
-from eachlabs_widgets._client import _model_cache, learner
+from eachlabs_widgets._display.render import embed_mode, set_embed_mode
 from eachlabs_widgets._embedded import shared_emulator
-from eachlabs_widgets._limiter import ACCOUNT_CAP, limiter
-from eachlabs_widgets._render import embed_mode, set_embed_mode
+from eachlabs_widgets._service.client import _model_cache, learner
+from eachlabs_widgets._service.limiter import ACCOUNT_CAP, limiter
 
 FLUX = "flux-2-turbo-text-to-image"
 NANO = "nano-banana-pro"

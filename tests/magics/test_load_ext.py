@@ -30,13 +30,13 @@ DEFERRED = (
     "jsonschema",
     "ipywidgets",
     "PIL",
-    "eachlabs_widgets._client",
-    "eachlabs_widgets._schema",
-    "eachlabs_widgets._runs",
-    "eachlabs_widgets._journal",
-    "eachlabs_widgets._tables",
-    "eachlabs_widgets._limiter",
-    "eachlabs_widgets._sync",
+    "eachlabs_widgets._service.client",
+    "eachlabs_widgets._schema.inputs",
+    "eachlabs_widgets._notebook.runs",
+    "eachlabs_widgets._journal.journal",
+    "eachlabs_widgets._display.tables",
+    "eachlabs_widgets._service.limiter",
+    "eachlabs_widgets._service.sync",
 )
 
 SCRIPT = """
@@ -123,7 +123,7 @@ def test_the_deferred_modules_load_when_the_magics_use_them(fresh):
     assert not set(DEFERRED) & set(fresh["before"])
     assert set(DEFERRED) - {"PIL"} <= set(fresh["after_use"])
     # completing a model's input needed its schema: the schema helpers came in then
-    assert "eachlabs_widgets._schema" in fresh["after_completion"]
+    assert "eachlabs_widgets._schema.inputs" in fresh["after_completion"]
 
 
 def test_the_magics_work_from_a_fresh_process(fresh):
@@ -177,8 +177,8 @@ def test_in_a_kernel_load_ext_defers_and_completion_still_answers(tmp_path):
             "%load_ext eachlabs_widgets\n"
             "print(sorted(m for m in set(sys.modules) - t_before"
             f" if m.split('.')[0] in {['httpx', 'jsonschema', 'ipywidgets', 'PIL']!r}"
-            " or m.startswith(('eachlabs_widgets._client', 'eachlabs_widgets._schema',"
-            " 'eachlabs_widgets._runs', 'eachlabs_widgets._journal'))))"
+            " or m.startswith(('eachlabs_widgets._service.client', 'eachlabs_widgets._schema.inputs',"
+            " 'eachlabs_widgets._notebook.runs', 'eachlabs_widgets._journal.journal'))))"
         )
         assert pulled_in.strip() == "[]"
         typed = f"%%eachgen {FLUX} --image_size landscape_1"

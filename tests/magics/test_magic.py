@@ -10,8 +10,8 @@ import pytest
 from IPython.core.error import UsageError
 
 from eachlabs_widgets import Generation, history
-from eachlabs_widgets._limiter import limiter
-from eachlabs_widgets._render import Results, embed_mode
+from eachlabs_widgets._display.render import Results, embed_mode
+from eachlabs_widgets._service.limiter import limiter
 from eachlabs_widgets.magics import EachGen, EachGenError
 
 from .conftest import FLUX, NANO
@@ -373,7 +373,7 @@ def test_background_needs_a_running_loop(shell, emulator):
 
 
 def test_history_says_when_it_leaves_out_other_sessions_emulator_runs(shell, monkeypatch):
-    from eachlabs_widgets import _journal
+    from eachlabs_widgets._journal import journal as _journal
 
     journal = _journal.default_journal()
     with monkeypatch.context() as patch:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
-from eachlabs_widgets._client import learner
 from eachlabs_widgets._embedded import shared_emulator
+from eachlabs_widgets._service.client import learner
 from eachlabs_widgets.panel._catalog import clear_catalogue
 
 FAST = 0.01

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 
 from eachlabs_widgets import AsyncEachLabs, LocalMedia
-from eachlabs_widgets._card import LiveCard
-from eachlabs_widgets._client import learner
-from eachlabs_widgets._limiter import PredictionLimiter
-from eachlabs_widgets._runs import CellRun, Job
+from eachlabs_widgets._display.card import LiveCard
+from eachlabs_widgets._notebook.runs import CellRun, Job
+from eachlabs_widgets._service.client import learner
+from eachlabs_widgets._service.limiter import PredictionLimiter
 from eachlabs_widgets.panel import Panel
 from eachlabs_widgets.panel._pricing import format_duration
 from eachlabs_widgets.panel._strip import tile_name

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from eachlabs_widgets import generate
-from eachlabs_widgets._card import LiveCard
+from eachlabs_widgets._display.card import LiveCard
 from eachlabs_widgets.panel import Panel
 from eachlabs_widgets.panel._history import history_mode, under_voila
 from eachlabs_widgets.panel._panel import FINISHED_SHOWN

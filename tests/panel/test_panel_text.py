@@ -17,7 +17,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 import eachlabs_widgets
 from eachlabs_widgets import LocalMedia
-from eachlabs_widgets._schema import coerce_value, properties_of
+from eachlabs_widgets._schema.inputs import coerce_value, properties_of
 from eachlabs_widgets.magics._parse import (
     ModelOption,
     build_jobs,

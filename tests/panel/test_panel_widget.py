@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from ipywidgets.embed import embed_data
 
-from eachlabs_widgets import AsyncEachLabs, LocalMedia, _sync, history
-from eachlabs_widgets._http import close_shared_clients
+from eachlabs_widgets import AsyncEachLabs, LocalMedia, history
+from eachlabs_widgets._service import sync as _sync
+from eachlabs_widgets._service.http import close_shared_clients
 from eachlabs_widgets.panel import Panel
 
 from .conftest import png, until
@@ -307,8 +308,8 @@ def test_without_a_running_loop_the_panel_runs_to_the_end(emulated):
 
 async def test_a_panel_run_waits_in_the_same_line_as_a_cells_runs(emulated):
     """One card everywhere: a panel run behind a cell's runs says its place among them all."""
-    from eachlabs_widgets._limiter import PredictionLimiter
-    from eachlabs_widgets._runs import CellRun, Job
+    from eachlabs_widgets._notebook.runs import CellRun, Job
+    from eachlabs_widgets._service.limiter import PredictionLimiter
 
     one_slot = PredictionLimiter(1)
     client = AsyncEachLabs(limiter=one_slot)

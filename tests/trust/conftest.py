@@ -1,6 +1,6 @@
 import pytest
 
-from eachlabs_widgets._client import _model_cache, learner
+from eachlabs_widgets._service.client import _model_cache, learner
 from eachlabs_widgets._settings import reset_configuration
 from tests.scripted_server import ScriptedServer
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import eachlabs_widgets as el
-from eachlabs_widgets._client import _model_cache
-from eachlabs_widgets._prediction import Prediction
+from eachlabs_widgets._service.client import _model_cache
+from eachlabs_widgets._service.prediction import Prediction
 
 json_values = st.recursive(
     st.none()

@@ -7,8 +7,8 @@ import time
 import pytest
 
 import eachlabs_widgets as el
-from eachlabs_widgets._client import MAX_PAGES, _model_cache
-from eachlabs_widgets._retry import RetryPolicy
+from eachlabs_widgets._service.client import MAX_PAGES, _model_cache
+from eachlabs_widgets._service.retry import RetryPolicy
 from eachlabs_widgets._settings import normalise_base_url
 from tests.scripted_server import MODEL_SLUG, SCHEMA, as_json
 
@@ -167,8 +167,8 @@ async def test_a_mislabelled_content_encoding_is_retried_then_a_transport_error(
 REPEATED_RUNS = """
 import asyncio, gc, sys
 import eachlabs_widgets as el
-from eachlabs_widgets import _http
-from eachlabs_widgets._client import _model_cache
+from eachlabs_widgets._service import http as _http
+from eachlabs_widgets._service.client import _model_cache
 el.configure(api_key=sys.argv[1], base_url=sys.argv[2])
 clients = []
 
@@ -204,7 +204,7 @@ def test_repeated_asyncio_run_releases_each_loops_client(api):
 
 
 async def test_a_timed_out_prediction_stays_resumable_and_says_so(api, tmp_path):
-    from eachlabs_widgets._journal import Journal
+    from eachlabs_widgets._journal.journal import Journal
 
     api.routes["GET /v1/prediction/"] = lambda h: (200, {}, as_json({"status": "processing"}))
     journal = Journal(tmp_path / "j.sqlite3")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import eachlabs_widgets as el
-from eachlabs_widgets._journal import Journal
+from eachlabs_widgets._journal.journal import Journal
 from eachlabs_widgets._settings import reset_configuration
 from eachlabs_widgets.emulator import Emulator, serve
 
@@ -217,7 +217,7 @@ async def test_the_panel(fault: Fault, emulator, server, tmp_path, monkeypatch):
     assert SECRET not in state + message
     created = set(emulator.stats.prediction_ids)
     if fault.name != "dropped create answer":
-        from eachlabs_widgets._journal import default_journal
+        from eachlabs_widgets._journal.journal import default_journal
 
         default_journal().flush(5)
         assert created <= _journal_ids(tmp_path / "home")

@@ -12,8 +12,8 @@ import time
 import pytest
 
 import eachlabs_widgets as el
-from eachlabs_widgets import _client
-from eachlabs_widgets._journal import Journal
+from eachlabs_widgets._journal.journal import Journal
+from eachlabs_widgets._service import client as _client
 from tests.scripted_server import MODEL_SLUG, as_json
 
 from .conftest import SECRET

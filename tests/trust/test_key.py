@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 import eachlabs_widgets as el
-from eachlabs_widgets._http import KeyAuth, _redirect_refusal, origin_of
+from eachlabs_widgets._service.http import KeyAuth, _redirect_refusal, origin_of
 from eachlabs_widgets._settings import Secret
 from tests.scripted_server import as_json
 

@@ -1,0 +1,247 @@
+"""Writing outputs to disk: safe names, atomic writes, parameters beside and inside each file.
+
+Images are written as the service made them, byte for byte: the parameters go into a
+sidecar JSON and into the file's own metadata by inserting a PNG ``tEXt`` chunk or a JPEG
+comment segment, never by re-encoding.
+
+A saved file never replaces another: it is written whole under a hidden temporary name, then
+linked to a name that does not exist yet (``os.link`` fails rather than overwrite), so two
+predictions can never write the same path, whatever their names share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import struct
+import tempfile
+import unicodedata
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "atomic_write",
+    "embed_metadata",
+    "extension_for",
+    "file_mode",
+    "make_temp",
+    "metadata_insertion",
+    "place_exclusively",
+    "read_png_text",
+    "safe_stem",
+    "write_output",
+]
+
+METADATA_KEY = "eachlabs"
+_EXT_BY_TYPE = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "video/mp4": ".mp4",
+    "application/zip": ".zip",
+    "application/json": ".json",
+}
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The permissions a new file gets from ``open()``: 0o666 less the umask (0o644 for the
+    usual 022), so teammates and web servers can read saved outputs as they read other files.
+    (``tempfile.mkstemp`` alone would leave them at 0o600.)"""
+    return 0o666 & ~_umask()
+
+
+def make_temp(folder: str | Path | None, prefix: str, suffix: str) -> tuple[int, str]:
+    """``tempfile.mkstemp`` whose file gets the permissions of :func:`file_mode` (it is
+    renamed or linked into place later, keeping them)."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
+    # a filesystem without modes, or no fchmod (Windows): the default stays
+    with contextlib.suppress(OSError, AttributeError):
+        os.fchmod(fd, file_mode())
+    return fd, name
+
+
+def safe_stem(text: str, limit: int = 40) -> str:
+    """A file-name-safe slug of ``text``: ASCII letters, digits and dashes, never empty."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", folded).strip("-").lower()
+    return slug[:limit].rstrip("-") or "untitled"
+
+
+def extension_for(url: str, content_type: str | None, data: bytes) -> str:
+    """The file extension from the bytes themselves, then the content type, then the URL."""
+    from .._schema.media import sniff_content_type
+
+    sniffed = sniff_content_type(data)
+    if sniffed in _EXT_BY_TYPE:
+        return _EXT_BY_TYPE[sniffed]
+    if content_type:
+        ext = _EXT_BY_TYPE.get(content_type.split(";")[0].strip())
+        if ext:
+            return ext
+    match = re.search(r"\.([A-Za-z0-9]{2,12})(?:$|\?)", url.rsplit("/", 1)[-1])
+    return "." + match.group(1).lower() if match else ".bin"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = make_temp(path.parent, f".{path.name}.", ".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def metadata_insertion(data: bytes, parameters: Mapping[str, Any]) -> tuple[int, bytes] | None:
+    """Where and what to insert into ``data`` to carry ``parameters`` as JSON: a PNG ``tEXt``
+    chunk before ``IEND`` or a JPEG comment after the start marker; ``None`` for other files.
+    """
+    text = json.dumps(dict(parameters), default=str, ensure_ascii=True)
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        end = data.rfind(b"IEND")
+        if end < 12:
+            return None
+        body = METADATA_KEY.encode("latin-1") + b"\x00" + text.encode("latin-1")
+        chunk = struct.pack(">I", len(body)) + b"tEXt" + body
+        chunk += struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
+        return end - 4, chunk  # the IEND chunk starts with its 4-byte length
+    if data.startswith(b"\xff\xd8"):
+        payload = f"{METADATA_KEY}:{text}".encode()
+        if len(payload) <= 65533:
+            return 2, b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload
+    return None
+
+
+def embed_metadata(data: bytes, parameters: Mapping[str, Any]) -> bytes:
+    """``data`` with ``parameters`` as JSON inside: a PNG text chunk or a JPEG comment."""
+    insertion = metadata_insertion(data, parameters)
+    if insertion is None:
+        return data
+    at, extra = insertion
+    return data[:at] + extra + data[at:]
+
+
+def write_output(
+    folder: Path,
+    stem: str,
+    ext: str,
+    data: bytes,
+    parameters: Mapping[str, Any],
+    *,
+    staged: Path | None = None,
+) -> Path:
+    """Save ``data`` with ``parameters`` inside as ``folder/stem + ext`` (or ``stem-2 + ext``…,
+    whichever name is free); returns the path. Never overwrites a file.
+
+    ``staged`` is a file already holding ``data`` in ``folder`` (a finished download): it is
+    completed in place and moved into place, so only the inserted metadata (and, for a JPEG,
+    what follows it) is written again. ``data`` is written from memory views, never copied.
+    Raises ``OSError`` (full disk, read-only folder); nothing is left half-written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    insertion = metadata_insertion(data, parameters)
+    view = memoryview(data)
+    if staged is not None and staged.parent.resolve() == folder.resolve():
+        tmp = staged
+        with open(tmp, "r+b") as handle:
+            if insertion is not None:
+                at, extra = insertion
+                handle.seek(at)
+                handle.write(extra)
+                handle.write(view[at:])
+                handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+    else:
+        fd, name = make_temp(folder, f".{stem[:40]}.", ".tmp")
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                at, extra = insertion if insertion is not None else (len(data), b"")
+                handle.write(view[:at])
+                handle.write(extra)
+                handle.write(view[at:])
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    try:
+        return place_exclusively(tmp, folder, stem, ext)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def place_exclusively(tmp: Path, folder: Path, stem: str, ext: str) -> Path:
+    """Move the finished file ``tmp`` to ``folder/stem + ext``, or to ``stem-2 + ext``, ``stem-3
+    + ext``… if that name is taken (by another prediction, another process, an earlier run).
+
+    The name is claimed by the operating system, not checked first: ``os.link`` fails when the
+    name exists. Where links are not supported (some network or FAT folders), the name is
+    claimed with ``O_EXCL`` and the file renamed onto that claim.
+    """
+    for number in range(1, 10_000):
+        path = folder / (f"{stem}{ext}" if number == 1 else f"{stem}-{number}{ext}")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            continue
+        except OSError:
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            except FileExistsError:
+                continue
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                path.unlink(missing_ok=True)  # give the claimed name back
+                raise
+            return path
+        tmp.unlink(missing_ok=True)
+        return path
+    raise FileExistsError(f"no free file name for {stem}{ext} in {folder}")
+
+
+def read_png_text(data: bytes) -> dict[str, str]:
+    """The ``tEXt`` chunks of a PNG (for tests and for reading parameters back)."""
+    out: dict[str, str] = {}
+    pos = 8
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        if kind == b"tEXt":
+            key, _, value = data[pos + 8 : pos + 8 + length].partition(b"\x00")
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        pos += 12 + length
+    return out
+
+
+def write_sidecar(path: Path, parameters: Mapping[str, Any]) -> Path:
+    sidecar = path.with_suffix(path.suffix + ".json")
+    atomic_write(sidecar, json.dumps(dict(parameters), indent=2, default=str).encode())
+    return sidecar

@@ -1,0 +1,9 @@
+"""Predictions run in a notebook cell: live cards on the kernel's loop, then the result.
+
+- ``runs``: jobs run concurrently, each with a live card, then one static result in their place.
+- ``run_display``: the foreground and background forms of a run, as ``%%eachgen``,
+  ``generate()`` and ``resume`` show them.
+
+Imports: ``_display`` (what is drawn), ``_service`` (the client, downloads, ``run_sync``),
+``_generation`` and ``_exceptions``. The front ends (``_api``, ``magics``, ``panel``) stand above.
+"""

@@ -1,0 +1,15 @@
+"""Talking to EachLabs: HTTP, retries, capacity, polling, downloads, and the clients.
+
+- ``http``: the one place that does HTTP: the shared client per loop, redirects, error mapping.
+- ``retry``: what is retried and how long to wait; ``coalesce``: one request for concurrent
+  lookups; ``limiter``: call order and the in-flight ceiling learned from 429s.
+- ``polling``: the poll schedule and what each model's durations teach; ``status``: what a
+  status word means; ``prediction``: a poll answer as a ``Prediction``.
+- ``client``: ``AsyncEachLabs``, every endpoint and the create, wait, download flow;
+  ``sync_client``: ``EachLabs``; ``sync``: running a coroutine from synchronous code.
+- ``download``: output files streamed to disk under the size cap; ``warm``: the TLS context
+  built in the background.
+
+Imports: the package's ``_exceptions``, ``_settings``, ``_version``, ``_embedded`` (and the
+``emulator`` it starts), ``_schema``, ``_journal`` and ``_generation``. Nothing here draws.
+"""

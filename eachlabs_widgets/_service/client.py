@@ -1,0 +1,791 @@
+"""``AsyncEachLabs``: the async client. Every other entry point drives this one."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .._exceptions import (
+    APIError,
+    InputValidationError,
+    NotFoundError,
+    PredictionCancelledError,
+    PredictionError,
+    PredictionTimeoutError,
+)
+from .._generation import Generation, Output
+from .._journal.journal import Journal, default_journal
+from .._schema.inputs import choose_seed, properties_of, validate_inputs
+from .._schema.media import (
+    LocalMedia,
+    existing_local_file,
+    file_type_of,
+    is_local_media,
+    media_kind,
+    to_local_media,
+)
+from .._settings import EMULATOR, Secret, Settings, resolve
+from .coalesce import SingleFlight
+from .download import download_all, download_to_file, off_loop, read_staged
+from .http import HTTP, DeadlineReached, Sleep, new_client
+from .limiter import PredictionLimiter, capacity_aware
+from .limiter import limiter as shared_limiter
+from .polling import DurationLearner, PollSchedule, observed_duration
+from .prediction import Prediction
+from .retry import RetryPolicy
+
+__all__ = ["AsyncEachLabs", "learner"]
+
+log = logging.getLogger("eachlabs_widgets")
+VERSION = "0.0.1"  # deprecated by the service, always "0.0.1", still sent as its guide does
+PAGE_SIZE = 100
+#: At most this many catalogue pages are read (the catalogue holds well under 1,000 models).
+MAX_PAGES = 50
+#: How long an interrupt waits for a create in flight to answer, so it can cancel what it made.
+CREATE_HOLD = 10.0
+#: How long cancelling a prediction may take before it is left in the journal for resume().
+CANCEL_HOLD = 10.0
+#: How long a wait may spend reading the journal's durations for a model, once per process.
+SEED_WAIT = 1.0
+
+#: Each model's durations per service, learned in this process and seeded from the journal.
+learner = DurationLearner()
+_model_cache: dict[tuple[str, str], dict[str, Any]] = {}
+_model_lookups: SingleFlight[dict[str, Any]] = SingleFlight()
+OnUpdate = Callable[[Prediction], None]
+
+
+class AsyncEachLabs:
+    """The EachLabs Predictions API, asynchronously.
+
+    ``api_key`` and ``base_url`` override ``EACHLABS_API_KEY`` and ``EACHLABS_BASE_URL``
+    (default ``https://api.eachlabs.ai``; ``"emulator"`` selects the embedded emulator). Both
+    are read when a call is made. Requests go through one shared ``httpx.AsyncClient`` per
+    event loop, unless ``transport=`` is given (tests), which makes a client of its own.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollSchedule | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        journal: Journal | bool = True,
+        limiter: PredictionLimiter | None = None,
+    ) -> None:
+        self._api_key = Secret(api_key) if api_key else None
+        self._base_url = base_url
+        self._own_client = new_client(transport) if transport is not None else None
+        self._poll = poll or PollSchedule()
+        self._sleep = sleep
+        self._clock = clock
+        self._journal_choice = journal
+        self._limiter = limiter or shared_limiter
+        self._http = HTTP(
+            self.settings,
+            retry=capacity_aware(retry),
+            sleep=sleep,
+            client=self._own_client,
+            on_throttled=self._limiter.throttled,
+        )
+
+    @property
+    def emulated(self) -> bool:
+        """Whether this client talks to an emulator: the embedded one, or one on a URL whose
+        answers said so (``X-EachLabs-Emulator``; known after the first answer)."""
+        return self.settings().is_emulator or self._http.saw_emulator
+
+    def settings(self) -> Settings:
+        return resolve(self._api_key, self._base_url)
+
+    @property
+    def journal(self) -> Journal | None:
+        if isinstance(self._journal_choice, Journal):
+            return self._journal_choice
+        return default_journal() if self._journal_choice else None
+
+    def __repr__(self) -> str:
+        return f"<AsyncEachLabs base_url={self.settings().base_url!r}>"
+
+    async def __aenter__(self) -> AsyncEachLabs:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client made for ``transport=``; the shared client stays open for others."""
+        if self._own_client is not None:
+            await self._own_client.aclose()
+
+    # -- models ---------------------------------------------------------------------------
+
+    async def list_models(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Every model (optionally filtered by ``name``), paging until a short page.
+
+        Paging stops, with what was gathered, when a page repeats the previous one (a service
+        or proxy that ignores ``offset``) or after :data:`MAX_PAGES` pages (API.md, "List
+        models"). Raises :class:`APIError` when a page is not a JSON list.
+        """
+        models: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        offset = 0
+        previous: list[Any] | None = None
+        for _page in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": PAGE_SIZE, "offset": offset}
+            if name:
+                params["name"] = name
+            page = await self._http.json("GET", "/v1/models", params=params, auth=self._has_key())
+            if not isinstance(page, list):
+                raise APIError(
+                    f"the model list is not a JSON list but {type(page).__name__}",
+                    status_code=200,
+                    method="GET",
+                    path="/v1/models",
+                )
+            if page == previous:
+                log.warning("the model list repeated a page at offset %d: stopped there", offset)
+                break
+            for model in page:
+                slug = model.get("slug") if isinstance(model, dict) else None
+                if isinstance(slug, str) and slug not in seen:
+                    seen.add(slug)
+                    models.append(model)
+            if len(page) < PAGE_SIZE:
+                break
+            previous = page
+            offset += len(page)
+        else:
+            log.warning("the model list has more than %d pages: stopped there", MAX_PAGES)
+        return models
+
+    async def get_model(self, slug: str) -> dict[str, Any]:
+        """One model with its ``request_schema`` (API.md, "Get model"), cached per base URL for
+        this process once the answer is known to be well formed.
+
+        Raises :class:`NotFoundError` for an unknown slug and :class:`APIError` for an answer
+        that is not a model (a detail that is not an object, a ``request_schema`` that is not
+        an object).
+        """
+        base_url = self.settings().base_url
+        key = (base_url, slug)
+        if key in _model_cache:
+            return dict(_model_cache[key])
+        # Concurrent lookups of one model share one request.
+        return dict(await _model_lookups.run(key, lambda: self._fetch_model(key)))
+
+    async def _fetch_model(self, key: tuple[str, str]) -> dict[str, Any]:
+        base_url, slug = key
+        try:
+            model = await self._http.json(
+                "GET", "/v1/model", params={"slug": slug}, auth=self._has_key()
+            )
+        except NotFoundError as exc:
+            path = httpx.URL(base_url).path if base_url != EMULATOR else ""
+            hint = (
+                f" (is the base URL right? Its path {path!r} comes before /v1/…; the service's "
+                "own address has none, e.g. https://api.eachlabs.ai)"
+                if path.strip("/")
+                else ""
+            )
+            raise NotFoundError(
+                f"unknown model {slug!r} at {base_url}{hint}; list them with "
+                "eachlabs_widgets.list_models()",
+                status_code=404,
+                details=exc.message,
+                method="GET",
+                path="/v1/model",
+            ) from None
+        problem = _model_problem(model)
+        if problem:
+            raise APIError(
+                f"the service's description of model {slug!r} is malformed: {problem}",
+                status_code=200,
+                method="GET",
+                path="/v1/model",
+            )
+        _model_cache[key] = model
+        return model
+
+    def _has_key(self) -> bool:
+        return self.settings().api_key is not None
+
+    # -- predictions ----------------------------------------------------------------------
+
+    async def prepare_input(self, model: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Inputs checked against the model's schema, coerced, with a seed, files uploaded.
+
+        A file input takes a URL (``http(s)://``, ``data:``, sent as it is) or a local file:
+        bytes, a PIL image, a :class:`~pathlib.Path`, a :class:`LocalMedia`, or a string that
+        names an existing file (``"cat.png"``, ``"~/x.jpg"``, ``"file:///…"``, quoted or not).
+        Local files are read, then uploaded (API.md "Uploads") only once every input passed.
+        Raises :class:`InputValidationError` naming the field before anything is uploaded
+        or created: for a local path that names no file, a file that cannot be read, or any
+        input the schema refuses.
+        """
+        schema = (await self.get_model(model)).get("request_schema") or {}
+        props = properties_of(schema)
+        local: dict[str, Any] = {}
+        for name, value in inputs.items():
+            if name not in props:
+                continue
+            if is_local_media(value):
+                local[name] = value
+            elif media_kind(name, props[name]) is not None:
+                path = existing_local_file(value)
+                if path is not None:
+                    local[name] = path
+        # Local files stand in as a name while the rest is checked: nothing is read or
+        # uploaded for inputs that are refused.
+        payload = validate_inputs(model, schema, {**inputs, **{k: "local-file" for k in local}})
+        files: dict[str, LocalMedia] = {}
+        problems: list[dict[str, Any]] = []
+        for name, value in local.items():
+            try:  # off the event loop: a large file or image must not freeze the notebook
+                files[name] = await asyncio.to_thread(to_local_media, value)
+            except (OSError, TypeError, ValueError) as exc:
+                problems.append({"field": name, "message": f"{name}: cannot read the file: {exc}"})
+        if problems:
+            raise InputValidationError(model, problems)
+        for name, media in files.items():
+            payload[name] = await self.upload(media)
+        return choose_seed(schema, payload)
+
+    async def create_prediction(
+        self,
+        model: str,
+        input: Mapping[str, Any],
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+    ) -> str:
+        """Create a prediction with ``input`` as given; returns its id."""
+        body: dict[str, Any] = {"model": model, "version": VERSION, "input": dict(input)}
+        if webhook_url:
+            body["webhook_url"] = webhook_url
+        if webhook_secret:
+            body["webhook_secret"] = webhook_secret
+        answer = await self._http.json("POST", "/v1/prediction", kind="create", json=body)
+        prediction_id = None
+        if isinstance(answer, dict):
+            prediction_id = (
+                answer.get("predictionID") or answer.get("prediction_id") or answer.get("id")
+            )
+        if not isinstance(prediction_id, (str, int)) or isinstance(prediction_id, bool):
+            raise APIError(
+                "the create answer holds no prediction id, so the prediction (if one was made) "
+                "cannot be followed; look for it on the EachLabs dashboard before trying again: "
+                + repr(answer)[:200],
+                status_code=200,
+                method="POST",
+                path="/v1/prediction",
+            )
+        return str(prediction_id)
+
+    async def get_prediction(
+        self, prediction_id: str, *, deadline: float | None = None
+    ) -> Prediction:
+        """The prediction as the service describes it now (API.md, "Get prediction").
+
+        Raises :class:`APIError` when the answer is not a JSON object."""
+        body = await self._http.json("GET", f"/v1/prediction/{prediction_id}", deadline=deadline)
+        if not isinstance(body, dict):
+            raise APIError(
+                f"the answer for prediction {prediction_id} is not a JSON object but "
+                f"{type(body).__name__}",
+                status_code=200,
+                method="GET",
+                path=f"/v1/prediction/{prediction_id}",
+            )
+        return Prediction.from_json(body, prediction_id)
+
+    async def cancel_prediction(self, prediction_id: str) -> dict[str, Any]:
+        """Ask the service to cancel (best effort; a cancelled prediction is not billed)."""
+        body = await self._http.json("POST", f"/v1/prediction/{prediction_id}/cancel")
+        return body if isinstance(body, dict) else {}
+
+    async def wait(
+        self,
+        prediction_id: str,
+        timeout: float | None = None,
+        *,
+        model: str | None = None,
+        on_update: OnUpdate | None = None,
+        started: float | None = None,
+        deadline: float | None = None,
+    ) -> Prediction:
+        """Poll until the prediction ends; returns it on success, raises on any other end.
+
+        The schedule adapts to the model's typical duration once one is known. ``timeout``
+        (seconds) bounds the whole wait, polls in flight included: it raises
+        :class:`PredictionTimeoutError` (the prediction goes on running on the service: resume
+        it by id, or cancel it).
+        ``deadline`` is the same bound as a ``time.monotonic()`` instant, for a caller whose
+        own ``timeout`` started earlier.
+        """
+        start = self._clock() if started is None else started
+        if timeout is not None:
+            own = time.monotonic() + max(0.0, timeout - (self._clock() - start))
+            deadline = own if deadline is None else min(deadline, own)
+        base_url = self.settings().base_url
+        if model:
+            await self._seed_learner(model, base_url)
+        polls = 0
+        last_poll: float | None = None  # when the last poll went out, seconds after start
+        running_until = 0.0  # when the last poll that saw it running went out
+        try:
+            while True:
+                elapsed = self._clock() - start
+                # Asked each time: a same-model prediction that just ended re-plans this one.
+                support = learner.support(model, base_url) if model else None
+                round_trip = learner.round_trip(base_url)
+                target = self._poll.next_poll(elapsed, last_poll, support, round_trip)
+                if timeout is not None:
+                    target = min(target, timeout)
+                if deadline is not None:
+                    target = min(target, elapsed + max(0.0, deadline - time.monotonic()))
+                if target > elapsed:
+                    if model:
+                        woken = await learner.sleep(model, base_url, target - elapsed, self._sleep)
+                        if woken:
+                            continue
+                    else:
+                        await self._sleep(target - elapsed)
+                sent = self._clock() - start
+                prediction = await self.get_prediction(prediction_id, deadline=deadline)
+                learner.observe_round_trip(base_url, self._clock() - start - sent)
+                polls += 1
+                if on_update is not None:
+                    on_update(prediction)
+                if prediction.done:
+                    duration = observed_duration(
+                        prediction.metrics.get("predict_time"),
+                        running_until,
+                        self._clock() - start,
+                    )
+                    if prediction.succeeded and model:
+                        learner.observe(model, duration, base_url)
+                    prediction = dataclasses.replace(prediction, polls=polls, duration=duration)
+                    error = prediction.error(model)
+                    if error is not None:
+                        raise error
+                    return prediction
+                last_poll = running_until = sent
+                if timeout is not None and self._clock() - start >= timeout:
+                    raise DeadlineReached("the wait's timeout passed")
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise DeadlineReached("the call's deadline passed")
+        except DeadlineReached:
+            waited = timeout if timeout is not None else self._clock() - start
+            raise PredictionTimeoutError(
+                prediction_id=prediction_id, timeout=waited, model=model
+            ) from None
+
+    async def _seed_learner(self, model: str, base_url: str) -> None:
+        """Once per process and model: what the journal recorded seeds what was learned. Read
+        off the loop, and never waited for long: the journal is a help here, not a need."""
+        if learner.is_seeded(model, base_url):
+            return
+        journal = self.journal
+        recorded: list[float] = []
+        if journal is not None:
+            try:
+                recorded = await asyncio.wait_for(
+                    journal.adurations(model, base_url, limit=50), SEED_WAIT
+                )
+            except (asyncio.TimeoutError, Exception):
+                recorded = journal.durations_nowait(model, base_url)
+        learner.seed(model, base_url, reversed(recorded))  # oldest first
+
+    # -- files ----------------------------------------------------------------------------
+
+    async def upload(self, data: Any, content_type: str | None = None) -> str:
+        """Upload bytes, a path or a PIL image; returns the public URL to pass as an input."""
+        media = to_local_media(data)
+        ctype = content_type or media.content_type
+        presign = await self._http.json(
+            "POST",
+            "/v1/upload/presign",
+            json={"content_type": ctype, "file_type": file_type_of(ctype)},
+        )
+        problem = _presign_problem(presign)
+        if problem:
+            raise APIError(
+                f"the upload answer is malformed: {problem}",
+                status_code=200,
+                method="POST",
+                path="/v1/upload/presign",
+            )
+        headers = {str(k): str(v) for k, v in (presign.get("required_headers") or {}).items()}
+        headers["Content-Type"] = ctype
+        await self._http.request(
+            "PUT", presign["presigned_url"], auth=False, content=media.data, headers=headers
+        )
+        return str(presign["public_url"])
+
+    async def download(self, url: str, *, deadline: float | None = None) -> bytes:
+        """The bytes at ``url`` (an output file or a ``data:`` URI). The API key is never sent
+        to file hosts.
+
+        Streamed through a staging file in the system's temp folder, capped at
+        ``EACHLABS_MAX_DOWNLOAD_MB``; ``deadline`` (``time.monotonic()`` seconds) bounds it.
+        Raises :class:`OutputDownloadError`.
+        """
+        return (await self._download_output(url, deadline=deadline)).data
+
+    async def _download_output(
+        self, url: str, *, prediction_id: str | None = None, deadline: float | None = None
+    ) -> Output:
+        staged = await download_to_file(
+            self._http, url, folder=None, prediction_id=prediction_id, deadline=deadline
+        )
+        [data] = await off_loop(read_staged, [staged])
+        staged.discard()
+        return Output(
+            url="data:" if url.startswith("data:") else url,
+            data=data,
+            content_type=staged.content_type,
+        )
+
+    # -- the whole flow -------------------------------------------------------------------
+
+    async def run(
+        self,
+        model: str,
+        inputs: Mapping[str, Any],
+        *,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        save_to: str | None = None,
+        reuse: bool = False,
+    ) -> Generation:
+        """Validate, create, record, wait, download (and save): one finished :class:`Generation`.
+
+        ``timeout`` (seconds) is a deadline for the whole call, requests in flight included,
+        except the create itself: abandoning a create could leave a paid prediction nobody
+        knows of. With ``reuse=True`` and an explicit seed, an earlier successful run of exactly
+        these inputs whose files are still on disk is returned instead (no new spend).
+
+        The prediction id reaches ``on_update`` (status ``created``) as soon as the create
+        answers, before any journal write. If the call is cancelled (Ctrl+C, a Cancel button)
+        while it still waits for a slot under the account's cap, it ends at once and nothing
+        is created; while the create is in flight, the create is given up to
+        :data:`CREATE_HOLD` seconds to answer and what it made is cancelled on the service; a
+        prediction that cannot be cancelled stays in the journal for
+        :func:`~eachlabs_widgets.resume`.
+        """
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        # Waiting for capacity is bounded by the same deadline, on the client's own clock.
+        clock_deadline = self._clock() + timeout if timeout is not None else None
+        # The ticket comes first: creation follows the order of the calls, not of lookups.
+        async with self._limiter.place() as place:
+            payload = await self.prepare_input(model, inputs)
+            base_url = self.settings().base_url
+            journal = self.journal
+            if reuse and inputs.get("seed") is not None and journal is not None:
+                entry = await journal.afind_reusable(model, payload, base_url)
+                if entry is not None:
+                    return Generation.from_entry(entry)
+            prediction_id = await self._create(
+                lambda: place.create(
+                    lambda: self.create_prediction(model, payload),
+                    clock_deadline,
+                    clock=self._clock,
+                    sleep=self._sleep,
+                ),
+                model,
+                payload,
+                base_url,
+                on_update,
+                withdraw=place.withdraw,
+            )
+            started = self._clock()
+            created_at = datetime.now(timezone.utc)
+
+            def update(prediction: Prediction) -> None:
+                if prediction.done:
+                    place.ended()  # the slot is free now, not after download and save
+                if on_update is not None:
+                    on_update(prediction)
+
+            return await self.follow(
+                prediction_id,
+                model,
+                payload,
+                timeout=timeout,
+                on_update=update,
+                save_to=save_to,
+                started=started,
+                created_at=created_at,
+                deadline=deadline,
+                recorded=True,
+            )
+
+    async def _create(
+        self,
+        send: Callable[[], Awaitable[str]],
+        model: str,
+        payload: dict[str, Any],
+        base_url: str,
+        on_update: OnUpdate | None,
+        withdraw: Callable[[], bool] = lambda: False,
+    ) -> str:
+        """Create the prediction in a task of its own, so that nothing can abandon it half-way.
+
+        The id is told to ``on_update`` first, then journaled (off the loop). On a
+        cancellation, ``withdraw()`` is asked whether ``send`` has sent nothing yet (it still
+        waits for a slot): then the wait ends at once and nothing is created.
+        """
+
+        def created(prediction_id: str) -> None:
+            if on_update is not None:
+                on_update(Prediction(id=prediction_id, status="created", input=payload))
+            self._record(lambda j: j.created(prediction_id, model, payload, base_url))
+
+        create = asyncio.ensure_future(send())
+        try:
+            prediction_id = await asyncio.shield(create)
+        except asyncio.CancelledError:
+            if not create.done() and withdraw():
+                # Still waiting for a slot or for capacity: nothing was sent, nothing to hold.
+                create.cancel()
+                # Should a create slip through anyway, it is recorded and cancelled.
+                create.add_done_callback(lambda task: self._late_create(task, created))
+                raise
+            made = await _settle(create, CREATE_HOLD)
+            if made is not None:
+                created(made)
+                await self._cancel_and_record(made)
+            elif not create.done():
+                # Still unanswered: whenever it answers, record and cancel what it made.
+                create.add_done_callback(lambda task: self._late_create(task, created))
+            raise
+        created(prediction_id)
+        return prediction_id
+
+    def _late_create(self, task: asyncio.Future[str], created: Callable[[str], None]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        prediction_id = task.result()
+        created(prediction_id)
+        cleanup = asyncio.ensure_future(self._cancel_and_record(prediction_id))
+        _background.add(cleanup)
+        cleanup.add_done_callback(_background.discard)
+
+    async def follow(
+        self,
+        prediction_id: str,
+        model: str,
+        inputs: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        save_to: str | None = None,
+        started: float | None = None,
+        created_at: datetime | None = None,
+        deadline: float | None = None,
+        recorded: bool = False,
+    ) -> Generation:
+        """Wait for an existing prediction, download and save its outputs; creates nothing.
+
+        Unless ``recorded`` (the caller journaled it), the journal gets a row for it if it has
+        none yet (made by another process killed before its row reached the disk, say), so
+        its end and files are in ``history()``. If this task is cancelled (Ctrl+C, a Cancel
+        button), the prediction is cancelled on the service too, so it is not billed.
+        """
+        if not recorded:
+            base_url = self.settings().base_url
+            self._record(
+                lambda j: j.created(prediction_id, model, inputs, base_url, if_missing=True)
+            )
+        try:
+            prediction = await self.wait(
+                prediction_id,
+                timeout,
+                model=model,
+                on_update=on_update,
+                started=started,
+                deadline=deadline,
+            )
+        except asyncio.CancelledError:
+            await self._cancel_and_record(prediction_id)
+            raise
+        except PredictionTimeoutError as exc:
+            # Still resumable (its status stays as last seen); the note says why it was left.
+            note = f"left running after {exc.timeout:g} s (timeout=); resume it by id"
+            self._record(lambda j: j.update(prediction_id, error=note))
+            raise
+        except PredictionCancelledError:
+            self._record(lambda j: j.update(prediction_id, status="cancelled"))
+            raise
+        except PredictionError as exc:
+            message = str(exc)
+            self._record(lambda j: j.update(prediction_id, status="error", error=message))
+            raise
+        urls = prediction.urls
+        self._record(
+            lambda j: j.update(
+                prediction_id,
+                status="downloading",
+                urls=urls,
+                metrics=prediction.metrics,
+                duration=prediction.duration,
+            )
+        )
+        deadline = None
+        if timeout is not None:  # what is left of the call's timeout bounds the downloads
+            spent = self._clock() - started if started is not None else 0.0
+            deadline = time.monotonic() + max(0.0, timeout - spent)
+        folder = Path(save_to).expanduser() if save_to else None
+        # An OutputDownloadError leaves the journal at "downloading": resume() fetches again.
+        staged = await download_all(
+            self._http, urls, folder=folder, prediction_id=prediction_id, deadline=deadline
+        )
+        try:
+            contents = await off_loop(read_staged, staged)
+            outputs = [
+                Output(url=item.url, data=data, content_type=item.content_type)
+                for item, data in zip(staged, contents, strict=True)
+            ]
+            if not outputs:  # a success that names no file: keep what the service answered
+                outputs = [Output.from_raw(prediction.output)]
+            generation = Generation(
+                id=prediction_id,
+                model=model,
+                status=prediction.status,
+                inputs=dict(inputs),
+                urls=urls,
+                metrics=prediction.metrics,
+                outputs=outputs,
+                created_at=created_at or datetime.now(timezone.utc),
+                elapsed=(self._clock() - started) if started is not None else None,
+                emulated=self.emulated,
+                polls=prediction.polls,
+                output=prediction.output,
+            )
+            notes = []
+            if generation.raw_output:
+                raw = json.dumps(prediction.output, default=str)
+                notes.append(f"the answer held no output file; raw output: {raw[:2000]}")
+                warnings.warn(
+                    f"prediction {prediction_id} ({model}) succeeded but its output names no file "
+                    f"this client recognises; the raw output is kept in the Generation's .output "
+                    f"(and saved as JSON): {raw[:200]}",
+                    stacklevel=2,
+                )
+            files = None
+            if save_to:
+                # Each finished download is completed in place and moved to its name.
+                generation._staged = {i: s.path for i, s in enumerate(staged)}
+                try:
+                    files = [str(p) for p in await off_loop(generation.save, save_to)]
+                except OSError as exc:
+                    files = [str(p) for p in generation.paths]
+                    generation.save_error = f"{exc.strerror or exc} ({save_to})"
+                    notes.append(f"files not saved: {generation.save_error}")
+                    warnings.warn(
+                        f"prediction {prediction_id} ({model}) succeeded, but its files could not "
+                        f"be saved to {save_to}: {exc}. The result is in the returned Generation "
+                        "(save it elsewhere with .save(folder)); the journal records it.",
+                        stacklevel=2,
+                    )
+        finally:  # whatever was not moved into place (nothing, normally) goes
+            for item in staged:
+                item.discard()
+        error = "; ".join(notes)  # empty: clears what an earlier, failed attempt noted
+        self._record(lambda j: j.update(prediction_id, status="success", files=files, error=error))
+        return generation
+
+    async def _cancel_and_record(self, prediction_id: str) -> None:
+        """Cancel on the service, absorbing further interrupts for up to :data:`CANCEL_HOLD`
+        seconds, and journal how it went (a failed cancel leaves the row resumable)."""
+        cancel = asyncio.ensure_future(self.cancel_prediction(prediction_id))
+        answered = await _settle(cancel, CANCEL_HOLD)
+        if answered is not None:
+            self._record(lambda j: j.update(prediction_id, status="cancelled"))
+            return
+        if not cancel.done():
+            cancel.cancel()
+        problem = "no answer" if not cancel.done() or cancel.cancelled() else cancel.exception()
+        log.warning(
+            "could not cancel prediction %s (%s); it may still run and be billed: "
+            "eachlabs_widgets.resume(%r) picks it up",
+            prediction_id,
+            problem,
+            prediction_id,
+        )
+        message = f"could not be cancelled ({problem}); resume it by id"
+        self._record(lambda j: j.update(prediction_id, error=message))
+
+    def _record(self, action: Callable[[Journal], None]) -> None:
+        journal = self.journal
+        if journal is None:
+            return
+        emulated = self.emulated
+        try:
+            # Submitted to the journal's thread: returns at once, written in order, retried
+            # while another process holds the file locked.
+            action(journal.deferring(emulator=emulated))
+        except Exception as exc:  # a full disk must not lose the prediction itself
+            log.warning("could not write the journal: %s", exc)
+
+
+_background: set[asyncio.Future[Any]] = set()
+
+
+async def _settle(task: asyncio.Future[Any], limit: float) -> Any:
+    """``task``'s result once it ends, waiting at most ``limit`` seconds and absorbing any
+    cancellation meanwhile (a second Ctrl+C must not abandon a create or a cancel in flight).
+    ``None`` when it failed or did not end in time."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit
+    while not task.done():
+        remaining = end - loop.time()
+        if remaining <= 0:
+            break
+        try:
+            await asyncio.wait({task}, timeout=remaining)
+        except asyncio.CancelledError:
+            continue
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()
+    return None
+
+
+def _model_problem(model: Any) -> str | None:
+    """What is wrong with a model detail answer, or ``None``."""
+    if not isinstance(model, dict):
+        return f"expected a JSON object, got {type(model).__name__}"
+    schema = model.get("request_schema")
+    if schema is not None and not isinstance(schema, dict):
+        return f"its request_schema is {type(schema).__name__}, not a JSON object"
+    if isinstance(schema, dict):
+        props = schema.get("properties")
+        if props is not None and not isinstance(props, dict):
+            return f"its request_schema.properties is {type(props).__name__}, not an object"
+    return None
+
+
+def _presign_problem(presign: Any) -> str | None:
+    if not isinstance(presign, dict):
+        return f"expected a JSON object, got {type(presign).__name__}"
+    for name in ("presigned_url", "public_url"):
+        if not isinstance(presign.get(name), str) or not presign[name]:
+            return f"it has no {name}"
+    if not isinstance(presign.get("required_headers") or {}, dict):
+        return "its required_headers is not an object"
+    return None
