@@ -8,7 +8,7 @@
 - ``client``: ``AsyncEachLabs``, every endpoint and the create, wait, download flow;
   ``sync_client``: ``EachLabs``; ``sync``: running a coroutine from synchronous code.
 - ``download``: output files streamed to disk under the size cap; ``warm``: the TLS context
-  built in the background.
+  built in the background; ``trace``: a redacted record of a client's requests and answers.
 
 Imports: the package's ``_exceptions``, ``_settings``, ``_version``, ``_embedded`` (and the
 ``emulator`` it starts), ``_schema``, ``_journal`` and ``_generation``. Nothing here draws.

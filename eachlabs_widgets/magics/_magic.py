@@ -265,6 +265,8 @@ class EachGen(Magics):
             %eachgen config              the settings (the API key is never shown)
             %eachgen login               give the API key at a hidden prompt (kept in memory)
             %eachgen doctor              versions, key set?, service reachable?: for bug reports
+            %eachgen doctor --live       a real round trip (asks the price first; --yes
+                                         answers), each answer checked, a redacted trace
             %eachgen panel [MODEL]       the widget panel (--emulator: on the emulator)
 
         Settings: %config EachGen.default_model, output_dir, embed, concurrency, timeout,
@@ -577,8 +579,16 @@ class EachGen(Magics):
     def _doctor(self, tokens: Sequence[str]) -> Any:
         from .._doctor import build_report
 
-        if tokens:
-            raise UsageError("usage: %eachgen doctor")
+        words, flags = self._flags(tokens, "--live", "--yes")
+        if words or ("--yes" in flags and "--live" not in flags):
+            raise UsageError("usage: %eachgen doctor [--live [--yes]]")
+        if flags.get("--live"):
+            from .._doctor.live import live_check
+
+            try:
+                return live_check(yes=bool(flags.get("--yes")))
+            except ConfigurationError as exc:
+                raise UsageError(str(exc)) from None
         return build_report(self._save_to(None))
 
     def _panel(self, tokens: Sequence[str]) -> Any:

@@ -1,4 +1,4 @@
-"""``doctor()`` / ``%eachgen doctor``: one table to paste into a bug report.
+"""``doctor()``'s table of the installation and the settings, to paste into a bug report.
 
 It says which versions run, whether a key is set (never any part of it), where requests go and
 whether the service answers (one request without the key, no retries, at most 2 s), the
@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _settings
-from ._display.tables import Table
-from ._exceptions import APIError, EachLabsError
-from ._version import __version__
+from .. import _settings
+from .._display.tables import Table
+from .._exceptions import APIError, EachLabsError
+from .._version import __version__
 
-__all__ = ["DoctorReport", "build_report", "doctor"]
+__all__ = ["REACH_TIMEOUT", "DoctorReport", "build_report"]
 
 OK, PROBLEM, INFO = "ok", "PROBLEM", ""
 REACH_TIMEOUT = 2.0
@@ -189,9 +189,9 @@ def _ask(
     auth: bool = False,
 ) -> int:
     """The status of one request, without retries, cut off at ``timeout`` seconds."""
-    from ._service.client import AsyncEachLabs
-    from ._service.retry import RetryPolicy
-    from ._service.sync import run_sync
+    from .._service.client import AsyncEachLabs
+    from .._service.retry import RetryPolicy
+    from .._service.sync import run_sync
 
     client = AsyncEachLabs(base_url=base_url, retry=RetryPolicy(max_attempts=1), journal=False)
 
@@ -261,7 +261,7 @@ def output_row(folder: str | None) -> Row:
 
 def emulator_row(base_url: str) -> Row:
     try:
-        from .emulator.catalog import models
+        from ..emulator.catalog import models
 
         count = len(models())
     except Exception as exc:  # a broken install: say what broke
@@ -293,18 +293,3 @@ def build_report(output_dir: str | None, timeout: float = REACH_TIMEOUT) -> Doct
     rows.append(output_row(output_dir))
     rows.append(emulator_row(base_url))
     return DoctorReport(rows)
-
-
-def doctor(*, timeout: float = REACH_TIMEOUT) -> DoctorReport:
-    """Check the installation and the settings: one table to paste into a bug report.
-
-    Rows of ``(check, status, detail)``: versions (this package, Python, httpx, IPython,
-    ipywidgets, ipykernel, JupyterLab, Pillow, jsonschema), whether an API key is set (never any
-    part of it), the base URL, whether the service answers one ``GET /v1/models`` within
-    ``timeout`` seconds (no key sent, no retries), whether it accepts the key (one request
-    about a prediction that does not exist: nothing is created), the journal's path, health and size, whether
-    the output folder can be written, and whether the embedded emulator is available. Shows as
-    a table in a notebook and as text in a terminal (``print(el.doctor())``). Changes nothing
-    and raises nothing for what it checks.
-    """
-    return build_report(_settings.output_dir(), timeout)

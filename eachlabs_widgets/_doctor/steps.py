@@ -1,0 +1,455 @@
+"""The live check's round trip: each step against the service, and the verdict on its answers.
+
+The steps run one after another through one client whose every exchange a
+:class:`~.._service.trace.Trace` records; the verdicts are read from those records, with the
+client's own parsers (``status``, ``Prediction``, the model and presign checks), so a service
+that answers in a shape the client would misread is named here as it would fail there.
+A step that fails is a row, and the next step still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from .._exceptions import (
+    APIError,
+    EachLabsError,
+    NotFoundError,
+    PredictionCancelledError,
+    PredictionFailedError,
+    PredictionTimeoutError,
+)
+from .._generation import Generation
+from .._schema.inputs import properties_of
+from .._service.client import AsyncEachLabs, _model_problem, _presign_problem
+from .._service.prediction import Prediction
+from .._service.status import is_terminal, output_urls
+from .._service.trace import Trace
+from .plan import PROMPT, smallest_inputs, tiny_png
+
+__all__ = ["MATCH", "MISMATCH", "UNSUPPORTED", "check"]
+
+MATCH, MISMATCH, FAILED, UNSUPPORTED, INFO = (
+    "matches",
+    "DIFFERS",
+    "FAILED",
+    "not supported by this service",
+    "",
+)
+#: Verdicts that make a problem.
+BAD = (MISMATCH, FAILED)
+#: Seconds a create may take to succeed, and a cancelled one to say how it ended.
+RUN_TIMEOUT = 180.0
+SETTLE_TIMEOUT = 120.0
+LIST_LIMIT = 10
+MAX_PAGES = 20
+#: How long the uploaded PNG may live, should its delete fail (seconds; API.md, "Upload").
+UPLOAD_RETENTION = 3600
+#: The status words of the record (API.md, "Poll"), in any of its spellings.
+KNOWN_WORDS = frozenset(
+    {"created", "starting", "processing", "success", "succeeded", "completed"}
+    | {"error", "failed", "cancelled", "canceled"}
+)
+Row = tuple[str, str, str]
+Exchanges = list[dict[str, Any]]
+
+
+def _path(exchange: Mapping[str, Any]) -> str:
+    return httpx.URL(exchange["request"]["url"]).path
+
+
+def _answer(exchange: Mapping[str, Any]) -> Mapping[str, Any]:
+    return exchange.get("response") or {}
+
+
+def _polls(exchanges: Exchanges, prediction_id: str | None = None) -> Exchanges:
+    """The polls among ``exchanges`` (of one prediction, if given), answered with an object."""
+    found = []
+    for e in exchanges:
+        parts = _path(e).rstrip("/").split("/")
+        if e["request"]["method"] != "GET" or parts[1:3] != ["v1", "prediction"]:
+            continue
+        if len(parts) != 4 or (prediction_id is not None and parts[3] != prediction_id):
+            continue
+        if isinstance(_answer(e).get("body"), dict):
+            found.append(e)
+    return found
+
+
+async def catalogue(client: AsyncEachLabs, auth: bool) -> Row:
+    """``GET /v1/models`` page by page (limit/offset) until a short page, two at least."""
+    pages: list[Any] = []
+    offset = 0
+    while len(pages) < MAX_PAGES:
+        params = {"limit": LIST_LIMIT, "offset": offset}
+        page = await client._http.json("GET", "/v1/models", params=params, auth=auth)
+        pages.append(page)
+        if not isinstance(page, list):
+            kind = type(page).__name__
+            return ("catalogue paging", MISMATCH, f"page {len(pages)} is a {kind}, not an array")
+        offset += len(page)
+        if len(pages) >= 2 and (len(page) < LIST_LIMIT or page == pages[-2]):
+            break
+    slugs = [m.get("slug") if isinstance(m, dict) else None for p in pages for m in p]
+    problems = []
+    if None in slugs or not all(isinstance(s, str) for s in slugs):
+        problems.append("some items are not models with a slug")
+    if len(set(slugs)) < len(slugs):
+        problems.append("a page repeats models of another (offset ignored?)")
+    if any(len(p) > LIST_LIMIT for p in pages):
+        problems.append(f"a page holds more than limit={LIST_LIMIT} models")
+    if problems:
+        return ("catalogue paging", MISMATCH, "; ".join(problems))
+    schemas = sum(isinstance(m.get("request_schema"), dict) for p in pages for m in p)
+    more = ", more not read" if len(pages) == MAX_PAGES and len(pages[-1]) == LIST_LIMIT else ""
+    return (
+        "catalogue paging",
+        MATCH,
+        f"{len(slugs)} models in {len(pages)} pages of up to {LIST_LIMIT}{more}; "
+        f"{schemas} carry their request_schema",
+    )
+
+
+async def model_schema(client: AsyncEachLabs, model: str, auth: bool) -> tuple[Row, dict[str, Any]]:
+    """``GET /v1/model?slug=``: the detail the client builds its checks and forms from."""
+    detail = await client._http.json("GET", "/v1/model", params={"slug": model}, auth=auth)
+    problem = _model_problem(detail)
+    if problem is None:
+        missing = [k for k in ("title", "slug", "version", "output_type", "request_schema")]
+        missing = [k for k in missing if k not in detail]
+        if missing:
+            problem = f"it has no {', '.join(missing)}"
+        elif detail.get("slug") != model:
+            problem = f"it describes {detail.get('slug')!r}, not {model!r}"
+    if problem is not None:
+        return ("model schema", MISMATCH, problem), {}
+    schema = detail.get("request_schema") or {}
+    shown = (
+        f"{model}: {len(properties_of(schema))} inputs, output_type "
+        f"{detail.get('output_type')!r}, version {detail.get('version')!r}"
+    )
+    return ("model schema", MATCH, shown), schema
+
+
+def create_answer(exchanges: Exchanges) -> Row:
+    """The create's answer holds the id under ``predictionID`` (API.md, "Create")."""
+    creates = [
+        e
+        for e in exchanges
+        if e["request"]["method"] == "POST" and _path(e).rstrip("/") == "/v1/prediction"
+    ]
+    if not creates:
+        return ("create answer", FAILED, "no create was sent")
+    answer = _answer(creates[-1])
+    body = answer.get("body")
+    if not answer:
+        return ("create answer", FAILED, "no answer")
+    if answer["status"] != 200:
+        return ("create answer", FAILED, f"HTTP {answer['status']}: {_said(body)}")
+    if isinstance(body, dict) and isinstance(body.get("predictionID"), str):
+        return ("create answer", MATCH, f"HTTP 200, predictionID {body['predictionID']}")
+    other = [k for k in ("prediction_id", "id") if isinstance(body, dict) and k in body]
+    if other:
+        return ("create answer", MISMATCH, f"the id is under {other[0]!r}, not 'predictionID'")
+    return ("create answer", MISMATCH, f"no predictionID in {_said(body)}")
+
+
+def outcome(exchanges: Exchanges, generation: Generation) -> list[Row]:
+    """The last poll's ``output`` and ``metrics``, and the files downloaded from it."""
+    polls = _polls(exchanges, generation.id)
+    final = _answer(polls[-1])["body"] if polls else {}
+    output = final.get("output")
+    urls = output_urls(output)
+    shape = (
+        f"a list of {len(output)}"
+        if isinstance(output, list)
+        else "one URL string"
+        if isinstance(output, str)
+        else f"an object ({', '.join(map(str, output))})"
+        if isinstance(output, dict)
+        else type(output).__name__
+    )
+    rows: list[Row] = [
+        ("output", MATCH, f"{shape}: {len(urls)} file URL(s)")
+        if urls
+        else ("output", MISMATCH, f"{shape}: no file URL the client recognises")
+    ]
+    metrics = final.get("metrics")
+    metrics = metrics if isinstance(metrics, dict) else {}
+    wrong = [
+        name
+        for name in ("cost", "predict_time")
+        if isinstance(metrics.get(name), bool) or not isinstance(metrics.get(name), int | float)
+    ]
+    if wrong:
+        rows.append(("metrics", MISMATCH, f"metrics.{' and metrics.'.join(wrong)} not a number"))
+    else:
+        rows.append(
+            (
+                "metrics",
+                MATCH,
+                f"cost ${metrics['cost']:g}, predict_time {metrics['predict_time']:g} s",
+            )
+        )
+    downloads = [e for e in exchanges if e["request"]["method"] == "GET" and e not in polls]
+    files = [e for e in downloads if not _path(e).startswith("/v1/")]
+    images = generation.images
+    sizes = ", ".join(f"{im.width}×{im.height}" for im in images)
+    kinds = {str((_answer(e).get("body") or {}).get("content_type", "?")) for e in files}
+    nbytes = sum(int((_answer(e).get("body") or {}).get("bytes", 0)) for e in files)
+    if generation.undecodable or len(images) != len(urls):
+        problem = "; ".join(generation.undecodable.values()) or "not every file is an image"
+        rows.append(("download", MISMATCH, problem))
+    else:
+        rows.append(
+            (
+                "download",
+                MATCH,
+                f"{len(images)} image(s), {nbytes} bytes, {', '.join(kinds)}, {sizes}",
+            )
+        )
+    return rows
+
+
+async def cancel(
+    client: AsyncEachLabs, trace: Trace, model: str, inputs: Mapping[str, Any]
+) -> list[Row]:
+    """A second create, cancelled as soon as it exists, then followed until it ends (a
+    cancel is a request: the record says it may still complete, and then it is billed)."""
+    start = trace.mark()
+    made: asyncio.Future[Prediction] = asyncio.get_running_loop().create_future()
+
+    def on_update(prediction: Prediction) -> None:
+        if not made.done():
+            made.set_result(prediction)
+
+    inputs = {**inputs, "prompt": PROMPT + " (cancelled at once)"}
+    run = asyncio.ensure_future(
+        client.run(model, inputs, on_update=on_update, save_to=None, timeout=RUN_TIMEOUT)
+    )
+    first: set[asyncio.Future[Any]] = {made, run}
+    await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+    if not made.done():  # the create failed: run's error says why
+        made.cancel()
+        run.result()
+    prediction = made.result()
+    run.cancel()  # the client cancels on the service what it created, and journals it
+    await asyncio.wait({run})
+    if not run.cancelled() and run.exception() is None:
+        return [("cancel", INFO, "the prediction ended before the cancel could be sent")]
+    rows = [cancel_answer(trace.exchanges[start:])]
+    try:
+        done = await client.follow(
+            prediction.id, model, dict(prediction.input), timeout=SETTLE_TIMEOUT, save_to=None
+        )
+    except PredictionCancelledError:
+        polls = _polls(trace.exchanges[start:], prediction.id)
+        metrics = _answer(polls[-1])["body"].get("metrics") if polls else None
+        cost = metrics.get("cost") if isinstance(metrics, dict) else None
+        if cost:
+            rows.append(("after the cancel", MISMATCH, f"cancelled, yet metrics.cost is ${cost}"))
+        else:
+            rows.append(("after the cancel", MATCH, "cancelled, cost $0 (not billed)"))
+    except PredictionFailedError as exc:
+        rows.append(("after the cancel", MATCH, f"ended in error: {exc}"))
+    except PredictionTimeoutError:
+        rows.append(
+            (
+                "after the cancel",
+                FAILED,
+                f"no end within {SETTLE_TIMEOUT:g} s: it may complete and be billed; "
+                f"el.resume({prediction.id!r}) follows it",
+            )
+        )
+    else:
+        cost = done.cost
+        paid = f"${cost:g}" if cost is not None else "an unknown amount"
+        rows.append(
+            (
+                "after the cancel",
+                MATCH,
+                f"completed before the cancel took effect: billed {paid}, its files downloaded",
+            )
+        )
+    return rows
+
+
+def cancel_answer(exchanges: Exchanges) -> Row:
+    """``POST …/cancel`` is accepted with ``status`` ``cancelled`` (or ``success``)."""
+    sent = [
+        e for e in exchanges if e["request"]["method"] == "POST" and _path(e).endswith("/cancel")
+    ]
+    if not sent:
+        return ("cancel answer", FAILED, "no cancel was sent")
+    answer = _answer(sent[-1])
+    body = answer.get("body")
+    if not answer or answer["status"] != 200:
+        return ("cancel answer", FAILED, f"HTTP {answer.get('status')}: {_said(body)}")
+    word = body.get("status") if isinstance(body, dict) else None
+    if word in ("cancelled", "canceled", "success"):
+        return ("cancel answer", MATCH, f"accepted (status {word!r}); a request, not an outcome")
+    return ("cancel answer", MISMATCH, f"status {word!r} in {_said(body)}")
+
+
+async def upload(client: AsyncEachLabs, trace: Trace) -> list[Row]:
+    """A 1 KB PNG: presign, the signed PUT, read back from its public URL, and deleted."""
+    http = client._http
+    png = tiny_png()
+    presign = await http.json(
+        "POST",
+        "/v1/upload/presign",
+        json={
+            "content_type": "image/png",
+            "file_type": "image",
+            "expires_in_seconds": UPLOAD_RETENTION,
+        },
+    )
+    problem = _presign_problem(presign)
+    if problem is not None:
+        return [("upload presign", MISMATCH, problem)]
+    fields = [k for k in ("id", "expires_at") if not presign.get(k)]
+    headers = {str(k): str(v) for k, v in (presign.get("required_headers") or {}).items()}
+    rows: list[Row] = [
+        ("upload presign", MISMATCH, f"no {' and no '.join(fields)}")
+        if fields
+        else (
+            "upload presign",
+            MATCH,
+            f"id, presigned_url, public_url, expires_at, required_headers: {', '.join(headers) or 'none'}",
+        )
+    ]
+    put = await http.request(
+        "PUT",
+        presign["presigned_url"],
+        auth=False,
+        content=png,
+        headers={**headers, "Content-Type": "image/png"},
+    )
+    rows.append(("upload PUT", MATCH, f"{len(png)} bytes, HTTP {put.status_code}"))
+    served = await http.request("GET", presign["public_url"], auth=False)
+    same = hashlib.sha256(served.content).digest() == hashlib.sha256(png).digest()
+    rows.append(
+        ("upload served", MATCH, "the public URL serves the same bytes")
+        if same
+        else ("upload served", MISMATCH, f"the public URL serves {len(served.content)} other bytes")
+    )
+    upload_id = presign.get("id")
+    if not upload_id:
+        rows.append(("upload delete", MISMATCH, "no id: the file stays public until it expires"))
+        return rows
+    rows.append(await delete(client, trace, str(upload_id)))
+    return rows
+
+
+async def delete(client: AsyncEachLabs, trace: Trace, upload_id: str) -> Row:
+    """``DELETE /v1/files/{id}``: 204 or 404 both mean gone (API.md, "Upload")."""
+    start = trace.mark()
+    deleter: Callable[[str], Awaitable[Any]] | None = getattr(client, "delete_upload", None)
+    try:
+        if callable(deleter):
+            await deleter(upload_id)
+        if not [e for e in trace.exchanges[start:] if e["request"]["method"] == "DELETE"]:
+            await client._http.request("DELETE", f"/v1/files/{quote(upload_id, safe='')}")
+    except NotFoundError:
+        pass  # 404: gone
+    except APIError as exc:
+        if exc.status_code in (405, 501):
+            return ("upload delete", UNSUPPORTED, f"HTTP {exc.status_code}")
+        return ("upload delete", FAILED, str(exc))
+    sent = [e for e in trace.exchanges[start:] if e["request"]["method"] == "DELETE"]
+    status = _answer(sent[-1]).get("status") if sent else None
+    if status in (200, 202, 204, 404):
+        return ("upload delete", MATCH, f"gone (HTTP {status})")
+    return ("upload delete", FAILED, f"HTTP {status}")
+
+
+def status_words(exchanges: Exchanges) -> Row:
+    """Every status word polled is one of the record's, and the last one ends a prediction."""
+    words = [str(_answer(e)["body"].get("status")) for e in _polls(exchanges)]
+    seen = list(dict.fromkeys(words))
+    unknown = [w for w in seen if w.lower() not in KNOWN_WORDS]
+    if not words:
+        return ("status words", INFO, "no poll was answered")
+    if unknown:
+        return ("status words", MISMATCH, f"unknown: {', '.join(unknown)} (taken as running)")
+    ended = [w for w in seen if is_terminal(w)]
+    return (
+        "status words",
+        MATCH,
+        f"{', '.join(seen)} ({len(words)} polls; ends: {', '.join(ended)})",
+    )
+
+
+def request_ids(exchanges: Exchanges) -> Row:
+    """Every answer of the API carries ``X-Request-Id`` (API.md, "Authentication")."""
+    api = [e for e in exchanges if e.get("response") and _path(e).startswith("/v1/")]
+    carried = [e for e in api if _answer(e)["headers"].get("x-request-id")]
+    echoed = [
+        e
+        for e in carried
+        if _answer(e)["headers"]["x-request-id"] == e["request"]["headers"].get("x-request-id")
+    ]
+    if not api:
+        return ("X-Request-Id", INFO, "no answer from the API")
+    if len(carried) < len(api):
+        return (
+            "X-Request-Id",
+            MISMATCH,
+            f"missing on {len(api) - len(carried)} of {len(api)} answers",
+        )
+    how = "the id sent is echoed" if len(echoed) == len(api) else "its own ids"
+    return ("X-Request-Id", MATCH, f"on all {len(api)} answers ({how})")
+
+
+def _said(body: Any) -> str:
+    if isinstance(body, dict) and ("error" in body or "message" in body):
+        return str(body.get("error") or body.get("message"))[:200]
+    return repr(body)[:200]
+
+
+async def step(rows: list[Row], name: str, work: Awaitable[Any]) -> Any:
+    """``work``'s result; a failure becomes a row named ``name`` saying the error."""
+    try:
+        return await work
+    except asyncio.CancelledError:
+        raise
+    except EachLabsError as exc:
+        rows.append((name, FAILED, str(exc)))
+    except Exception as exc:  # the table must still come: say what broke
+        rows.append((name, FAILED, f"{type(exc).__name__}: {exc}"))
+    return None
+
+
+async def check(client: AsyncEachLabs, trace: Trace, model: str) -> list[Row]:
+    """Every step in order; the rows of their verdicts."""
+    auth = client.settings().api_key is not None
+    rows: list[Row] = []
+    listed = await step(rows, "catalogue paging", catalogue(client, auth))
+    if listed is not None:
+        rows.append(listed)
+    found = await step(rows, "model schema", model_schema(client, model, auth))
+    schema: dict[str, Any] = {}
+    if found is not None:
+        rows.append(found[0])
+        schema = found[1]
+    inputs = smallest_inputs(schema) if schema else {"prompt": PROMPT}
+    rows.append(("inputs", INFO, ", ".join(f"{k}={v!r}" for k, v in inputs.items())))
+    start = trace.mark()
+    generation = await step(
+        rows, "create and follow", client.run(model, inputs, timeout=RUN_TIMEOUT, save_to=None)
+    )
+    # The create's own row comes before the failure of the step, if it failed.
+    rows.insert(len(rows) - (generation is None), create_answer(trace.exchanges[start:]))
+    if generation is not None:
+        rows += outcome(trace.exchanges[start:], generation)
+    rows += await step(rows, "cancel", cancel(client, trace, model, inputs)) or []
+    rows += await step(rows, "upload", upload(client, trace)) or []
+    rows.append(status_words(trace.exchanges))
+    rows.append(request_ids(trace.exchanges))
+    return rows
