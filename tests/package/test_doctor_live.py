@@ -62,6 +62,23 @@ def _isolated(tmp_path, monkeypatch) -> Iterator[None]:
     learner.forget()
 
 
+@pytest.fixture
+def shell(tmp_path_factory, monkeypatch) -> Iterator[Any]:
+    """A real IPython shell with the extension loaded (as the magic tests make it)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if not InteractiveShell.initialized():
+        monkeypatch.setenv("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))
+        config = Config()
+        config.HistoryManager.enabled = False
+        InteractiveShell.instance(config=config)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "eachlabs_widgets")
+    yield shell
+    shell.run_line_magic("unload_ext", "eachlabs_widgets")
+
+
 def verdicts(report: LiveReport) -> dict[str, tuple[str, str]]:
     return {check: (verdict, detail) for check, verdict, detail in report.rows}
 
@@ -227,3 +244,19 @@ def test_no_key_for_the_service_is_said_before_anything_is_asked(monkeypatch):
     with pytest.raises(el.ConfigurationError, match=r"el\.login"):
         live_check(ask=lambda q: asked.append(q) or True)
     assert asked == []
+
+
+def test_the_magic_runs_it_with_yes_and_asks_for_yes_headless(shell, capsys):
+    from IPython.core.error import UsageError
+
+    report = shell.run_line_magic("eachgen", "doctor --live --yes")
+    assert isinstance(report, LiveReport)
+    assert_every_check_matches(report)
+    assert shared_emulator().stats.predictions_created == 2
+    capsys.readouterr()
+    report = shell.run_line_magic("eachgen", "doctor --live")
+    assert not report.ran and "--yes" in capsys.readouterr().out
+    assert shared_emulator().stats.predictions_created == 2  # nothing more
+    for line in ("doctor --yes", "doctor --live now", "doctor --live --force"):
+        with pytest.raises(UsageError):
+            shell.run_line_magic("eachgen", line)
