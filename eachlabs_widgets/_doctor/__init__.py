@@ -3,8 +3,9 @@
 - ``report``: the installation and the settings, checked without spending anything;
 - ``live`` (``doctor(live=True)``): the smallest real round trip, with its price asked first:
   ``plan`` (the model, its smallest inputs, the price, the uploaded PNG), ``ask`` (y/N of a
-  terminal or a notebook), ``steps`` (each request and the verdict on its answer); the
-  redacted trace is written by ``_service.trace``.
+  terminal or a notebook), ``steps`` (each step's requests), ``verdicts`` (each recorded
+  answer against what the client expects); the redacted trace is written by
+  ``_service.trace``.
 
 Imports: a front end, it may import every wing (``_service``, ``_journal``, ``_display``,
 ``_schema``, ``_generation``) and the base modules; only the package's top and ``magics``

@@ -21,7 +21,8 @@ from .._service.warm import ssl_context
 from .._version import __version__
 from .ask import ask as ask_someone
 from .plan import choose_model, price_text
-from .steps import BAD, INFO, UNSUPPORTED, Row, check
+from .steps import check
+from .verdicts import BAD, INFO, UNSUPPORTED, Row
 
 __all__ = ["LiveReport", "live_check"]
 
@@ -142,6 +143,8 @@ def live_check(
             say(message)
             return LiveReport([], base_url=shown_base, note=message)
     path = Path(trace).expanduser() if trace else trace_path()
-    report = run_sync(_run(settings, model, path))
-    say(f"Trace written (no key, no URL signatures): {path}")
-    return report
+    try:
+        return run_sync(_run(settings, model, path))
+    finally:  # also after Ctrl+C: what was recorded until then is worth attaching
+        if path.exists():
+            say(f"Trace written (no key, no URL signatures): {path}")

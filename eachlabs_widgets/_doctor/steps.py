@@ -1,9 +1,9 @@
-"""The live check's round trip: each step against the service, and the verdict on its answers.
+"""The live check's round trip: each step's requests, and the rows of their verdicts.
 
 The steps run one after another through one client whose every exchange a
-:class:`~.._service.trace.Trace` records; the verdicts are read from those records, with the
-client's own parsers (``status``, ``Prediction``, the model and presign checks), so a service
-that answers in a shape the client would misread is named here as it would fail there.
+:class:`~.._service.trace.Trace` records; the verdicts are read from those records
+(:mod:`.verdicts`) and with the client's own checks of a model and a presign answer, so a
+service that answers in a shape the client would misread is named here as it would fail there.
 A step that fails is a row, and the next step still runs.
 """
 
@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from .._exceptions import (
     APIError,
     EachLabsError,
@@ -25,25 +23,29 @@ from .._exceptions import (
     PredictionFailedError,
     PredictionTimeoutError,
 )
-from .._generation import Generation
 from .._schema.inputs import properties_of
 from .._service.client import AsyncEachLabs, _model_problem, _presign_problem
 from .._service.prediction import Prediction
-from .._service.status import is_terminal, output_urls
 from .._service.trace import Trace
 from .plan import PROMPT, smallest_inputs, tiny_png
-
-__all__ = ["MATCH", "MISMATCH", "UNSUPPORTED", "check"]
-
-MATCH, MISMATCH, FAILED, UNSUPPORTED, INFO = (
-    "matches",
-    "DIFFERS",
-    "FAILED",
-    "not supported by this service",
-    "",
+from .verdicts import (
+    FAILED,
+    INFO,
+    MATCH,
+    MISMATCH,
+    UNSUPPORTED,
+    Row,
+    answer_of,
+    cancel_answer,
+    create_answer,
+    outcome,
+    polls_of,
+    request_ids,
+    status_words,
 )
-#: Verdicts that make a problem.
-BAD = (MISMATCH, FAILED)
+
+__all__ = ["check"]
+
 #: Seconds a create may take to succeed, and a cancelled one to say how it ended.
 RUN_TIMEOUT = 180.0
 SETTLE_TIMEOUT = 120.0
@@ -51,35 +53,6 @@ LIST_LIMIT = 10
 MAX_PAGES = 20
 #: How long the uploaded PNG may live, should its delete fail (seconds; API.md, "Upload").
 UPLOAD_RETENTION = 3600
-#: The status words of the record (API.md, "Poll"), in any of its spellings.
-KNOWN_WORDS = frozenset(
-    {"created", "starting", "processing", "success", "succeeded", "completed"}
-    | {"error", "failed", "cancelled", "canceled"}
-)
-Row = tuple[str, str, str]
-Exchanges = list[dict[str, Any]]
-
-
-def _path(exchange: Mapping[str, Any]) -> str:
-    return httpx.URL(exchange["request"]["url"]).path
-
-
-def _answer(exchange: Mapping[str, Any]) -> Mapping[str, Any]:
-    return exchange.get("response") or {}
-
-
-def _polls(exchanges: Exchanges, prediction_id: str | None = None) -> Exchanges:
-    """The polls among ``exchanges`` (of one prediction, if given), answered with an object."""
-    found = []
-    for e in exchanges:
-        parts = _path(e).rstrip("/").split("/")
-        if e["request"]["method"] != "GET" or parts[1:3] != ["v1", "prediction"]:
-            continue
-        if len(parts) != 4 or (prediction_id is not None and parts[3] != prediction_id):
-            continue
-        if isinstance(_answer(e).get("body"), dict):
-            found.append(e)
-    return found
 
 
 async def catalogue(client: AsyncEachLabs, auth: bool) -> Row:
@@ -137,86 +110,6 @@ async def model_schema(client: AsyncEachLabs, model: str, auth: bool) -> tuple[R
     return ("model schema", MATCH, shown), schema
 
 
-def create_answer(exchanges: Exchanges) -> Row:
-    """The create's answer holds the id under ``predictionID`` (API.md, "Create")."""
-    creates = [
-        e
-        for e in exchanges
-        if e["request"]["method"] == "POST" and _path(e).rstrip("/") == "/v1/prediction"
-    ]
-    if not creates:
-        return ("create answer", FAILED, "no create was sent")
-    answer = _answer(creates[-1])
-    body = answer.get("body")
-    if not answer:
-        return ("create answer", FAILED, "no answer")
-    if answer["status"] != 200:
-        return ("create answer", FAILED, f"HTTP {answer['status']}: {_said(body)}")
-    if isinstance(body, dict) and isinstance(body.get("predictionID"), str):
-        return ("create answer", MATCH, f"HTTP 200, predictionID {body['predictionID']}")
-    other = [k for k in ("prediction_id", "id") if isinstance(body, dict) and k in body]
-    if other:
-        return ("create answer", MISMATCH, f"the id is under {other[0]!r}, not 'predictionID'")
-    return ("create answer", MISMATCH, f"no predictionID in {_said(body)}")
-
-
-def outcome(exchanges: Exchanges, generation: Generation) -> list[Row]:
-    """The last poll's ``output`` and ``metrics``, and the files downloaded from it."""
-    polls = _polls(exchanges, generation.id)
-    final = _answer(polls[-1])["body"] if polls else {}
-    output = final.get("output")
-    urls = output_urls(output)
-    shape = (
-        f"a list of {len(output)}"
-        if isinstance(output, list)
-        else "one URL string"
-        if isinstance(output, str)
-        else f"an object ({', '.join(map(str, output))})"
-        if isinstance(output, dict)
-        else type(output).__name__
-    )
-    rows: list[Row] = [
-        ("output", MATCH, f"{shape}: {len(urls)} file URL(s)")
-        if urls
-        else ("output", MISMATCH, f"{shape}: no file URL the client recognises")
-    ]
-    metrics = final.get("metrics")
-    metrics = metrics if isinstance(metrics, dict) else {}
-    wrong = [
-        name
-        for name in ("cost", "predict_time")
-        if isinstance(metrics.get(name), bool) or not isinstance(metrics.get(name), int | float)
-    ]
-    if wrong:
-        rows.append(("metrics", MISMATCH, f"metrics.{' and metrics.'.join(wrong)} not a number"))
-    else:
-        rows.append(
-            (
-                "metrics",
-                MATCH,
-                f"cost ${metrics['cost']:g}, predict_time {metrics['predict_time']:g} s",
-            )
-        )
-    downloads = [e for e in exchanges if e["request"]["method"] == "GET" and e not in polls]
-    files = [e for e in downloads if not _path(e).startswith("/v1/")]
-    images = generation.images
-    sizes = ", ".join(f"{im.width}×{im.height}" for im in images)
-    kinds = {str((_answer(e).get("body") or {}).get("content_type", "?")) for e in files}
-    nbytes = sum(int((_answer(e).get("body") or {}).get("bytes", 0)) for e in files)
-    if generation.undecodable or len(images) != len(urls):
-        problem = "; ".join(generation.undecodable.values()) or "not every file is an image"
-        rows.append(("download", MISMATCH, problem))
-    else:
-        rows.append(
-            (
-                "download",
-                MATCH,
-                f"{len(images)} image(s), {nbytes} bytes, {', '.join(kinds)}, {sizes}",
-            )
-        )
-    return rows
-
-
 async def cancel(
     client: AsyncEachLabs, trace: Trace, model: str, inputs: Mapping[str, Any]
 ) -> list[Row]:
@@ -249,8 +142,8 @@ async def cancel(
             prediction.id, model, dict(prediction.input), timeout=SETTLE_TIMEOUT, save_to=None
         )
     except PredictionCancelledError:
-        polls = _polls(trace.exchanges[start:], prediction.id)
-        metrics = _answer(polls[-1])["body"].get("metrics") if polls else None
+        polls = polls_of(trace.exchanges[start:], prediction.id)
+        metrics = answer_of(polls[-1])["body"].get("metrics") if polls else None
         cost = metrics.get("cost") if isinstance(metrics, dict) else None
         if cost:
             rows.append(("after the cancel", MISMATCH, f"cancelled, yet metrics.cost is ${cost}"))
@@ -278,23 +171,6 @@ async def cancel(
             )
         )
     return rows
-
-
-def cancel_answer(exchanges: Exchanges) -> Row:
-    """``POST …/cancel`` is accepted with ``status`` ``cancelled`` (or ``success``)."""
-    sent = [
-        e for e in exchanges if e["request"]["method"] == "POST" and _path(e).endswith("/cancel")
-    ]
-    if not sent:
-        return ("cancel answer", FAILED, "no cancel was sent")
-    answer = _answer(sent[-1])
-    body = answer.get("body")
-    if not answer or answer["status"] != 200:
-        return ("cancel answer", FAILED, f"HTTP {answer.get('status')}: {_said(body)}")
-    word = body.get("status") if isinstance(body, dict) else None
-    if word in ("cancelled", "canceled", "success"):
-        return ("cancel answer", MATCH, f"accepted (status {word!r}); a request, not an outcome")
-    return ("cancel answer", MISMATCH, f"status {word!r} in {_said(body)}")
 
 
 async def upload(client: AsyncEachLabs, trace: Trace) -> list[Row]:
@@ -363,54 +239,10 @@ async def delete(client: AsyncEachLabs, trace: Trace, upload_id: str) -> Row:
             return ("upload delete", UNSUPPORTED, f"HTTP {exc.status_code}")
         return ("upload delete", FAILED, str(exc))
     sent = [e for e in trace.exchanges[start:] if e["request"]["method"] == "DELETE"]
-    status = _answer(sent[-1]).get("status") if sent else None
+    status = answer_of(sent[-1]).get("status") if sent else None
     if status in (200, 202, 204, 404):
         return ("upload delete", MATCH, f"gone (HTTP {status})")
     return ("upload delete", FAILED, f"HTTP {status}")
-
-
-def status_words(exchanges: Exchanges) -> Row:
-    """Every status word polled is one of the record's, and the last one ends a prediction."""
-    words = [str(_answer(e)["body"].get("status")) for e in _polls(exchanges)]
-    seen = list(dict.fromkeys(words))
-    unknown = [w for w in seen if w.lower() not in KNOWN_WORDS]
-    if not words:
-        return ("status words", INFO, "no poll was answered")
-    if unknown:
-        return ("status words", MISMATCH, f"unknown: {', '.join(unknown)} (taken as running)")
-    ended = [w for w in seen if is_terminal(w)]
-    return (
-        "status words",
-        MATCH,
-        f"{', '.join(seen)} ({len(words)} polls; ends: {', '.join(ended)})",
-    )
-
-
-def request_ids(exchanges: Exchanges) -> Row:
-    """Every answer of the API carries ``X-Request-Id`` (API.md, "Authentication")."""
-    api = [e for e in exchanges if e.get("response") and _path(e).startswith("/v1/")]
-    carried = [e for e in api if _answer(e)["headers"].get("x-request-id")]
-    echoed = [
-        e
-        for e in carried
-        if _answer(e)["headers"]["x-request-id"] == e["request"]["headers"].get("x-request-id")
-    ]
-    if not api:
-        return ("X-Request-Id", INFO, "no answer from the API")
-    if len(carried) < len(api):
-        return (
-            "X-Request-Id",
-            MISMATCH,
-            f"missing on {len(api) - len(carried)} of {len(api)} answers",
-        )
-    how = "the id sent is echoed" if len(echoed) == len(api) else "its own ids"
-    return ("X-Request-Id", MATCH, f"on all {len(api)} answers ({how})")
-
-
-def _said(body: Any) -> str:
-    if isinstance(body, dict) and ("error" in body or "message" in body):
-        return str(body.get("error") or body.get("message"))[:200]
-    return repr(body)[:200]
 
 
 async def step(rows: list[Row], name: str, work: Awaitable[Any]) -> Any:
@@ -441,13 +273,13 @@ async def check(client: AsyncEachLabs, trace: Trace, model: str) -> list[Row]:
     inputs = smallest_inputs(schema) if schema else {"prompt": PROMPT}
     rows.append(("inputs", INFO, ", ".join(f"{k}={v!r}" for k, v in inputs.items())))
     start = trace.mark()
+    failed: list[Row] = []  # said after the rows of what was answered
     generation = await step(
-        rows, "create and follow", client.run(model, inputs, timeout=RUN_TIMEOUT, save_to=None)
+        failed, "create and follow", client.run(model, inputs, timeout=RUN_TIMEOUT, save_to=None)
     )
-    # The create's own row comes before the failure of the step, if it failed.
-    rows.insert(len(rows) - (generation is None), create_answer(trace.exchanges[start:]))
-    if generation is not None:
-        rows += outcome(trace.exchanges[start:], generation)
+    rows.append(create_answer(trace.exchanges[start:]))
+    rows += outcome(trace.exchanges[start:], generation)
+    rows += failed
     rows += await step(rows, "cancel", cancel(client, trace, model, inputs)) or []
     rows += await step(rows, "upload", upload(client, trace)) or []
     rows.append(status_words(trace.exchanges))

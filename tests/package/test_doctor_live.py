@@ -18,6 +18,7 @@ import eachlabs_widgets as el
 from eachlabs_widgets import _settings
 from eachlabs_widgets._doctor.live import LiveReport, live_check
 from eachlabs_widgets._doctor.plan import DEFAULT_MODEL, choose_model, price_text, tiny_png
+from eachlabs_widgets._doctor.verdicts import create_answer, outcome, request_ids, status_words
 from eachlabs_widgets._embedded import shared_emulator
 from eachlabs_widgets._journal.journal import default_journal
 from eachlabs_widgets._service.client import _model_cache, learner
@@ -260,3 +261,37 @@ def test_the_magic_runs_it_with_yes_and_asks_for_yes_headless(shell, capsys):
     for line in ("doctor --yes", "doctor --live now", "doctor --live --force"):
         with pytest.raises(UsageError):
             shell.run_line_magic("eachgen", line)
+
+
+def _exchange(method: str, url: str, status: int, body: Any, **headers: str) -> dict[str, Any]:
+    sent = {"x-request-id": "r1"}
+    return {
+        "request": {"method": method, "url": url, "headers": sent, "body": None},
+        "response": {"status": status, "headers": headers, "body": body},
+        "elapsed_ms": 1.0,
+    }
+
+
+def test_answers_the_client_would_misread_are_named():
+    base = "https://api.example/v1/prediction"
+    create = _exchange("POST", base, 200, {"status": "success", "id": "p1"})
+    assert create_answer([create]) == (
+        "create answer",
+        "DIFFERS",
+        "the id is under 'id', not 'predictionID'",
+    )
+    polls = [
+        _exchange("GET", base + "/p1", 200, {"status": "queued"}, **{"x-request-id": "r1"}),
+        _exchange(
+            "GET",
+            base + "/p1",
+            200,
+            {"status": "success", "output": {"images": [{"url": "https://cdn.example/0.png"}]}},
+        ),
+    ]
+    assert status_words(polls) == ("status words", "DIFFERS", "unknown: queued (taken as running)")
+    assert outcome(polls, None) == [
+        ("output", "matches", "an object (images): 1 file URL(s)"),
+        ("metrics", "DIFFERS", "metrics.cost and metrics.predict_time not a number"),
+    ]
+    assert request_ids(polls) == ("X-Request-Id", "DIFFERS", "missing on 1 of 2 answers")
