@@ -93,13 +93,26 @@ def key_row() -> Row:
     source, raw = _key_source()
     if raw is not None:
         try:
-            _settings.Secret(raw)
+            key = _settings.Secret(raw).reveal()
         except EachLabsError as exc:  # e.g. a control character inside it
             return ("API key", PROBLEM, f"set ({source}) but refused: {exc}")
+        if _quoted(key):
+            return ("API key", PROBLEM, f"set ({source}) but {QUOTED}")
         return ("API key", OK, f"set ({source}); not shown")
     if _base_url() == _settings.EMULATOR:
         return ("API key", OK, "not set (not needed by the emulator)")
     return ("API key", PROBLEM, "not set: run el.login() or %eachgen login")
+
+
+QUOTED = (
+    'wrapped in quotes, which are sent as part of it (an env file or `set K="…"` keeps '
+    "them): give it without the quotes"
+)
+
+
+def _quoted(key: str) -> bool:
+    """Whether the key is wrapped in quote marks (a key never holds them)."""
+    return len(key) >= 2 and key[0] == key[-1] and key[0] in "\"'`"
 
 
 def base_url_row() -> Row:
@@ -173,7 +186,12 @@ def key_accepted(base_url: str, timeout: float = REACH_TIMEOUT) -> Row | None:
         if exc.status_code == 404:
             return ("API key accepted", OK, "the service took it (asked about no prediction)")
         if exc.status_code == 401:
-            return ("API key accepted", PROBLEM, f"the service refused it (401); from {source}")
+            why = f"; it is {QUOTED}" if _quoted(raw.strip()) else ""
+            return (
+                "API key accepted",
+                PROBLEM,
+                f"the service refused it (401); from {source}{why}",
+            )
         return ("API key accepted", PROBLEM, f"answered HTTP {exc.status_code}")
     except Exception as exc:  # the report must still come: say what went wrong
         return ("API key accepted", PROBLEM, f"{type(exc).__name__}: {exc}")

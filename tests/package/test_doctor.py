@@ -188,3 +188,21 @@ def test_a_base_url_with_a_wrong_path_is_pointed_at():
             el.get_model("flux-2-flash-text-to-image")
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("quoted", [f'"{KEY}"', f"'{KEY}'"])
+def test_a_key_wrapped_in_quotes_is_named_so_and_still_never_shown(monkeypatch, quoted):
+    emulator = Emulator(api_key=KEY)
+    server = serve(emulator)
+    try:
+        monkeypatch.setenv("EACHLABS_API_KEY", quoted)  # as an env file or `set K="…"` keeps it
+        _settings.configure(base_url=server.url)
+        report = el.doctor()
+    finally:
+        server.close()
+    status, detail = rows(report)["API key"]
+    assert status == "PROBLEM" and "wrapped in quotes" in detail
+    status, detail = rows(report)["API key accepted"]
+    assert status == "PROBLEM" and "refused it (401)" in detail and "quotes" in detail
+    text = str(report) + report._repr_mimebundle_()["text/html"]
+    assert all(KEY[i : i + 5] not in text for i in range(len(KEY) - 4))
