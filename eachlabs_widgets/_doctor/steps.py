@@ -94,8 +94,8 @@ async def model_schema(client: AsyncEachLabs, model: str, auth: bool) -> tuple[R
     detail = await client._http.json("GET", "/v1/model", params={"slug": model}, auth=auth)
     problem = _model_problem(detail)
     if problem is None:
-        missing = [k for k in ("title", "slug", "version", "output_type", "request_schema")]
-        missing = [k for k in missing if k not in detail]
+        fields = ("title", "slug", "version", "output_type", "request_schema")
+        missing = [k for k in fields if k not in detail]
         if missing:
             problem = f"it has no {', '.join(missing)}"
         elif detail.get("slug") != model:
@@ -134,8 +134,9 @@ async def cancel(
     prediction = made.result()
     run.cancel()  # the client cancels on the service what it created, and journals it
     await asyncio.wait({run})
-    if not run.cancelled() and run.exception() is None:
-        return [("cancel", INFO, "the prediction ended before the cancel could be sent")]
+    if not run.cancelled():  # it ended (or failed) on its own before the cancel landed
+        how = "succeeded" if run.exception() is None else f"ended: {run.exception()}"
+        return [("cancel", INFO, f"not sent: the prediction {how} first")]
     rows = [cancel_answer(trace.exchanges[start:])]
     try:
         done = await client.follow(
@@ -200,21 +201,32 @@ async def upload(client: AsyncEachLabs, trace: Trace) -> list[Row]:
             f"id, presigned_url, public_url, expires_at, required_headers: {', '.join(headers) or 'none'}",
         )
     ]
-    put = await http.request(
-        "PUT",
-        presign["presigned_url"],
-        auth=False,
-        content=png,
-        headers={**headers, "Content-Type": "image/png"},
-    )
-    rows.append(("upload PUT", MATCH, f"{len(png)} bytes, HTTP {put.status_code}"))
-    served = await http.request("GET", presign["public_url"], auth=False)
-    same = hashlib.sha256(served.content).digest() == hashlib.sha256(png).digest()
-    rows.append(
-        ("upload served", MATCH, "the public URL serves the same bytes")
-        if same
-        else ("upload served", MISMATCH, f"the public URL serves {len(served.content)} other bytes")
-    )
+
+    async def put() -> Row:
+        answer = await http.request(
+            "PUT",
+            presign["presigned_url"],
+            auth=False,
+            content=png,
+            headers={**headers, "Content-Type": "image/png"},
+        )
+        return ("upload PUT", MATCH, f"{len(png)} bytes, HTTP {answer.status_code}")
+
+    async def served() -> Row:
+        answer = await http.request("GET", presign["public_url"], auth=False)
+        if hashlib.sha256(answer.content).digest() == hashlib.sha256(png).digest():
+            return ("upload served", MATCH, "the public URL serves the same bytes")
+        return (
+            "upload served",
+            MISMATCH,
+            f"the public URL serves {len(answer.content)} other bytes",
+        )
+
+    # Each is a row of its own, and whatever happened the file is deleted.
+    for name, work in (("upload PUT", put), ("upload served", served)):
+        row = await step(rows, name, work())
+        if row is not None:
+            rows.append(row)
     upload_id = presign.get("id")
     if not upload_id:
         rows.append(("upload delete", MISMATCH, "no id: the file stays public until it expires"))

@@ -295,3 +295,14 @@ def test_answers_the_client_would_misread_are_named():
         ("metrics", "DIFFERS", "metrics.cost and metrics.predict_time not a number"),
     ]
     assert request_ids(polls) == ("X-Request-Id", "DIFFERS", "missing on 1 of 2 answers")
+
+
+def test_a_failed_upload_is_still_deleted():
+    shared_emulator().inject("server_error", endpoint="put", times=None)
+    report = el.doctor(live=True, yes=True)
+    found = verdicts(report)
+    assert found["upload presign"][0] == "matches"
+    assert found["upload PUT"][0] == "FAILED" and found["upload PUT"][1].startswith("500 ")
+    assert found["upload served"][0] == "FAILED"  # nothing was stored
+    assert found["upload delete"] == ("matches", "gone (HTTP 204)")
+    assert report.problems == ["upload PUT", "upload served"]
