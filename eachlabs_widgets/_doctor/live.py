@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -69,7 +70,10 @@ class LiveReport(Table):
         )
 
     def plain(self, width: int = 200) -> str:  # messages and paths are long: keep them whole
-        return super().plain(width)
+        return super().plain(width) if self.ran else self.note
+
+    def html(self) -> str:
+        return super().html() if self.ran else f"<div>{html.escape(self.note)}</div>"
 
     def __str__(self) -> str:
         return self.plain()

@@ -586,9 +586,10 @@ class EachGen(Magics):
             from .._doctor.live import live_check
 
             try:
-                return live_check(yes=bool(flags.get("--yes")))
+                report = live_check(yes=bool(flags.get("--yes")))
             except ConfigurationError as exc:
                 raise UsageError(str(exc)) from None
+            return report if report.ran else None  # what was not done is said already
         return build_report(self._save_to(None))
 
     def _panel(self, tokens: Sequence[str]) -> Any:

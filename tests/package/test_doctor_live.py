@@ -178,6 +178,7 @@ def test_headless_without_yes_does_nothing_and_says_to_add_it(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "--yes" in out and "nothing was done" in out and "flux-2-turbo" in out
     assert not report.ran and report.trace_path is None and report.rows == []
+    assert str(report) == report.note and "--yes" in report._repr_mimebundle_()["text/html"]
     assert shared_emulator().stats.predictions_created == 0
     assert (
         shared_emulator().stats.requests == {}
@@ -255,8 +256,8 @@ def test_the_magic_runs_it_with_yes_and_asks_for_yes_headless(shell, capsys):
     assert_every_check_matches(report)
     assert shared_emulator().stats.predictions_created == 2
     capsys.readouterr()
-    report = shell.run_line_magic("eachgen", "doctor --live")
-    assert not report.ran and "--yes" in capsys.readouterr().out
+    assert shell.run_line_magic("eachgen", "doctor --live") is None
+    assert "--yes" in capsys.readouterr().out
     assert shared_emulator().stats.predictions_created == 2  # nothing more
     for line in ("doctor --yes", "doctor --live now", "doctor --live --force"):
         with pytest.raises(UsageError):
