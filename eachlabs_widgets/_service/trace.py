@@ -29,7 +29,8 @@ Nothing secret is written: the ``Authorization``, ``X-API-Key``, ``Proxy-Authori
 wherever else it appears, and in every URL (the request's, and any inside a header or a body)
 the values of signing query parameters (``X-Amz-Signature``, ``X-Amz-Credential``,
 ``Signature``, ``token``, … see :data:`SIGNED_PARAMS`) become ``<cut>``, as does a password in
-its user-info part.
+its user-info part, and so do the elements of an S3 error that repeat the signature and what
+was signed (``SignatureProvided``, ``StringToSign``, ``CanonicalRequest``, …).
 
 Imports: ``_settings`` (the key as a ``Secret``) and ``_version``; nothing else of the package.
 """
@@ -84,6 +85,12 @@ SIGNED_PARAMS = frozenset(
 #: Text bodies longer than this are kept as their size and digest only.
 MAX_TEXT = 1_000_000
 _URL = re.compile(r"https?://[^\s\"'<>]+")
+#: Elements of an S3 error that repeat what was signed and the signature itself.
+_SIGNED_XML = re.compile(
+    r"<(SignatureProvided|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes"
+    r"|AWSAccessKeyId|X-Amz-Credential)>.*?</\1>",
+    re.DOTALL,
+)
 _TEXT_TYPES = ("text/", "xml", "html", "javascript", "x-www-form-urlencoded")
 
 
@@ -110,11 +117,14 @@ def cut_url(url: str) -> str:
 
 
 def scrub(text: str, secret: Secret | None) -> str:
-    """``text`` with the key's value replaced and every URL in it cut (:func:`cut_url`)."""
+    """``text`` with the key's value replaced, every URL in it cut (:func:`cut_url`), and the
+    signed parts of an S3 error cut."""
     if secret is not None and secret.reveal():
         text = text.replace(secret.reveal(), REDACTED)
     if "://" in text:
         text = _URL.sub(lambda match: cut_url(match.group(0)), text)
+    if "</" in text:
+        text = _SIGNED_XML.sub(lambda match: f"<{match[1]}>{CUT}</{match[1]}>", text)
     return text
 
 

@@ -106,3 +106,18 @@ def test_the_trace_holds_every_exchange_without_the_key(tmp_path: Path):
     assert response["body"] == {"you_sent": "<redacted>", "url": "https://f.example/a?token=<cut>"}
     assert unanswered["request"]["url"] == "https://api.example/down"
     assert unanswered["response"] is None
+
+
+def test_an_s3_signature_error_keeps_its_message_but_not_what_was_signed():
+    xml = (
+        "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated"
+        " does not match</Message><AWSAccessKeyId>AKIAEXAMPLE</AWSAccessKeyId><StringToSign>"
+        "AWS4-HMAC-SHA256\n2026\nscope\nhash</StringToSign><SignatureProvided>ab12cd"
+        "</SignatureProvided><CanonicalRequest>PUT\n/u/1.png\nX-Amz-Credential=AKIA%2F1"
+        "</CanonicalRequest></Error>"
+    )
+    shown = body_form(xml.encode(), "application/xml", None)["text"]
+    assert "SignatureDoesNotMatch" in shown and "does not match" in shown
+    for secret in ("AKIA", "ab12cd", "AWS4-HMAC", "/u/1.png"):
+        assert secret not in shown
+    assert "<SignatureProvided><cut></SignatureProvided>" in shown
