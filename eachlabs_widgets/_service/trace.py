@@ -110,7 +110,8 @@ def cut_url(url: str) -> str:
         parts = []
         for part in query.split("&"):
             name, eq, _value = part.partition("=")
-            cut = eq and unquote(name).strip().lower() in SIGNED_PARAMS
+            # "amp;": a URL quoted in HTML or XML, whose "&" is written "&amp;"
+            cut = eq and unquote(name).strip().lower().removeprefix("amp;") in SIGNED_PARAMS
             parts.append(f"{name}={CUT}" if cut else part)
         query = "&".join(parts)
     return f"{head}{question}{query}{hash_}{fragment}"

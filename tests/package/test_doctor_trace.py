@@ -30,6 +30,7 @@ KEY = "Zq8xKv3Wm9Lp2Rt7Yh4N"
             "https://cdn.example/o.png?Expires=9&Signature=<cut>&Key-Pair-Id=<cut>#top",
         ),
         ("https://x.example/f?token=abc&size=2", "https://x.example/f?token=<cut>&size=2"),
+        ("https://x.example/f?a=1&amp;Signature=s", "https://x.example/f?a=1&amp;Signature=<cut>"),
         ("https://user:pw@proxy.example:8080/v1", "https://user:<cut>@proxy.example:8080/v1"),
         (
             "https://api.eachlabs.ai/v1/models?limit=10",
