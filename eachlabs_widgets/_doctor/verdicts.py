@@ -43,7 +43,10 @@ Exchanges = list[dict[str, Any]]
 
 
 def path_of(exchange: Mapping[str, Any]) -> str:
-    return httpx.URL(exchange["request"]["url"]).path
+    """The request's path from ``/v1/`` on (a base URL may put a gateway's prefix before it)."""
+    path = httpx.URL(exchange["request"]["url"]).path
+    start = path.find("/v1/")
+    return path[start:] if start > 0 else path
 
 
 def answer_of(exchange: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -173,7 +176,7 @@ def cancel_answer(exchanges: Exchanges) -> Row:
 
 
 def status_words(exchanges: Exchanges) -> Row:
-    """Every status word polled is one of the record's, and the last one ends a prediction."""
+    """Every status word polled is one of the record's, and the client reads it as meant."""
     words = [str(answer_of(e)["body"].get("status")) for e in polls_of(exchanges)]
     seen = list(dict.fromkeys(words))
     unknown = [w for w in seen if w.lower() not in KNOWN_WORDS]

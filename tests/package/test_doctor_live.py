@@ -296,6 +296,11 @@ def test_answers_the_client_would_misread_are_named():
         ("metrics", "DIFFERS", "metrics.cost and metrics.predict_time not a number"),
     ]
     assert request_ids(polls) == ("X-Request-Id", "DIFFERS", "missing on 1 of 2 answers")
+    # Behind a gateway's prefix, and with the trailing slash some clients send.
+    behind = _exchange(
+        "POST", "https://gw.example/eachlabs/v1/prediction/", 200, {"predictionID": "p"}
+    )
+    assert create_answer([behind]) == ("create answer", "matches", "HTTP 200, predictionID p")
 
 
 def test_a_failed_upload_is_still_deleted():
