@@ -189,8 +189,6 @@ class Prediction:
             return urls[0]
         if shape == "images_object":
             return {"images": urls, "seed": self.seed}
-        if shape == "image_url_object" and len(urls) == 1:
-            return {"image_url": urls[0]}
         return urls
 
     def body(

@@ -43,7 +43,7 @@ def test_full_flow_over_a_socket(
     http: httpx.Client, clock: FakeClock, server: EmulatorServer
 ) -> None:
     models = http.get("/v1/models", params={"limit": 500}).json()
-    assert len(models) == 24
+    assert len(models) == 26
     pid = create(http, TURBO, prompt="x", image_size="square", output_format="jpeg")
     assert poll(http, pid)["status"] == "starting"
     clock.advance(10)
