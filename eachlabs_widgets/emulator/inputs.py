@@ -91,6 +91,10 @@ def size(checked: Checked) -> tuple[int, int]:
     return resolve_size(checked.values, checked.given)
 
 
+def same_origin(url: str, base_url: str) -> bool:
+    return urlsplit(url).netloc.lower() == urlsplit(base_url).netloc.lower()
+
+
 def upload_id_from(url: str, base_url: str) -> str | None:
     """The upload id if ``url`` is this emulator's public URL of an upload."""
     parts = urlsplit(url)

@@ -60,6 +60,10 @@ class Failure:
     classification: str
     message: str | None = None  # None: the classification's standard message
     fraction: float = FORCED_FAILURE_FRACTION  # of the duration, when the failure happens
+    #: The record's own words (API.md, "Poll"), for failures modelled on it: they replace the
+    #: classification's error_code and category (e.g. ``PROVIDER_BAD_REQUEST``, ``PROVIDER``).
+    error_code: str | None = None
+    category: str | None = None
 
     def envelope(self, model_slug: str) -> dict[str, Any]:
         code, standard, retryable = CLASSIFICATIONS.get(
@@ -67,9 +71,9 @@ class Failure:
         )
         return {
             "error": "Execution failed",
-            "error_code": code,
+            "error_code": self.error_code or code,
             "error_message": self.message or standard,
-            "classification": {"category": self.classification},
+            "classification": {"category": self.category or self.classification},
             "retryable": retryable,
             "model_slug": model_slug,
             "success": False,
