@@ -1,15 +1,19 @@
 """One prediction: its timeline, its outcome and how it looks when polled.
 
-A prediction is ``starting`` for the first 10 % of its duration, then ``processing``, then
+A prediction is ``created`` for ``queued`` seconds (the ``created_seconds`` switch; none by
+default), then ``starting`` for the first 10 % of its duration, then ``processing``, then
 terminal: ``success`` at the full duration, or ``error`` (``failed`` in legacy mode) at the
 moment its failure happens — the end of ``starting`` for input validation errors, half-way
 for a forced ``failure``, the full duration for content moderation. ``metrics.predict_time``
 reports model time (the unscaled duration, so a demo at ``speed=0.01`` still shows realistic
-numbers); ``metrics.cost`` is 0 until success and for every failure or cancel.
+numbers); ``metrics.cost`` is 0 until success and for every failure or cancel. A cancel that
+does not take (the ``cancel_completes`` switch) leaves the timeline as it was: the prediction
+completes and is billed.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +104,9 @@ class Prediction:
     lora_key: str | None = None  # trainers: what their weights are made from
     failure: Failure | None = None
     never_finish: bool = False
+    queued: float = 0.0  # clock seconds it stays ``created`` before starting
     cancelled_at: float | None = None
+    cancel_requested_at: float | None = None  # an accepted cancel, whether or not it took
     polls: int = 0  # GET /v1/prediction/{id} answered
     seen_end_at: float | None = None  # when a poll first answered with the end
 
@@ -110,7 +116,7 @@ class Prediction:
             return self.cancelled_at
         if self.never_finish:
             return None
-        return self.created + self.duration * self._end_fraction()
+        return self.created + self.queued + self.duration * self._end_fraction()
 
     def record(self, account: str) -> dict[str, Any]:
         """What the control plane reports of this prediction (clock readings, seconds)."""
@@ -123,11 +129,12 @@ class Prediction:
             "ended_at": self.ended_at(),
             "seen_end_at": self.seen_end_at,
             "polls": self.polls,
+            "cancel_requested_at": self.cancel_requested_at,
         }
 
     def _fraction(self, now: float) -> float:
         """How far along (0..1+) the prediction is at ``now``."""
-        elapsed = max(0.0, now - self.created)
+        elapsed = max(0.0, now - self.created - self.queued)
         if self.duration <= 0:
             return float("inf")
         return elapsed / self.duration
@@ -138,6 +145,8 @@ class Prediction:
     def status(self, now: float, *, legacy_failed: bool = False) -> str:
         if self.cancelled_at is not None:
             return "cancelled"
+        if now < self.created + self.queued:
+            return "created"
         fraction = self._fraction(now)
         if not self.never_finish and fraction >= self._end_fraction():
             if self.failure:
@@ -169,13 +178,14 @@ class Prediction:
             return ["0.safetensors", "1.json"]
         return [f"{i}.{self.fmt}" for i in range(self.count)]
 
-    def output(self, base_url: str, file_sizes: dict[str, int]) -> Any:
-        """The ``output`` value at success, in the model's shape (see the package docstring)."""
+    def output(self, base_url: str, file_sizes: dict[str, int], *, as_string: bool = False) -> Any:
+        """The ``output`` value at success, in the model's shape (see the package docstring);
+        ``as_string``: a trainer's object as a JSON string (the record allows both)."""
         urls = [f"{base_url}/files/{self.id}/{name}" for name in self.output_names()]
         shape = self.model.profile.shape
         if shape == "lora":
             weights, config = self.output_names()
-            return {
+            files = {
                 "diffusers_lora_file": {
                     "url": urls[0],
                     "content_type": "application/octet-stream",
@@ -189,6 +199,7 @@ class Prediction:
                     "file_size": file_sizes.get(config, 0),
                 },
             }
+            return json.dumps(files) if as_string else files
         if shape == "string" and len(urls) == 1:
             return urls[0]
         if shape == "images_object":
@@ -202,13 +213,14 @@ class Prediction:
         *,
         legacy_failed: bool,
         file_sizes: dict[str, int],
+        trainer_output_string: bool = False,
     ) -> dict[str, Any]:
         """The ``GET /v1/prediction/{id}`` body."""
         status = self.status(now, legacy_failed=legacy_failed)
         output: Any = None
         cost: float = 0
         if status == "success":
-            output = self.output(base_url, file_sizes)
+            output = self.output(base_url, file_sizes, as_string=trainer_output_string)
             cost = self.cost()
         elif status in ("error", "failed") and self.failure:
             output = self.failure.envelope(self.model.slug)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image, ImageStat
 
-from eachlabs_widgets.emulator import EMULATOR_BASE_URL
+from eachlabs_widgets.emulator import EMULATOR_BASE_URL, Emulator
 
 from .helpers import FakeClock, create, poll, run, upload
 
@@ -131,9 +131,14 @@ def test_lora_from_unfinished_trainer_fails(client: httpx.Client, clock: FakeClo
 
 
 def test_trainer_without_archive_fails(client: httpx.Client, clock: FakeClock) -> None:
-    body = run(client, clock, "z-image-trainer", steps=100)
-    assert body["status"] == "error"
-    assert "image_data_url" in body["output"]["error_message"]
+    response = client.post(
+        "/v1/prediction", json={"model": "z-image-trainer", "input": {"steps": 100}}
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "Invalid input for model",
+        "details": "image_data_url: field required",
+    }
     body = run(client, clock, "z-image-trainer", image_data_url="not a url")
     assert body["status"] == "error"
 
@@ -185,3 +190,19 @@ def test_stamped_weights_uploaded_by_hand_are_checked_too(
     refused = run(client, clock, "flux-2-lora", prompt="x", loras=[{"path": again}])
     assert refused["output"]["error_code"] == "PROVIDER_BAD_REQUEST"
     assert "FLUX.1 [dev]" in refused["output"]["error_message"]
+
+
+def test_a_trainer_s_output_may_be_a_json_string(
+    client: httpx.Client, clock: FakeClock, emu: Emulator
+) -> None:
+    """The portrait trainer's catalog output type is ``code``: the object, maybe as a JSON
+    string holding it (API.md, "LoRA training"); a switch serves the string form."""
+    emu.trainer_output_string = True
+    body = train(client, clock, "flux-lora-portrait-trainer")
+    assert isinstance(body["output"], str)
+    files = json.loads(body["output"])
+    weights = files["diffusers_lora_file"]
+    assert weights["url"].endswith("/0.safetensors")
+    assert weights["file_size"] == len(client.get(weights["url"]).content)
+    loaded = run(client, clock, "bfl-flux-lora", prompt="x", loras=[{"path": weights["url"]}])
+    assert loaded["status"] == "success"
