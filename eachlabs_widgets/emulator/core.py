@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import api_catalog, api_files, api_predictions, api_uploads, faults
 from .control import PREFIX, handle_control
-from .messages import Request, Response
+from .messages import Request, Response, body_limit
 from .state import Clock, State, validate_settings
 
 if TYPE_CHECKING:
@@ -304,6 +304,9 @@ class Emulator:
     def _dispatch(self, request: Request) -> Response:
         if request.path.startswith(PREFIX):
             return handle_control(self, request)
+        limit, too_large = body_limit(request.path)
+        if len(request.body) > limit:
+            return too_large
         state = self._state
         routed = route(request)
         endpoint = routed[0] if isinstance(routed, tuple) else "other"
