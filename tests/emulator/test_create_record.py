@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from eachlabs_widgets.emulator import Emulator
+from eachlabs_widgets.emulator.__main__ import _emulator, build_parser
 
 from .helpers import FakeClock, create, poll
 
@@ -199,3 +200,30 @@ def test_a_lingering_created_prediction_can_be_cancelled(
 def test_bad_switch_values_are_refused(emu: Emulator, name: str, value: object) -> None:
     with pytest.raises(ValueError, match=name):
         emu.configure(**{name: value})
+
+
+def test_the_record_s_switches_from_the_control_plane_and_the_command_line(
+    client: httpx.Client, emu: Emulator
+) -> None:
+    answer = client.post("/_emulator/settings", json={"balance": 3, "cancel_completes": True})
+    assert answer.status_code == 200
+    assert (emu.balance, emu.cancel_completes) == (3.0, True)
+    bad = client.post("/_emulator/settings", json={"created_seconds": -1})
+    assert bad.status_code == 400 and "created_seconds" in bad.json()["error"]
+    flags = "--balance 5 --starts-per-second 3 --created-seconds 2.5 --cancel-completes"
+    flags += " --cancel-status-success --trainer-output-string --files-delete-404"
+    flags += " --files-processing-seconds 1 --presign-without-id"
+    args = build_parser().parse_args(flags.split())
+    made = _emulator(args).settings()
+    assert made["balance"] == 5.0 and made["starts_per_second"] == 3
+    assert made["created_seconds"] == 2.5 and made["files_processing_seconds"] == 1.0
+    assert all(
+        made[name]
+        for name in (
+            "cancel_completes",
+            "cancel_status_success",
+            "trainer_output_string",
+            "files_delete_404",
+            "presign_without_id",
+        )
+    )
