@@ -39,7 +39,7 @@ Switches: persistent ones are :class:`Emulator` attributes (``speed``, ``api_key
 ``string_defaults``, ``durations``, and the record's variants ``balance``,
 ``starts_per_second``, ``created_seconds``, ``cancel_completes``, ``cancel_status_success``,
 ``trainer_output_string``, ``files_delete_404``, ``files_processing_seconds``,
-``presign_without_id``, each described on :class:`~.state.Settings`); one-shot faults come from
+``presign_without_id``, ``record_categories``, each described on :class:`~.state.Settings`); one-shot faults come from
 :meth:`Emulator.inject` (see :mod:`.faults`); another process drives them through
 ``/_emulator/...`` (see :mod:`.control`). :class:`~.replay.Replay` serves a recorded trace back
 instead (``--replay TRACE``; the format is in :mod:`.replay`).

@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--presign-without-id", action="store_true", help="the presign answer has no 'id'"
     )
     parser.add_argument(
+        "--record-categories",
+        action="store_true",
+        help="failure envelopes use the record's error_code/category words (VALIDATION, …)",
+    )
+    parser.add_argument(
         "--durations",
         default=None,
         metavar="JSON",
@@ -164,6 +169,7 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         files_delete_404=args.files_delete_404,
         files_processing_seconds=args.files_processing_seconds,
         presign_without_id=args.presign_without_id,
+        record_categories=args.record_categories,
     )
     for fault in faults:
         emulator.inject(fault.kind, endpoint=fault.endpoint, times=fault.times, **fault.options)

@@ -252,6 +252,7 @@ def poll(state: State, request: Request, args: list[str]) -> Response:
             legacy_failed=state.settings.legacy_failed_status,
             file_sizes=sizes,
             trainer_output_string=state.settings.trainer_output_string,
+            record_categories=state.settings.record_categories,
         )
         return Response.json(200, body)
 

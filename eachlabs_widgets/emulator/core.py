@@ -110,7 +110,7 @@ class Emulator:
     ``string_defaults``, ``durations``; the record's variants ``balance``,
     ``starts_per_second``, ``created_seconds``, ``cancel_completes``,
     ``cancel_status_success``, ``trainer_output_string``, ``files_delete_404``,
-    ``files_processing_seconds``, ``presign_without_id``. One-shot faults come from
+    ``files_processing_seconds``, ``presign_without_id``, ``record_categories``. One-shot faults come from
     :meth:`inject`. ``cache_bytes`` bounds the cache of generated files (so a long run's
     memory stays flat). :meth:`records` tells, per prediction, when it ended and when a poll
     first saw the end.
@@ -135,6 +135,7 @@ class Emulator:
     files_delete_404 = _Setting()
     files_processing_seconds = _Setting()
     presign_without_id = _Setting()
+    record_categories = _Setting()
 
     def __init__(
         self,
@@ -160,6 +161,7 @@ class Emulator:
         files_delete_404: bool = False,
         files_processing_seconds: float = 0.0,
         presign_without_id: bool = False,
+        record_categories: bool = False,
     ) -> None:
         self._state = State(clock, seed, cache_bytes)
         self._initial = self.configure(
@@ -181,6 +183,7 @@ class Emulator:
             files_delete_404=files_delete_404,
             files_processing_seconds=files_processing_seconds,
             presign_without_id=presign_without_id,
+            record_categories=record_categories,
         )
 
     # ----------------------------------------------------------------- settings and faults

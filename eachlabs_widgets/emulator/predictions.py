@@ -55,6 +55,23 @@ CLASSIFICATIONS: dict[str, tuple[str, str, bool]] = {
     "unknown": ("UNKNOWN_ERROR", "An unknown error occurred.", False),
 }
 
+#: The record's words for each classification (API.md, "Poll": ``error_code`` and
+#: ``classification.category`` come from fixed lists), used with the ``record_categories``
+#: switch. The record pairs no code with content moderation or internal errors: those two
+#: pairs are inferred.
+RECORD_WORDS: dict[str, tuple[str, str]] = {
+    "invalid_user_input": ("INPUT_VALIDATION_ERROR", "VALIDATION"),
+    "content_moderation": ("PROVIDER_REJECTED", "PROVIDER"),
+    "execution_timeout": ("EXECUTION_TIMEOUT", "TIMEOUT"),
+    "invalid_model_config": ("PROVIDER_BAD_REQUEST", "INTERNAL"),
+    "provider_auth": ("PROVIDER_AUTH_ERROR", "AUTH"),
+    "provider_error": ("PROVIDER_FAILED", "PROVIDER"),
+    "provider_rate_limit": ("PROVIDER_RATE_LIMIT", "RATE_LIMIT"),
+    "provider_unavailable": ("PROVIDER_SERVER_ERROR", "PROVIDER"),
+    "internal_error": ("PROVIDER_SERVER_ERROR", "INTERNAL"),
+    "unknown": ("PROVIDER_FAILED", "UNKNOWN"),
+}
+
 FAILURE_FRACTION = {"invalid_user_input": STARTING_FRACTION, "content_moderation": 1.0}
 FORCED_FAILURE_FRACTION = 0.5
 
@@ -69,15 +86,20 @@ class Failure:
     error_code: str | None = None
     category: str | None = None
 
-    def envelope(self, model_slug: str) -> dict[str, Any]:
+    def envelope(self, model_slug: str, *, record_words: bool = False) -> dict[str, Any]:
+        """The failure envelope; ``record_words``: the record's ``error_code`` and category
+        words (:data:`RECORD_WORDS`) instead of the classification's own."""
         code, standard, retryable = CLASSIFICATIONS.get(
             self.classification, CLASSIFICATIONS["unknown"]
         )
+        category = self.classification
+        if record_words:
+            code, category = RECORD_WORDS.get(self.classification, RECORD_WORDS["unknown"])
         return {
             "error": "Execution failed",
             "error_code": self.error_code or code,
             "error_message": self.message or standard,
-            "classification": {"category": self.category or self.classification},
+            "classification": {"category": self.category or category},
             "retryable": retryable,
             "model_slug": model_slug,
             "success": False,
@@ -214,6 +236,7 @@ class Prediction:
         legacy_failed: bool,
         file_sizes: dict[str, int],
         trainer_output_string: bool = False,
+        record_categories: bool = False,
     ) -> dict[str, Any]:
         """The ``GET /v1/prediction/{id}`` body."""
         status = self.status(now, legacy_failed=legacy_failed)
@@ -223,7 +246,7 @@ class Prediction:
             output = self.output(base_url, file_sizes, as_string=trainer_output_string)
             cost = self.cost()
         elif status in ("error", "failed") and self.failure:
-            output = self.failure.envelope(self.model.slug)
+            output = self.failure.envelope(self.model.slug, record_words=record_categories)
         return {
             "id": self.id,
             "input": self.input,

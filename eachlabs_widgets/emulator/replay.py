@@ -10,7 +10,8 @@ further line is one exchange::
      "elapsed_ms": n}
 
 where ``BODY`` is a JSON value, ``{"text": str}``, ``{"bytes": n, "sha256": hex,
-"content_type": str}`` or ``null``. Blank lines are skipped; other keys are ignored.
+"content_type": str}`` or ``null``. Blank lines are skipped; other keys are ignored, and
+answers come at once (``elapsed_ms`` is not waited for).
 
 A request is answered by the next unused exchange with the same method and URL path (the query
 is ignored) whose URL origin is the header's ``base_url``. Exchanges with other origins (an

@@ -53,6 +53,10 @@ class Settings:
     files_processing_seconds: float = 0.0
     #: The presign answer carries no ``id`` (the file cannot be deleted later).
     presign_without_id: bool = False
+    #: Failure envelopes say the record's ``error_code`` and ``classification.category``
+    #: words (``VALIDATION``, ``PROVIDER``, …) instead of the lowercase classifications,
+    #: which the record gives as ``GET /v1/executions`` filter values.
+    record_categories: bool = False
     #: Per-model duration ranges: slug -> [low, high] seconds of model time; each prediction
     #: draws uniformly in its model's range (instead of the model's typical duration ±10 %).
     durations: dict[str, tuple[float, float]] | None = None

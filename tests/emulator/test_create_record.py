@@ -227,3 +227,32 @@ def test_the_record_s_switches_from_the_control_plane_and_the_command_line(
             "presign_without_id",
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("inputs", "failure", "code", "category"),
+    [
+        ({"prompt": "x", "image_size": "huge"}, None, "INPUT_VALIDATION_ERROR", "VALIDATION"),
+        ({"prompt": "x [moderate]"}, None, "PROVIDER_REJECTED", "PROVIDER"),
+        ({"prompt": "x"}, "execution_timeout", "EXECUTION_TIMEOUT", "TIMEOUT"),
+        ({"prompt": "x"}, "provider_rate_limit", "PROVIDER_RATE_LIMIT", "RATE_LIMIT"),
+    ],
+)
+def test_record_categories_switch(
+    client: httpx.Client,
+    emu: Emulator,
+    clock: FakeClock,
+    inputs: dict[str, str],
+    failure: str | None,
+    code: str,
+    category: str,
+) -> None:
+    """The envelope's words from the record's lists (API.md, "Poll"), not the executions
+    filter's lowercase words."""
+    emu.configure(record_categories=True, failure=failure)
+    pid = create(client, TURBO, **inputs)
+    clock.advance(60)
+    output = poll(client, pid)["output"]
+    assert output["error_code"] == code
+    assert output["classification"] == {"category": category}
+    assert output["error"] == "Execution failed" and output["success"] is False
