@@ -25,7 +25,9 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int | 
 
 
 def list_models(state: State, request: Request, args: list[str]) -> Response:
-    """A bare array page; ``name`` filters slug and title (case-insensitive substring)."""
+    """A bare array page of model details (``request_schema``, no category); ``name`` filters
+    slug and title (case-insensitive substring); no total: a page shorter than ``limit`` is
+    the last (API.md, "Endpoints")."""
     try:
         limit = _int_param(request, "limit", 50, 1, 500)
     except _BadParam:
@@ -35,12 +37,10 @@ def list_models(state: State, request: Request, args: list[str]) -> Response:
     except _BadParam:
         return Response.error(400, "invalid offset parameter")
     name = (request.param("name") or "").strip().lower()
-    found = [
-        m.summary()
-        for m in models()
-        if not name or name in m.slug.lower() or name in m.title.lower()
-    ]
-    return Response.json(200, found[offset : offset + limit])
+    found = [m for m in models() if not name or name in m.slug.lower() or name in m.title.lower()]
+    page = found[offset : offset + limit]
+    strings = state.settings.string_defaults
+    return Response.json(200, [m.detail(string_defaults=strings) for m in page])
 
 
 def get_model(state: State, request: Request, args: list[str]) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import imaging, inputs, lora
+from . import families, imaging, inputs, lora
 from .messages import Request, Response
 from .predictions import Prediction
 from .state import State
@@ -22,6 +22,7 @@ def trainer_file(prediction: Prediction, name: str) -> bytes:
         key=prediction.lora_key,
         trigger=trigger if isinstance(trigger, str) else None,
         steps=steps if isinstance(steps, int) else None,
+        family=families.TRAINS[prediction.model.slug],
     )
     if name == WEIGHTS:
         return weights

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from . import inputs
+from . import admission, inputs, loras
 from .api_files import trainer_file
 from .catalog import Model, models_by_slug
 from .messages import Request, Response
@@ -19,6 +18,14 @@ JITTER = 0.1  # ± fraction of a model's typical duration, fixed per prediction
 
 
 def create(state: State, request: Request, args: list[str]) -> Response:
+    """``POST /v1/prediction`` (API.md, "Create").
+
+    Refused before anything is made: a body that is not a JSON object (400), no ``model``
+    (400 ``model field is required``), an unknown model (404), an ``input`` that is not an
+    object, lacks a required input, or gives a ``data:`` URI to a file input (400 ``Invalid
+    input for model``, ``details`` naming the field), then :mod:`.admission` (429, 402). Every
+    other input problem is accepted here and ends the prediction in ``error``.
+    """
     with state.lock:
         key = state.authorize(request)
         if key is None:
@@ -37,19 +44,19 @@ def create(state: State, request: Request, args: list[str]) -> Response:
             return Response.error(404, "Failed to create prediction: model not found")
         given = body.get("input")
         if not isinstance(given, dict):
-            return Response.error(400, "Invalid input for model")
-        now = state.now()
-        cap = state.settings.account_cap
-        if cap is not None:
-            in_flight = sum(
-                1 for p in state.predictions.values() if p.api_key == key and not p.is_terminal(now)
+            return Response.error(
+                400, "Invalid input for model", details="input: expected an object"
             )
-            if in_flight >= cap:
-                details = "Account rate limited: too many predictions in flight"
-                return Response.json(
-                    429, {"status": 429, "error": "too many requests", "details": details}
-                )
-        prediction = _new_prediction(state, model, given, key, now, request.base_url)
+        refused = inputs.refused_at_create(model.schema, given)
+        if refused:
+            return Response.error(400, "Invalid input for model", details="; ".join(refused))
+        checked = check_input(model.schema, given)
+        now = state.now()
+        units = 1 if model.is_trainer else inputs.image_count(checked)
+        refusal = admission.refusal(state, key, round(model.profile.cost * units, 6), now)
+        if refusal is not None:
+            return refusal
+        prediction = _new_prediction(state, model, given, checked, key, now, request.base_url)
         state.predictions[prediction.id] = prediction
         state.created.append(prediction.id)
         _prune(state, now)
@@ -64,11 +71,16 @@ def create(state: State, request: Request, args: list[str]) -> Response:
 
 
 def _new_prediction(
-    state: State, model: Model, given: dict[str, Any], key: str, now: float, base_url: str
+    state: State,
+    model: Model,
+    given: dict[str, Any],
+    checked: Checked,
+    key: str,
+    now: float,
+    base_url: str,
 ) -> Prediction:
     pid = state.new_id()
-    checked = check_input(model.schema, given)
-    lora_refs, lora_problems = _resolve_loras(state, checked, now)
+    lora_refs, lora_problems, lora_mismatch = loras.resolve(state, model, checked, base_url, now)
     problems = [
         *checked.errors,
         *inputs.size_problems(checked),
@@ -89,6 +101,15 @@ def _new_prediction(
     if problems:
         message = "; ".join(problems)
         failure = Failure("invalid_user_input", message, FAILURE_FRACTION["invalid_user_input"])
+    elif lora_mismatch:
+        # The provider refuses weights it cannot load: a record-shaped envelope.
+        failure = Failure(
+            "invalid_user_input",
+            "; ".join(lora_mismatch),
+            FAILURE_FRACTION["invalid_user_input"],
+            error_code="PROVIDER_BAD_REQUEST",
+            category="PROVIDER",
+        )
     elif inputs.wants_moderation(checked):
         failure = Failure("content_moderation", None, FAILURE_FRACTION["content_moderation"])
     elif state.settings.failure is not None:
@@ -107,6 +128,7 @@ def _new_prediction(
         fmt=inputs.output_format(model, checked),
         failure=failure,
         never_finish=state.settings.never_finish,
+        queued=state.settings.created_seconds,
         loras=lora_refs,
     )
     if model.is_trainer:
@@ -119,13 +141,14 @@ def _new_prediction(
 
 
 def _url_problems(state: State, checked: Checked, base_url: str, now: float) -> list[str]:
-    """URL inputs must be URLs; this emulator's own upload URLs must point to a live file."""
+    """URL inputs must be URLs (``data:`` URIs were refused at create); this emulator's own
+    upload URLs must point to a live file."""
     problems = []
     for name in sorted(checked.given):
         value = checked.values.get(name)
         if not inputs.is_url_field(name) or not isinstance(value, str):
             continue
-        if not value.startswith(("http://", "https://", "data:")):
+        if not value.startswith(("http://", "https://")):
             problems.append(f"{name}: expected a URL, got {value[:60]!r}")
             continue
         upload_id = inputs.upload_id_from(value, base_url)
@@ -134,28 +157,6 @@ def _url_problems(state: State, checked: Checked, base_url: str, now: float) -> 
             if upload is None or upload.data is None or upload.expired(now):
                 problems.append(f"{name}: could not download {value}")
     return problems
-
-
-def _resolve_loras(
-    state: State, checked: Checked, now: float
-) -> tuple[list[tuple[str, float]], list[str]]:
-    """``loras`` paths must be weights files that this emulator's trainers made."""
-    entries, problems = inputs.lora_entries(checked.values.get("loras"))
-    refs: list[tuple[str, float]] = []
-    for i, (path, scale) in enumerate(entries):
-        found = inputs.output_file_from(path)
-        trainer = state.predictions.get(found[0]) if found else None
-        if (
-            found is None
-            or trainer is None
-            or found[1] != "0.safetensors"
-            or trainer.lora_key is None
-            or not trainer.succeeded(now)
-        ):
-            problems.append(f"loras[{i}].path: could not load LoRA weights from {path!r}")
-            continue
-        refs.append((hashlib.sha256(trainer.lora_key.encode()).hexdigest()[:16], scale))
-    return refs, problems
 
 
 def _prune(state: State, now: float) -> None:
@@ -192,11 +193,21 @@ def poll(state: State, request: Request, args: list[str]) -> Response:
             request.base_url,
             legacy_failed=state.settings.legacy_failed_status,
             file_sizes=sizes,
+            trainer_output_string=state.settings.trainer_output_string,
+            record_categories=state.settings.record_categories,
         )
         return Response.json(200, body)
 
 
 def cancel(state: State, request: Request, args: list[str]) -> Response:
+    """``POST /v1/prediction/{id}/cancel`` (API.md, "Cancel"): 200 means accepted, not done.
+
+    The answer is the spec's ``{"status": "cancelled", "message": "Prediction canceled
+    successfully", "predictionID": id}`` (``"status": "success"`` with the
+    ``cancel_status_success`` switch). The prediction then polls ``cancelled`` with cost 0,
+    unless ``cancel_completes`` is on: then it runs on, succeeds and is billed. A terminal
+    prediction cannot be cancelled (400).
+    """
     with state.lock:
         found = _find(state, request, args[0])
         if isinstance(found, Response):
@@ -205,11 +216,13 @@ def cancel(state: State, request: Request, args: list[str]) -> Response:
         if found.is_terminal(now):
             status = found.status(now, legacy_failed=state.settings.legacy_failed_status)
             return Response.error(400, f"Prediction cannot be canceled: it is already {status}")
-        found.cancelled_at = now
+        found.cancel_requested_at = now
+        if not state.settings.cancel_completes:
+            found.cancelled_at = now
         return Response.json(
             200,
             {
-                "status": "cancelled",
+                "status": "success" if state.settings.cancel_status_success else "cancelled",
                 "message": "Prediction canceled successfully",
                 "predictionID": found.id,
             },

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .messages import Request, Response
+from .messages import UPLOAD_PREFIX, Request, Response, body_limit, s3_error
 from .state import State, unauthorized
 from .uploads import (
     DEFAULT_RETENTION,
@@ -14,7 +14,6 @@ from .uploads import (
     MAX_RETENTION,
     MIN_RETENTION,
     Upload,
-    s3_error,
     signature_for,
 )
 
@@ -55,11 +54,17 @@ def presign(state: State, request: Request, args: list[str]) -> Response:
             retention=float(retention),
         )
         state.uploads[upload_id] = upload
-        return Response.json(200, upload.presign_body(request.base_url))
+        with_id = not state.settings.presign_without_id
+        return Response.json(200, upload.presign_body(request.base_url, with_id=with_id))
 
 
 def _denied(code: str, message: str, status: int = 403) -> Response:
     return Response(status, {"Content-Type": "application/xml"}, s3_error(code, message))
+
+
+def too_large() -> Response:
+    """S3's answer to a PUT over the limit (the server sends it before reading such a body)."""
+    return body_limit(UPLOAD_PREFIX)[1]
 
 
 def put(state: State, request: Request, args: list[str]) -> Response:
@@ -80,8 +85,9 @@ def put(state: State, request: Request, args: list[str]) -> Response:
                 "The Content-Type does not match the one the URL was signed for.",
             )
         if len(request.body) > MAX_BYTES:
-            return _denied("EntityTooLarge", "Your proposed upload exceeds the limit.", 400)
+            return too_large()
         upload.data = bytes(request.body)
+        upload.put_at = state.now()
         return Response(200, {"ETag": f'"{hashlib.md5(upload.data).hexdigest()}"'})
 
 
@@ -100,9 +106,20 @@ def uploaded_file(state: State, request: Request, args: list[str]) -> Response:
 
 
 def delete(state: State, request: Request, args: list[str]) -> Response:
-    """204 whether or not the file existed (both mean "gone")."""
+    """``DELETE /v1/files/{id}`` (API.md, "Upload"): 204, also for a file that never existed
+    (404 for that with the ``files_delete_404`` switch: both mean "gone"); 409 while the file
+    is still processing (for ``files_processing_seconds`` after its PUT)."""
     with state.lock:
         if state.authorize(request) is None:
             return unauthorized()
-        state.uploads.pop(args[0], None)
+        upload = state.uploads.get(args[0])
+        now = state.now()
+        if upload is None:
+            if state.settings.files_delete_404:
+                return Response.error(404, "File not found")
+            return Response(204)
+        processing = state.settings.files_processing_seconds
+        if upload.put_at is not None and now - upload.put_at < processing:
+            return Response.error(409, "File is still processing; try again shortly")
+        del state.uploads[args[0]]
         return Response(204)

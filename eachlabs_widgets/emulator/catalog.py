@@ -1,4 +1,4 @@
-"""The emulator's model catalog: the 24 models of ``models.json`` plus how each one behaves.
+"""The emulator's model catalog: the 26 models of ``models.json`` plus how each one behaves.
 
 ``models.json`` is package data (a copy of the project's record of the EachLabs catalog). Each
 model gets a :class:`Profile`: a typical duration (seconds of model time before ``speed``
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-OutputShape = Literal["list", "string", "images_object", "image_url_object", "lora"]
+OutputShape = Literal["list", "string", "images_object", "lora"]
 
 TRAINING = "Training"
 
@@ -42,8 +42,9 @@ _PROFILES: dict[str, Profile] = {
     "gpt-image-v1-5-text-to-image": Profile(22.0, 0.08),
     "bytedance-seedream-v4-5-text-to-image": Profile(9.0, 0.04),
     "gemini-3-pro-image-preview": Profile(18.0, 0.08),
-    "imagen4-preview": Profile(8.0, 0.04),
-    "imagen-4-fast": Profile(3.0, 0.02, shape="image_url_object"),
+    # Both make one image and answer one plain URL string (API.md, "Models").
+    "imagen4-preview": Profile(8.0, 0.04, shape="string"),
+    "imagen-4-fast": Profile(3.0, 0.02, shape="string"),
     "reve-text-to-image": Profile(7.0, 0.04),
     "hunyuan-image-v3-text-to-image": Profile(10.0, 0.05, shape="images_object"),
     "ideogram-v3-turbo": Profile(3.0, 0.03),
@@ -55,13 +56,14 @@ _PROFILES: dict[str, Profile] = {
     "z-image-trainer": Profile(180.0, 2.0, shape="lora"),
     "flux-lora-portrait-trainer": Profile(300.0, 2.4, shape="lora"),
     "flux-turbo-trainer": Profile(120.0, 1.5, shape="lora"),
+    "bfl-flux-lora": Profile(6.0, 0.035),
+    "z-image-turbo-lora": Profile(2.0, 0.01),
 }
 
 _SHAPE_OUTPUT_TYPE: dict[str, str] = {
     "list": "array",
     "string": "image",
     "images_object": "object",
-    "image_url_object": "object",
     "lora": "object",
 }
 
@@ -76,7 +78,7 @@ def _raw_catalog() -> tuple[dict[str, Any], ...]:
 
 
 def load_catalog() -> list[dict[str, Any]]:
-    """The 24 models of ``models.json`` (a fresh deep copy each call)."""
+    """The models of ``models.json`` (a fresh deep copy each call)."""
     return copy.deepcopy(list(_raw_catalog()))
 
 
@@ -96,18 +98,9 @@ class Model:
     def is_trainer(self) -> bool:
         return self.category == TRAINING
 
-    def summary(self) -> dict[str, Any]:
-        """The entry in ``GET /v1/models``."""
-        return {
-            "title": self.title,
-            "slug": self.slug,
-            "version": self.version,
-            "output_type": self.output_type,
-            "category": self.category,
-        }
-
     def detail(self, *, string_defaults: bool = False) -> dict[str, Any]:
-        """The body of ``GET /v1/model``."""
+        """The body of ``GET /v1/model``, and an item of ``GET /v1/models`` (API.md,
+        "Endpoints": the same objects, with ``request_schema`` and no category)."""
         return {
             "title": self.title,
             "slug": self.slug,

@@ -6,7 +6,8 @@
 - ``GET /_emulator/stats`` — :attr:`Emulator.stats` as JSON.
 - ``GET /_emulator/predictions`` — one record per prediction, in creation order:
   ``{"now", "predictions": [{"id", "model", "account", "created_at", "duration", "ended_at",
-  "seen_end_at", "polls"}]}`` — clock readings in seconds; ``ended_at``: when it ended (or will);
+  "seen_end_at", "polls", "cancel_requested_at"}]}`` — clock readings in seconds; ``ended_at``:
+  when it ended (or will); ``cancel_requested_at``: when a cancel was accepted (None: never);
   ``seen_end_at``: when a poll first answered with the end; ``account``: a digest of the key
   (``?account=`` keeps one account's).
 - ``DELETE /_emulator/faults`` — drop pending faults.

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import api_catalog, api_files, api_predictions, api_uploads, faults
 from .control import PREFIX, handle_control
-from .messages import Request, Response
+from .messages import Request, Response, body_limit
 from .state import Clock, State, validate_settings
 
 if TYPE_CHECKING:
@@ -104,9 +104,13 @@ def route(request: Request) -> tuple[str, Handler, list[str]] | Response:
 class Emulator:
     """A local, deterministic stand-in for the EachLabs Predictions API.
 
-    Persistent switches are attributes (``speed``, ``api_key``, ``account_cap``, ``failure``,
-    ``legacy_failed_status``, ``never_finish``, ``output_404``, ``string_defaults``,
-    ``durations``), also settable through :meth:`configure`. One-shot faults come from
+    Persistent switches are attributes, also settable through :meth:`configure` (each is
+    described on :class:`~.state.Settings`): ``speed``, ``api_key``, ``account_cap``,
+    ``failure``, ``legacy_failed_status``, ``never_finish``, ``output_404``,
+    ``string_defaults``, ``durations``; the record's variants ``balance``,
+    ``starts_per_second``, ``created_seconds``, ``cancel_completes``,
+    ``cancel_status_success``, ``trainer_output_string``, ``files_delete_404``,
+    ``files_processing_seconds``, ``presign_without_id``, ``record_categories``. One-shot faults come from
     :meth:`inject`. ``cache_bytes`` bounds the cache of generated files (so a long run's
     memory stays flat). :meth:`records` tells, per prediction, when it ended and when a poll
     first saw the end.
@@ -122,6 +126,16 @@ class Emulator:
     output_404 = _Setting()
     string_defaults = _Setting()
     durations = _Setting()
+    balance = _Setting()
+    starts_per_second = _Setting()
+    created_seconds = _Setting()
+    cancel_completes = _Setting()
+    cancel_status_success = _Setting()
+    trainer_output_string = _Setting()
+    files_delete_404 = _Setting()
+    files_processing_seconds = _Setting()
+    presign_without_id = _Setting()
+    record_categories = _Setting()
 
     def __init__(
         self,
@@ -138,6 +152,16 @@ class Emulator:
         string_defaults: bool = False,
         durations: dict[str, tuple[float, float]] | None = None,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
+        balance: float | None = None,
+        starts_per_second: int | None = None,
+        created_seconds: float = 0.0,
+        cancel_completes: bool = False,
+        cancel_status_success: bool = False,
+        trainer_output_string: bool = False,
+        files_delete_404: bool = False,
+        files_processing_seconds: float = 0.0,
+        presign_without_id: bool = False,
+        record_categories: bool = False,
     ) -> None:
         self._state = State(clock, seed, cache_bytes)
         self._initial = self.configure(
@@ -150,6 +174,16 @@ class Emulator:
             output_404=output_404,
             string_defaults=string_defaults,
             durations=durations,
+            balance=balance,
+            starts_per_second=starts_per_second,
+            created_seconds=created_seconds,
+            cancel_completes=cancel_completes,
+            cancel_status_success=cancel_status_success,
+            trainer_output_string=trainer_output_string,
+            files_delete_404=files_delete_404,
+            files_processing_seconds=files_processing_seconds,
+            presign_without_id=presign_without_id,
+            record_categories=record_categories,
         )
 
     # ----------------------------------------------------------------- settings and faults
@@ -273,6 +307,9 @@ class Emulator:
     def _dispatch(self, request: Request) -> Response:
         if request.path.startswith(PREFIX):
             return handle_control(self, request)
+        limit, too_large = body_limit(request.path)
+        if len(request.body) > limit:
+            return too_large
         state = self._state
         routed = route(request)
         endpoint = routed[0] if isinstance(routed, tuple) else "other"

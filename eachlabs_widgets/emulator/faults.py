@@ -4,7 +4,11 @@ Kinds and their options:
 
 - ``rate_limit`` — 429 ``{"status":429,"error":"too many requests","details":...}``;
   ``retry_after`` (seconds, default 1; ``None`` sends no ``Retry-After``).
-- ``payment_required`` — 402 ``{"status":402,"error":"payment required","details":...}``.
+- ``payment_required`` — 402 ``{"status":402,"error":"payment required","details":...}``;
+  ``in_flight`` (default False): True gives the temporary variant, whose ``details`` speak of
+  the estimated cost of in-flight executions.
+- ``burst_limit`` — the second, temporary 429: ``details`` "too many executions were started
+  at once…"; ``retry_after`` as for ``rate_limit``.
 - ``server_error`` — ``status`` (default 500); ``{"error":"Failed to create prediction"}`` on
   create, ``{"error":"Failed to generate presigned URL"}`` on presign, else a generic error.
 - ``drop`` — the connection closes without an answer; ``after_processing`` (default False):
@@ -22,7 +26,17 @@ from typing import Any
 
 from .messages import Response
 
-KINDS = ("rate_limit", "payment_required", "server_error", "drop", "slow")
+KINDS = ("rate_limit", "burst_limit", "payment_required", "server_error", "drop", "slow")
+
+# The ``details`` of the record's 429s and 402s (API.md, "Create").
+RATE_DETAILS = "Account rate limited: too many requests, slow down"
+CAP_DETAILS = "Account rate limited: too many predictions in flight"
+BURST_DETAILS = "too many executions were started at once, please retry shortly"
+BALANCE_DETAILS = "Insufficient balance: top up your account balance to continue"
+IN_FLIGHT_DETAILS = (
+    "the estimated cost of your in-flight executions exceeds your current balance "
+    "(${balance:.2f} left): it clears when one of them ends, or top up your balance"
+)
 ENDPOINTS = (
     "any",
     "models",
@@ -37,7 +51,8 @@ ENDPOINTS = (
 )
 _OPTIONS: dict[str, dict[str, Any]] = {
     "rate_limit": {"retry_after": 1},
-    "payment_required": {},
+    "burst_limit": {"retry_after": 1},
+    "payment_required": {"in_flight": False},
     "server_error": {"status": 500},
     "drop": {"after_processing": False},
     "slow": {"seconds": 2.0},
@@ -72,7 +87,7 @@ def make_fault(kind: str, endpoint: str = "any", times: int | None = 1, **option
     unknown = set(options) - set(_OPTIONS[kind])
     if unknown:
         raise ValueError(f"fault {kind!r} takes no option(s) {', '.join(sorted(unknown))}")
-    if kind == "rate_limit" and options.get("retry_after") is not None:
+    if kind in ("rate_limit", "burst_limit") and options.get("retry_after") is not None:
         _non_negative(options["retry_after"], "retry_after")
     if kind == "slow" and "seconds" in options:
         _non_negative(options["seconds"], "seconds")
@@ -82,6 +97,8 @@ def make_fault(kind: str, endpoint: str = "any", times: int | None = 1, **option
             raise ValueError("status must be an integer 500..599")
     if kind == "drop" and "after_processing" in options:
         options["after_processing"] = bool(options["after_processing"])
+    if kind == "payment_required" and "in_flight" in options:
+        options["in_flight"] = bool(options["in_flight"])
     return Fault(kind=kind, endpoint=endpoint, times=times, options=dict(options))
 
 
@@ -122,25 +139,18 @@ def take(faults: list[Fault], endpoint: str) -> Fault | None:
 
 def rejection(fault: Fault, endpoint: str) -> Response | None:
     """The answer for a fault that stops the request, or None if the request goes ahead."""
-    if fault.kind == "rate_limit":
+    if fault.kind in ("rate_limit", "burst_limit"):
         headers = {}
         retry_after = fault.option("retry_after")
         if retry_after is not None:
             number = float(retry_after)
             headers["Retry-After"] = str(int(number)) if number.is_integer() else str(number)
-        body = {
-            "status": 429,
-            "error": "too many requests",
-            "details": "Account rate limited: too many requests, slow down",
-        }
-        return Response.json(429, body, headers)
+        details = RATE_DETAILS if fault.kind == "rate_limit" else BURST_DETAILS
+        return too_many(details, headers)
     if fault.kind == "payment_required":
-        body = {
-            "status": 402,
-            "error": "payment required",
-            "details": "Insufficient balance: top up your account balance to continue",
-        }
-        return Response.json(402, body)
+        if fault.option("in_flight"):
+            return payment_required(IN_FLIGHT_DETAILS.format(balance=0.0))
+        return payment_required(BALANCE_DETAILS)
     if fault.kind == "server_error":
         message = {
             "create": "Failed to create prediction",
@@ -150,6 +160,15 @@ def rejection(fault: Fault, endpoint: str) -> Response | None:
     if fault.kind == "drop" and not fault.option("after_processing"):
         return Response(502, drop="before")
     return None
+
+
+def too_many(details: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"status": 429, "error": "too many requests", "details": details}
+    return Response.json(429, body, headers)
+
+
+def payment_required(details: str) -> Response:
+    return Response.json(402, {"status": 402, "error": "payment required", "details": details})
 
 
 def apply_after(fault: Fault | None, response: Response) -> Response:

@@ -38,6 +38,31 @@ def is_url_field(name: str) -> bool:
     return name.endswith("_url") or name in ("image", "mask")
 
 
+def is_file_field(name: str) -> bool:
+    """An input that takes files (one URL, or a list of them)."""
+    return is_url_field(name) or name.endswith("_urls") or name in ("images", "image_list")
+
+
+def refused_at_create(schema: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """What the service refuses before creating (``400 Invalid input for model``): a required
+    input missing, and a ``data:`` URI in a file input ("data URIs and localhost are
+    rejected", API.md, "Upload"). Each names its field."""
+    problems = []
+    for name in schema.get("required") or ():
+        value = given.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            problems.append(f"{name}: field required")
+    for name, value in given.items():
+        values = value if isinstance(value, list) else [value]
+        if is_file_field(name) and any(
+            isinstance(v, str) and v.strip()[:5].lower() == "data:" for v in values
+        ):
+            problems.append(
+                f"{name}: data URIs are not accepted; upload the file and pass its public URL"
+            )
+    return problems
+
+
 def image_count(checked: Checked) -> int:
     values, given = checked.values, checked.given
     for name in ("num_images", "max_images"):
@@ -89,6 +114,10 @@ def size_problems(checked: Checked) -> list[str]:
 
 def size(checked: Checked) -> tuple[int, int]:
     return resolve_size(checked.values, checked.given)
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    return urlsplit(url).netloc.lower() == urlsplit(base_url).netloc.lower()
 
 
 def upload_id_from(url: str, base_url: str) -> str | None:

@@ -12,13 +12,16 @@ import random
 import struct
 from typing import Any
 
+from .families import STAMP
+
 RANK = 4
 FEATURES = 64
 _LAYERS = ("transformer.single_transformer_blocks.0.attn.to_q", "transformer.proj_out")
 
 
-def make_lora(*, key: str, trigger: str | None, steps: int | None) -> bytes:
-    """LoRA weights for the training run identified by ``key`` (equal keys, equal bytes)."""
+def make_lora(*, key: str, trigger: str | None, steps: int | None, family: str) -> bytes:
+    """LoRA weights for the training run identified by ``key`` (equal keys, equal bytes),
+    stamped with the model ``family`` they load into (see :mod:`.families`)."""
     rng = random.Random(hashlib.sha256(key.encode()).digest())
     tensors: list[tuple[str, list[int], bytes]] = []
     for layer in _LAYERS:
@@ -33,6 +36,7 @@ def make_lora(*, key: str, trigger: str | None, steps: int | None) -> bytes:
             "emulator_lora_key": hashlib.sha256(key.encode()).hexdigest()[:32],
             "trigger_phrase": trigger or "",
             "steps": str(steps or 0),
+            STAMP: family,
         }
     }
     offset = 0
@@ -59,3 +63,11 @@ def read_header(blob: bytes) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise ValueError("safetensors header is not an object")
     return header
+
+
+def family_of(blob: bytes) -> str | None:
+    """The family stamped into safetensors weights (None: no stamp); ``ValueError`` if
+    ``blob`` is not safetensors."""
+    metadata = read_header(blob).get("__metadata__")
+    family = metadata.get(STAMP) if isinstance(metadata, dict) else None
+    return family if isinstance(family, str) and family else None

@@ -10,6 +10,12 @@ from urllib.parse import parse_qs
 
 Drop = Literal["before", "after"]
 
+#: The largest request body an API endpoint reads (a create's JSON is a few kB).
+MAX_REQUEST_BYTES = 10_000_000
+#: The largest file the bucket's PUT takes: "At most 100 MB per file" (API.md, "Upload").
+MAX_UPLOAD_BYTES = 100_000_000
+UPLOAD_PREFIX = "/_uploads/"
+
 
 @dataclass(frozen=True)
 class Request:
@@ -81,3 +87,20 @@ class Response:
 
     def json_body(self) -> Any:
         return json.loads(self.body)
+
+
+def s3_error(code: str, message: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    ).encode()
+
+
+def body_limit(path: str) -> tuple[int, Response]:
+    """The largest body a request to ``path`` may carry, and the answer when it is larger:
+    S3's ``400 EntityTooLarge`` XML for the bucket's PUT, else ``413`` JSON."""
+    if path.startswith(UPLOAD_PREFIX):
+        message = "Your proposed upload exceeds the maximum allowed size"
+        xml = s3_error("EntityTooLarge", message)
+        return MAX_UPLOAD_BYTES, Response(400, {"Content-Type": "application/xml"}, xml)
+    return MAX_REQUEST_BYTES, Response.error(413, "Request body too large")

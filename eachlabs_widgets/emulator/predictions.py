@@ -1,15 +1,19 @@
 """One prediction: its timeline, its outcome and how it looks when polled.
 
-A prediction is ``starting`` for the first 10 % of its duration, then ``processing``, then
+A prediction is ``created`` for ``queued`` seconds (the ``created_seconds`` switch; none by
+default), then ``starting`` for the first 10 % of its duration, then ``processing``, then
 terminal: ``success`` at the full duration, or ``error`` (``failed`` in legacy mode) at the
 moment its failure happens — the end of ``starting`` for input validation errors, half-way
 for a forced ``failure``, the full duration for content moderation. ``metrics.predict_time``
 reports model time (the unscaled duration, so a demo at ``speed=0.01`` still shows realistic
-numbers); ``metrics.cost`` is 0 until success and for every failure or cancel.
+numbers); ``metrics.cost`` is 0 until success and for every failure or cancel. A cancel that
+does not take (the ``cancel_completes`` switch) leaves the timeline as it was: the prediction
+completes and is billed.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +55,23 @@ CLASSIFICATIONS: dict[str, tuple[str, str, bool]] = {
     "unknown": ("UNKNOWN_ERROR", "An unknown error occurred.", False),
 }
 
+#: The record's words for each classification (API.md, "Poll": ``error_code`` and
+#: ``classification.category`` come from fixed lists), used with the ``record_categories``
+#: switch. The record pairs no code with content moderation or internal errors: those two
+#: pairs are inferred.
+RECORD_WORDS: dict[str, tuple[str, str]] = {
+    "invalid_user_input": ("INPUT_VALIDATION_ERROR", "VALIDATION"),
+    "content_moderation": ("PROVIDER_REJECTED", "PROVIDER"),
+    "execution_timeout": ("EXECUTION_TIMEOUT", "TIMEOUT"),
+    "invalid_model_config": ("PROVIDER_BAD_REQUEST", "INTERNAL"),
+    "provider_auth": ("PROVIDER_AUTH_ERROR", "AUTH"),
+    "provider_error": ("PROVIDER_FAILED", "PROVIDER"),
+    "provider_rate_limit": ("PROVIDER_RATE_LIMIT", "RATE_LIMIT"),
+    "provider_unavailable": ("PROVIDER_SERVER_ERROR", "PROVIDER"),
+    "internal_error": ("PROVIDER_SERVER_ERROR", "INTERNAL"),
+    "unknown": ("PROVIDER_FAILED", "UNKNOWN"),
+}
+
 FAILURE_FRACTION = {"invalid_user_input": STARTING_FRACTION, "content_moderation": 1.0}
 FORCED_FAILURE_FRACTION = 0.5
 
@@ -60,16 +81,25 @@ class Failure:
     classification: str
     message: str | None = None  # None: the classification's standard message
     fraction: float = FORCED_FAILURE_FRACTION  # of the duration, when the failure happens
+    #: The record's own words (API.md, "Poll"), for failures modelled on it: they replace the
+    #: classification's error_code and category (e.g. ``PROVIDER_BAD_REQUEST``, ``PROVIDER``).
+    error_code: str | None = None
+    category: str | None = None
 
-    def envelope(self, model_slug: str) -> dict[str, Any]:
+    def envelope(self, model_slug: str, *, record_words: bool = False) -> dict[str, Any]:
+        """The failure envelope; ``record_words``: the record's ``error_code`` and category
+        words (:data:`RECORD_WORDS`) instead of the classification's own."""
         code, standard, retryable = CLASSIFICATIONS.get(
             self.classification, CLASSIFICATIONS["unknown"]
         )
+        category = self.classification
+        if record_words:
+            code, category = RECORD_WORDS.get(self.classification, RECORD_WORDS["unknown"])
         return {
             "error": "Execution failed",
-            "error_code": code,
+            "error_code": self.error_code or code,
             "error_message": self.message or standard,
-            "classification": {"category": self.classification},
+            "classification": {"category": self.category or category},
             "retryable": retryable,
             "model_slug": model_slug,
             "success": False,
@@ -96,7 +126,9 @@ class Prediction:
     lora_key: str | None = None  # trainers: what their weights are made from
     failure: Failure | None = None
     never_finish: bool = False
+    queued: float = 0.0  # clock seconds it stays ``created`` before starting
     cancelled_at: float | None = None
+    cancel_requested_at: float | None = None  # an accepted cancel, whether or not it took
     polls: int = 0  # GET /v1/prediction/{id} answered
     seen_end_at: float | None = None  # when a poll first answered with the end
 
@@ -106,7 +138,7 @@ class Prediction:
             return self.cancelled_at
         if self.never_finish:
             return None
-        return self.created + self.duration * self._end_fraction()
+        return self.created + self.queued + self.duration * self._end_fraction()
 
     def record(self, account: str) -> dict[str, Any]:
         """What the control plane reports of this prediction (clock readings, seconds)."""
@@ -119,11 +151,12 @@ class Prediction:
             "ended_at": self.ended_at(),
             "seen_end_at": self.seen_end_at,
             "polls": self.polls,
+            "cancel_requested_at": self.cancel_requested_at,
         }
 
     def _fraction(self, now: float) -> float:
         """How far along (0..1+) the prediction is at ``now``."""
-        elapsed = max(0.0, now - self.created)
+        elapsed = max(0.0, now - self.created - self.queued)
         if self.duration <= 0:
             return float("inf")
         return elapsed / self.duration
@@ -134,6 +167,8 @@ class Prediction:
     def status(self, now: float, *, legacy_failed: bool = False) -> str:
         if self.cancelled_at is not None:
             return "cancelled"
+        if now < self.created + self.queued:
+            return "created"
         fraction = self._fraction(now)
         if not self.never_finish and fraction >= self._end_fraction():
             if self.failure:
@@ -165,13 +200,14 @@ class Prediction:
             return ["0.safetensors", "1.json"]
         return [f"{i}.{self.fmt}" for i in range(self.count)]
 
-    def output(self, base_url: str, file_sizes: dict[str, int]) -> Any:
-        """The ``output`` value at success, in the model's shape (see the package docstring)."""
+    def output(self, base_url: str, file_sizes: dict[str, int], *, as_string: bool = False) -> Any:
+        """The ``output`` value at success, in the model's shape (see the package docstring);
+        ``as_string``: a trainer's object as a JSON string (the record allows both)."""
         urls = [f"{base_url}/files/{self.id}/{name}" for name in self.output_names()]
         shape = self.model.profile.shape
         if shape == "lora":
             weights, config = self.output_names()
-            return {
+            files = {
                 "diffusers_lora_file": {
                     "url": urls[0],
                     "content_type": "application/octet-stream",
@@ -185,12 +221,11 @@ class Prediction:
                     "file_size": file_sizes.get(config, 0),
                 },
             }
+            return json.dumps(files) if as_string else files
         if shape == "string" and len(urls) == 1:
             return urls[0]
         if shape == "images_object":
             return {"images": urls, "seed": self.seed}
-        if shape == "image_url_object" and len(urls) == 1:
-            return {"image_url": urls[0]}
         return urls
 
     def body(
@@ -200,16 +235,18 @@ class Prediction:
         *,
         legacy_failed: bool,
         file_sizes: dict[str, int],
+        trainer_output_string: bool = False,
+        record_categories: bool = False,
     ) -> dict[str, Any]:
         """The ``GET /v1/prediction/{id}`` body."""
         status = self.status(now, legacy_failed=legacy_failed)
         output: Any = None
         cost: float = 0
         if status == "success":
-            output = self.output(base_url, file_sizes)
+            output = self.output(base_url, file_sizes, as_string=trainer_output_string)
             cost = self.cost()
         elif status in ("error", "failed") and self.failure:
-            output = self.failure.envelope(self.model.slug)
+            output = self.failure.envelope(self.model.slug, record_words=record_categories)
         return {
             "id": self.id,
             "input": self.input,

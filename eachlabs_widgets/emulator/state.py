@@ -30,6 +30,33 @@ class Settings:
     never_finish: bool = False
     output_404: bool = False
     string_defaults: bool = False
+    #: The account's balance in USD (None: not modelled). At most $10, the account is held to
+    #: ``account_cap`` (10 when None) predictions in flight; above $10 there is no cap; creates
+    #: whose estimated cost, with what is in flight, exceeds what is left answer 402 (API.md,
+    #: "Limits and errors in general", "Create"). Successful predictions are spent from it.
+    balance: float | None = None
+    #: More creates than this within one second of the account's clock answer the second 429
+    #: ("too many executions were started at once"); None: no such limit.
+    starts_per_second: int | None = None
+    #: Seconds (clock time, not scaled by ``speed``) a prediction stays ``created`` before it
+    #: starts, as while a provider's capacity holds it.
+    created_seconds: float = 0.0
+    #: An accepted cancel that does not take: the prediction completes and is billed.
+    cancel_completes: bool = False
+    #: The cancel answer says ``"status": "success"`` (one doc page's variant).
+    cancel_status_success: bool = False
+    #: Trainers answer their output as a JSON string holding the object.
+    trainer_output_string: bool = False
+    #: ``DELETE /v1/files/{id}`` of a file it does not hold answers 404 (instead of 204).
+    files_delete_404: bool = False
+    #: Seconds after its PUT a file is "processing": a delete then answers 409.
+    files_processing_seconds: float = 0.0
+    #: The presign answer carries no ``id`` (the file cannot be deleted later).
+    presign_without_id: bool = False
+    #: Failure envelopes say the record's ``error_code`` and ``classification.category``
+    #: words (``VALIDATION``, ``PROVIDER``, …) instead of the lowercase classifications,
+    #: which the record gives as ``GET /v1/executions`` filter values.
+    record_categories: bool = False
     #: Per-model duration ranges: slug -> [low, high] seconds of model time; each prediction
     #: draws uniformly in its model's range (instead of the model's typical duration ±10 %).
     durations: dict[str, tuple[float, float]] | None = None
@@ -62,10 +89,18 @@ def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
         elif name == "api_key":
             if value is not None and (not isinstance(value, str) or not value):
                 raise ValueError("api_key must be a non-empty string or None")
-        elif name == "account_cap":
+        elif name in ("account_cap", "starts_per_second"):
             if value is not None and (not _is_number(value) or int(value) != value or value < 0):
-                raise ValueError("account_cap must be a non-negative integer or None")
+                raise ValueError(f"{name} must be a non-negative integer or None")
             value = None if value is None else int(value)
+        elif name == "balance":
+            if value is not None and (not _is_number(value) or value < 0):
+                raise ValueError("balance must be a non-negative number (USD) or None")
+            value = None if value is None else float(value)
+        elif name in ("created_seconds", "files_processing_seconds"):
+            if not _is_number(value) or value < 0:
+                raise ValueError(f"{name} must be a non-negative number of seconds")
+            value = float(value)
         elif name == "durations":
             value = _duration_ranges(value)
         elif name == "failure":
@@ -166,6 +201,7 @@ class State:
             self.faults: list[Fault] = []
             self.requests: dict[str, int] = {}
             self.created: list[str] = []
+            self.starts: dict[str, list[float]] = {}  # account key -> recent create times
             self.cache.clear()
 
     def now(self) -> float:

@@ -3,7 +3,10 @@
 The presigned URL is ``{base}/_uploads/{id}?X-Amz-Expires=900&X-Amz-Signature=...`` and lives
 15 minutes (clock time, not scaled by ``speed``). A PUT must carry the signature, every
 ``required_headers`` entry and the presigned ``Content-Type``; otherwise it gets an S3-style
-``403`` XML error, as a real bucket would. The bytes are then served at ``public_url``.
+``403`` XML error, as a real bucket would; a file over 100 MB (decimal, 100,000,000 bytes, API.md,
+"Upload") gets S3's ``400 EntityTooLarge``. The bytes are then served at ``public_url`` until the
+retention the presign asked for (``expires_in_seconds``, 60 s..365 days, default 180 days) ends
+or ``DELETE /v1/files/{id}`` removes them.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
+from .messages import MAX_UPLOAD_BYTES
+
 PUT_LIFETIME = 15 * 60
-MAX_BYTES = 100 * 1024 * 1024
+MAX_BYTES = MAX_UPLOAD_BYTES  # "At most 100 MB per file": decimal megabytes
 MIN_RETENTION = 60
 MAX_RETENTION = 365 * 24 * 3600
 DEFAULT_RETENTION = 180 * 24 * 3600
@@ -51,6 +56,7 @@ class Upload:
     created: float  # clock reading
     retention: float  # seconds the stored file lives
     data: bytes | None = None
+    put_at: float | None = None  # clock reading of the PUT
 
     @property
     def name(self) -> str:
@@ -62,9 +68,9 @@ class Upload:
     def expired(self, now: float) -> bool:
         return now - self.created > self.retention
 
-    def presign_body(self, base_url: str) -> dict[str, Any]:
+    def presign_body(self, base_url: str, *, with_id: bool = True) -> dict[str, Any]:
         expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.retention)
-        return {
+        body = {
             "id": self.id,
             "presigned_url": (
                 f"{base_url}/_uploads/{self.id}"
@@ -74,6 +80,9 @@ class Upload:
             "expires_at": expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "required_headers": {"x-amz-meta-file-id": self.id},
         }
+        if not with_id:
+            del body["id"]
+        return body
 
     def required_headers(self) -> dict[str, str]:
         return {"x-amz-meta-file-id": self.id}
@@ -81,10 +90,3 @@ class Upload:
 
 def signature_for(upload_id: str, content_type: str, salt: int | None) -> str:
     return hashlib.sha256(f"{salt}:{upload_id}:{content_type}".encode()).hexdigest()
-
-
-def s3_error(code: str, message: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
-    ).encode()

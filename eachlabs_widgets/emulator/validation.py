@@ -171,6 +171,9 @@ def _check_one(name: str, prop: dict[str, Any], raw: Any) -> Any:
             raise _Invalid(f"{name}: must be at least {int(low)} characters")
         if high is not None and len(value) > high:
             raise _Invalid(f"{name}: must be at most {int(high)} characters")
+        pattern = prop.get("pattern")
+        if isinstance(pattern, str) and re.search(pattern, value) is None:
+            raise _Invalid(f"{name}: {_describe(value)} does not match the pattern {pattern!r}")
     return value
 
 

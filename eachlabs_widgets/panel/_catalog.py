@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .._service.client import AsyncEachLabs
 
-__all__ = ["clear_catalogue", "filter_models", "load_catalogue", "model_label", "picker_options"]
+__all__ = [
+    "clear_catalogue",
+    "filter_models",
+    "load_catalogue",
+    "model_category",
+    "model_label",
+    "picker_options",
+]
 
 #: base URL -> every model the service listed, fetched once per session (process).
 _catalogue: dict[str, list[dict[str, Any]]] = {}
@@ -38,13 +45,46 @@ def model_label(model: Mapping[str, Any]) -> str:
     return f"{slug} — {title}"
 
 
+# Inputs that make a model start from an image (a required one: an image-to-image model).
+_IMAGE_INPUTS = frozenset({"image", "images", "image_url", "image_urls", "input_image"})
+
+
+def model_category(model: Mapping[str, Any]) -> str:
+    """A short category for the picker: ``Training``, ``Video``, ``LoRA``, ``Image to Image``,
+    ``Text to Image``, or ``""`` when nothing tells.
+
+    The service's list carries no category (API.md, "Endpoints"), so it is read from what the
+    list does carry: the slug and title (trainers), the output type (video) and the
+    ``request_schema`` (a ``loras`` input; a required image; a prompt). A ``category`` that a
+    listing does carry wins."""
+    given = model.get("category")
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    words = f"{model.get('slug') or ''} {model.get('title') or ''}".lower()
+    if "trainer" in words or "training" in words:
+        return "Training"
+    if "video" in str(model.get("output_type") or "").lower():
+        return "Video"
+    schema = model.get("request_schema")
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    if not isinstance(properties, Mapping):
+        return ""
+    if "loras" in properties:
+        return "LoRA"
+    required = schema.get("required") if isinstance(schema, Mapping) else None
+    if isinstance(required, list) and _IMAGE_INPUTS & set(map(str, required)):
+        return "Image to Image"
+    return "Text to Image" if "prompt" in properties else ""
+
+
 def _haystack(model: Mapping[str, Any]) -> str:
-    parts = (model.get("slug"), model.get("title"), model.get("category"), model.get("output_type"))
+    parts = (model.get("slug"), model.get("title"), model_category(model), model.get("output_type"))
     return " ".join(str(p) for p in parts if p).lower()
 
 
 def filter_models(models: Sequence[Mapping[str, Any]], query: str) -> list[Mapping[str, Any]]:
-    """The models whose slug, title or category hold every word of ``query`` (any case).
+    """The models whose slug, title, category (:func:`model_category`) or output type hold
+    every word of ``query`` (any case).
 
     ``"flux lora"`` finds ``flux-2-lora`` and ``flux-lora-portrait-trainer``; an empty query
     keeps everything; the catalogue's order is kept.

@@ -1,7 +1,7 @@
 """``ModelPicker``: one searchable combobox over the catalogue (an anywidget, ``static/picker.js``).
 
-Each entry shows the model's slug, title, category and, where known, its price per image and
-typical duration. Typing filters (every word must match, see :func:`filter_models`), the
+Each entry shows the model's slug, title, category (:func:`model_category`: the service's list
+has none) and, where known, its price per image and typical duration. Typing filters (every word must match, see :func:`filter_models`), the
 arrows move, Enter picks; ``value`` is the chosen slug.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ._catalog import filter_models
+from ._catalog import filter_models, model_category
 from ._keys import STATIC
 
 __all__ = ["ModelPicker"]
@@ -53,7 +53,7 @@ class ModelPicker(anywidget.AnyWidget):
             entry = {
                 "slug": slug,
                 "title": title,
-                "category": str(model.get("category") or ""),
+                "category": model_category(model),
                 "output_type": str(model.get("output_type") or ""),
                 "price": "",
                 "duration": "",

@@ -45,3 +45,14 @@ def run(client: httpx.Client, clock: FakeClock, model: str, **inputs: Any) -> di
     pid = create(client, model, **inputs)
     clock.advance(400)
     return poll(client, pid)
+
+
+def upload(client: httpx.Client, data: bytes, content_type: str = "image/png") -> str:
+    """Presign, PUT ``data`` with the signed headers; the public URL."""
+    response = client.post("/v1/upload/presign", json={"content_type": content_type})
+    assert response.status_code == 200, response.text
+    info = response.json()
+    headers = {"Content-Type": content_type, **info["required_headers"]}
+    put = client.put(info["presigned_url"], content=data, headers=headers)
+    assert put.status_code == 200, put.text
+    return str(info["public_url"])

@@ -7,6 +7,8 @@ import pytest
 
 from eachlabs_widgets.emulator import EMULATOR_BASE_URL, Emulator, load_catalog
 
+from .helpers import FakeClock, run
+
 
 @pytest.fixture
 def anon(emu: Emulator) -> httpx.Client:
@@ -14,17 +16,17 @@ def anon(emu: Emulator) -> httpx.Client:
     return httpx.Client(transport=emu.transport(), base_url=EMULATOR_BASE_URL)
 
 
-def test_load_catalog_has_24_models_with_schemas() -> None:
+def test_load_catalog_has_26_models_with_schemas() -> None:
     catalog = load_catalog()
-    assert len(catalog) == 24
-    assert len({m["slug"] for m in catalog}) == 24
+    assert len(catalog) == 26
+    assert len({m["slug"] for m in catalog}) == 26
     assert all(m["request_schema"]["type"] == "object" for m in catalog)
     catalog[0]["slug"] = "changed"
     assert load_catalog()[0]["slug"] != "changed"  # each call is a fresh copy
 
 
-@pytest.mark.parametrize("limit", [1, 5, 7, 24, 50])
-def test_paging_until_a_short_page_gets_all_24(anon: httpx.Client, limit: int) -> None:
+@pytest.mark.parametrize("limit", [1, 5, 7, 26, 50])
+def test_paging_until_a_short_page_gets_all_26(anon: httpx.Client, limit: int) -> None:
     slugs: list[str] = []
     offset = 0
     while True:
@@ -39,15 +41,22 @@ def test_paging_until_a_short_page_gets_all_24(anon: httpx.Client, limit: int) -
     assert slugs == [m["slug"] for m in load_catalog()]
 
 
-def test_list_entries_and_default_limit(anon: httpx.Client) -> None:
+def test_list_items_are_model_details_without_category(anon: httpx.Client) -> None:
+    """API.md, "Endpoints": the same objects as /v1/model, with request_schema, no category."""
     page = anon.get("/v1/models").json()
-    assert len(page) == 24  # default limit 50
-    entry = page[0]
-    assert set(entry) == {"title", "slug", "version", "output_type", "category"}
-    assert entry["version"] == "0.0.1"
-    trainers = [m["slug"] for m in page if m["category"] == "Training"]
-    assert trainers == ["z-image-trainer", "flux-lora-portrait-trainer", "flux-turbo-trainer"]
+    assert len(page) == 26  # default limit 50
+    for entry in page:
+        assert set(entry) == {"title", "slug", "version", "output_type", "request_schema"}
+        detail = anon.get("/v1/model", params={"slug": entry["slug"]}).json()
+        assert entry == detail
+    assert page[0]["version"] == "0.0.1"
     assert all(isinstance(m["output_type"], str) and m["output_type"] for m in page)
+
+
+def test_list_items_honour_string_defaults(emu: Emulator, anon: httpx.Client) -> None:
+    emu.string_defaults = True
+    [turbo] = anon.get("/v1/models", params={"name": "flux-2-turbo"}).json()
+    assert turbo["request_schema"]["properties"]["num_images"]["default"] == "1"
 
 
 def test_name_filter_is_case_insensitive_on_slug_and_title(anon: httpx.Client) -> None:
@@ -74,7 +83,7 @@ def test_bad_offset(anon: httpx.Client, offset: str) -> None:
 
 def test_limit_bounds_are_inclusive(anon: httpx.Client) -> None:
     assert len(anon.get("/v1/models", params={"limit": 1}).json()) == 1
-    assert len(anon.get("/v1/models", params={"limit": 500}).json()) == 24
+    assert len(anon.get("/v1/models", params={"limit": 500}).json()) == 26
     assert anon.get("/v1/models", params={"offset": 100}).json() == []
 
 
@@ -134,3 +143,38 @@ def test_unknown_route_and_method(anon: httpx.Client) -> None:
     response = anon.post("/v1/models")
     assert response.status_code == 405
     assert response.json() == {"error": "Method not allowed"}
+
+
+def _schema(anon: httpx.Client, slug: str) -> dict:
+    response = anon.get("/v1/model", params={"slug": slug})
+    assert response.status_code == 200, response.text
+    schema: dict = response.json()["request_schema"]
+    return schema
+
+
+def test_the_lora_models_and_the_record_s_new_inputs(anon: httpx.Client) -> None:
+    for slug in ("bfl-flux-lora", "z-image-turbo-lora"):
+        loras = _schema(anon, slug)["properties"]["loras"]
+        assert loras["type"] == "array"
+        assert loras["items"]["required"] == ["path"]
+    turbo = _schema(anon, "flux-turbo-trainer")["properties"]
+    assert (turbo["trigger_phrase"]["default"], turbo["steps"]["default"]) == ("ohwx", 1000)
+    moderation = _schema(anon, "gpt-image-v1-5-text-to-image")["properties"]["moderation"]
+    assert moderation["enum"] == ["low", "auto"] and moderation["default"] == "low"
+    trainer = anon.get("/v1/model", params={"slug": "flux-lora-portrait-trainer"}).json()
+    assert trainer["output_type"] == "code"
+
+
+def test_ideogram_resolution_takes_any_width_x_height(
+    anon: httpx.Client, client: httpx.Client, clock: FakeClock
+) -> None:
+    """The record's list is cut short: a pattern, not an enum; the known values described."""
+    resolution = _schema(anon, "ideogram-v3-turbo")["properties"]["resolution"]
+    assert "enum" not in resolution and "default" not in resolution
+    assert resolution["pattern"] == r"^\d+x\d+$"
+    assert "640x1344" in resolution["description"]
+    unlisted = run(client, clock, "ideogram-v3-turbo", prompt="x", resolution="1024x1024")
+    assert unlisted["status"] == "success"
+    wrong = run(client, clock, "ideogram-v3-turbo", prompt="x", resolution="big")
+    assert wrong["status"] == "error"
+    assert "resolution: 'big' does not match the pattern" in wrong["output"]["error_message"]

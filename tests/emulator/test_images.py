@@ -185,7 +185,7 @@ def test_formats(client: httpx.Client, clock: FakeClock, fmt: str, pil: str, mim
 
 def test_format_defaults_follow_the_schema(client: httpx.Client, clock: FakeClock) -> None:
     assert run(client, clock, "flux-2-pro", prompt="x")["output"].endswith(".jpeg")
-    jpg = run(client, clock, "imagen-4-fast", prompt="x")["output"]["image_url"]
+    jpg = run(client, clock, "imagen-4-fast", prompt="x")["output"]
     assert jpg.endswith(".jpg")
     assert Image.open(io.BytesIO(client.get(jpg).content)).format == "JPEG"
     assert run(client, clock, TURBO, prompt="x")["output"][0].endswith(".png")
@@ -218,8 +218,10 @@ def test_output_shapes(client: httpx.Client, clock: FakeClock) -> None:
     hunyuan = run(client, clock, "hunyuan-image-v3-text-to-image", prompt="x", num_images=2, seed=4)
     assert set(hunyuan["output"]) == {"images", "seed"}
     assert len(hunyuan["output"]["images"]) == 2 and hunyuan["output"]["seed"] == 4
-    imagen = run(client, clock, "imagen-4-fast", prompt="x")["output"]
-    assert set(imagen) == {"image_url"}
+    # API.md, "Models": imagen-4-fast (and imagen4-preview) answer one plain URL string.
+    for slug in ("imagen-4-fast", "imagen4-preview"):
+        imagen = run(client, clock, slug, prompt="x")["output"]
+        assert isinstance(imagen, str) and imagen.startswith(EMULATOR_BASE_URL + "/files/")
     listed = run(client, clock, "minimax-text-to-image", prompt="x")["output"]
     assert isinstance(listed, list) and listed[0].endswith(".jpeg")
 
@@ -228,8 +230,9 @@ def test_every_text_to_image_model_produces_a_fetchable_image(
     client: httpx.Client, clock: FakeClock, emu: Emulator
 ) -> None:
     emu.account_cap = None
-    models = [m for m in client.get("/v1/models").json() if m["category"] != "Training"]
-    assert len(models) == 21
+    trainers = {"z-image-trainer", "flux-lora-portrait-trainer", "flux-turbo-trainer"}
+    models = [m for m in client.get("/v1/models").json() if m["slug"] not in trainers]
+    assert len(models) == 23
     pids = {m["slug"]: create(client, m["slug"], prompt="x") for m in models}
     clock.advance(60)
     for slug, pid in pids.items():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -43,7 +45,7 @@ def test_full_flow_over_a_socket(
     http: httpx.Client, clock: FakeClock, server: EmulatorServer
 ) -> None:
     models = http.get("/v1/models", params={"limit": 500}).json()
-    assert len(models) == 24
+    assert len(models) == 26
     pid = create(http, TURBO, prompt="x", image_size="square", output_format="jpeg")
     assert poll(http, pid)["status"] == "starting"
     clock.advance(10)
@@ -242,3 +244,117 @@ def test_cli_rejects_bad_fault_spec() -> None:
     from eachlabs_widgets.emulator.__main__ import main
 
     assert main(["--port", "0", "--fault", "explode"]) == 2
+
+
+def raw_exchange(server: EmulatorServer, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``data`` as it is on a fresh connection; the status, headers and body answered
+    (the connection must answer, not drop)."""
+
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(data)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed without an answer: {received!r}"
+            received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    return status, headers, body
+
+
+def _json_error(body: bytes) -> str:
+    message = json.loads(body)["error"]
+    assert isinstance(message, str) and message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "words"),
+    [
+        (  # a chunk size that is not hex
+            b"POST /v1/prediction HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+            400,
+            "chunked",
+        ),
+        (  # a chunk longer than it said
+            b"POST /v1/prediction HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}XX\r\n0\r\n\r\n",
+            400,
+            "chunked",
+        ),
+        (
+            b"POST /v1/prediction HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+            b"Content-Length: ten\r\n\r\n{}",
+            400,
+            "Content-Length",
+        ),
+        (  # bigger than any API request: answered before the body is read
+            b"POST /v1/prediction HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+            b"Content-Length: 50000000\r\n\r\n{",
+            413,
+            "too large",
+        ),
+        (b"BREW /v1/prediction HTTP/1.1\r\nHost: x\r\n\r\n", 405, "Method not allowed"),
+        (b"PATCH /v1/prediction HTTP/1.1\r\nHost: x\r\n\r\n", 405, "Method not allowed"),
+        (b"GET /v1/models HTTP/9.x\r\nHost: x\r\n\r\n", 400, ""),
+        (
+            b"POST /v1/prediction HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 9\r\n\r\n{not json",
+            400,
+            "Invalid request body",
+        ),
+    ],
+)
+def test_malformed_requests_get_a_4xx_json_answer(
+    server: EmulatorServer, emu: Emulator, data: bytes, status: int, words: str
+) -> None:
+    got, headers, body = raw_exchange(server, data)
+    assert got == status
+    assert headers["content-type"].startswith("application/json")
+    assert words in _json_error(body)
+    assert emu.stats.predictions_created == 0
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(
+    server: EmulatorServer, http: httpx.Client
+) -> None:
+    info = http.post("/v1/upload/presign", json={"content_type": "image/png"}).json()
+    target = info["presigned_url"].removeprefix(server.url)
+    data = (
+        f"PUT {target} HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        f"x-amz-meta-file-id: {info['id']}\r\nContent-Length: 100000001\r\n\r\n"
+    ).encode()
+    status, _, body = raw_exchange(server, data)
+    assert status == 400
+    assert b"<Code>EntityTooLarge</Code>" in body  # the bucket speaks S3
+    assert http.get(info["public_url"]).status_code == 404
+
+
+def test_a_good_chunked_body_is_read(server: EmulatorServer, emu: Emulator) -> None:
+    payload = b'{"model": "flux-2-turbo-text-to-image", "input": {"prompt": "x"}}'
+    half = len(payload) // 2
+    chunks = b"".join(
+        f"{len(part):x}\r\n".encode() + part + b"\r\n" for part in (payload[:half], payload[half:])
+    )
+    data = (
+        b"POST /v1/prediction HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    )
+    status, _, body = raw_exchange(server, data)
+    assert status == 200, body
+    assert emu.stats.predictions_created == 1
+
+
+def test_in_process_too_large_body_is_413(client: httpx.Client, emu: Emulator) -> None:
+    response = client.post("/v1/prediction", content=b" " * 10_000_001)
+    assert response.status_code == 413
+    assert response.json() == {"error": "Request body too large"}

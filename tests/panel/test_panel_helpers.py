@@ -8,6 +8,7 @@ import zipfile
 import pytest
 
 from eachlabs_widgets import Generation, LocalMedia, Output
+from eachlabs_widgets.emulator import load_catalog
 from eachlabs_widgets.panel import (
     filter_models,
     lora_inputs,
@@ -16,7 +17,8 @@ from eachlabs_widgets.panel import (
     zip_folder,
     zip_images,
 )
-from eachlabs_widgets.panel._catalog import picker_options
+from eachlabs_widgets.panel._catalog import model_category, picker_options
+from eachlabs_widgets.panel._picker import ModelPicker
 
 from .conftest import png
 
@@ -51,6 +53,38 @@ def test_labels_and_options_keep_the_current_model():
         "flux-2-lora",
         "flux-lora-portrait-trainer",
     ]
+
+
+def listed(slug: str) -> dict:
+    """The model as ``GET /v1/models`` lists it: no category (API.md, "Endpoints")."""
+    [model] = [m for m in load_catalog() if m["slug"] == slug]
+    return {k: model[k] for k in ("title", "slug", "version", "output_type", "request_schema")}
+
+
+def test_category_is_read_from_what_the_list_carries():
+    assert model_category(listed("flux-lora-portrait-trainer")) == "Training"
+    assert model_category(listed("z-image-trainer")) == "Training"
+    assert model_category(listed("flux-2-lora")) == "LoRA"
+    assert model_category(listed("bfl-flux-lora")) == "LoRA"
+    assert model_category(listed("flux-2-pro")) == "Text to Image"
+    assert model_category(listed("imagen-4-fast")) == "Text to Image"
+    edit = {"slug": "x-edit", "request_schema": {"required": ["prompt", "image_url"]}}
+    edit["request_schema"]["properties"] = {"prompt": {}, "image_url": {}}
+    assert model_category(edit) == "Image to Image"
+    assert model_category({"slug": "clip", "output_type": "video"}) == "Video"
+    assert model_category({"slug": "mystery"}) == ""
+    # a listing that does say its category is believed
+    assert model_category({"slug": "a", "category": " Upscale "}) == "Upscale"
+
+
+def test_picker_filters_and_shows_the_derived_category():
+    models = [listed(s) for s in ("flux-2-pro", "flux-lora-portrait-trainer", "bfl-flux-lora")]
+    assert slugs(filter_models(models, "training")) == ["flux-lora-portrait-trainer"]
+    assert slugs(filter_models(models, "lora")) == ["flux-lora-portrait-trainer", "bfl-flux-lora"]
+    picker = ModelPicker()
+    picker.set_models(models)
+    assert [e["category"] for e in picker.models] == ["Text to Image", "Training", "LoRA"]
+    assert picker.matches("text to image") == ["flux-2-pro"]
 
 
 def names(media: LocalMedia) -> list[str]:

@@ -31,7 +31,7 @@ async def ready_panel(model: str | None = TURBO, **kwargs: Any) -> Panel:
 async def test_pick_fill_generate_shows_gallery_and_history(emulated, tmp_path):
     panel = Panel()
     await panel.ready()
-    assert len(panel.picker.models) == 24
+    assert len(panel.picker.models) == 26
     assert panel.picker.matches("2 turbo") == [TURBO]
     assert panel.picker.matches("flash") == ["flux-2-flash-text-to-image"]
     panel.picker.value = "flux-2-flash-text-to-image"  # the user picks from the list
