@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._journal.journal import JournalEntry
+from .._schema.category import model_category
 from .._schema.inputs import declared_type, default_of, enum_of, properties_of, required_of
 from .render import MUTED
 
@@ -110,7 +111,7 @@ class TextView:
 def models_table(models: Sequence[Mapping[str, Any]], name: str | None = None) -> Table:
     """The catalogue: slug, title, category, output type."""
     rows = [
-        [m.get("slug"), m.get("title"), m.get("category"), m.get("output_type")] for m in models
+        [m.get("slug"), m.get("title"), model_category(m), m.get("output_type")] for m in models
     ]
     what = f" matching {name!r}" if name else ""
     return Table(

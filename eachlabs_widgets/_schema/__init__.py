@@ -5,6 +5,7 @@
 - ``coerce``: values by a property's declared ``type`` (the catalogue writes some as strings).
 - ``jsonschema``: the validator classes, without ``jsonschema``'s costly format checkers.
 - ``jsonsafe``: what JSON can carry, and why a value cannot be sent.
+- ``category``: what kind of model a catalogue entry is (the list carries no category).
 - ``media``: what a file input takes (paths, bytes, images, URLs) and how it is uploaded.
 
 Imports: the package's ``_exceptions`` only. ``inputs`` calls the helpers below it, which never

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._schema.category import model_category
+
 if TYPE_CHECKING:
     from .._service.client import AsyncEachLabs
 
@@ -43,38 +45,6 @@ def model_label(model: Mapping[str, Any]) -> str:
     if not title or title.lower() == slug.lower():
         return slug
     return f"{slug} — {title}"
-
-
-# Inputs that make a model start from an image (a required one: an image-to-image model).
-_IMAGE_INPUTS = frozenset({"image", "images", "image_url", "image_urls", "input_image"})
-
-
-def model_category(model: Mapping[str, Any]) -> str:
-    """A short category for the picker: ``Training``, ``Video``, ``LoRA``, ``Image to Image``,
-    ``Text to Image``, or ``""`` when nothing tells.
-
-    The service's list carries no category (API.md, "Endpoints"), so it is read from what the
-    list does carry: the slug and title (trainers), the output type (video) and the
-    ``request_schema`` (a ``loras`` input; a required image; a prompt). A ``category`` that a
-    listing does carry wins."""
-    given = model.get("category")
-    if isinstance(given, str) and given.strip():
-        return given.strip()
-    words = f"{model.get('slug') or ''} {model.get('title') or ''}".lower()
-    if "trainer" in words or "training" in words:
-        return "Training"
-    if "video" in str(model.get("output_type") or "").lower():
-        return "Video"
-    schema = model.get("request_schema")
-    properties = schema.get("properties") if isinstance(schema, Mapping) else None
-    if not isinstance(properties, Mapping):
-        return ""
-    if "loras" in properties:
-        return "LoRA"
-    required = schema.get("required") if isinstance(schema, Mapping) else None
-    if isinstance(required, list) and _IMAGE_INPUTS & set(map(str, required)):
-        return "Image to Image"
-    return "Text to Image" if "prompt" in properties else ""
 
 
 def _haystack(model: Mapping[str, Any]) -> str:

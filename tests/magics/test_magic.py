@@ -12,6 +12,7 @@ from IPython.core.error import UsageError
 from eachlabs_widgets import Generation, history
 from eachlabs_widgets._display.render import Results, embed_mode
 from eachlabs_widgets._service.limiter import limiter
+from eachlabs_widgets.emulator.catalog import load_catalog
 from eachlabs_widgets.magics import EachGen, EachGenError
 
 from .conftest import FLUX, NANO
@@ -298,7 +299,7 @@ def test_config_from_the_shell_config_file_applies_at_load(shell):
 def test_models_table(shell):
     table = shell.run_line_magic("eachgen", "models")
     bundle = table._repr_mimebundle_()
-    assert FLUX in table.column("slug") and len(table.rows) == 24
+    assert FLUX in table.column("slug") and len(table.rows) == len(load_catalog())
     assert "<table>" in bundle["text/html"] and FLUX in bundle["text/plain"]
     filtered = shell.run_line_magic("eachgen", "models nano")
     assert filtered.column("slug") == [NANO]

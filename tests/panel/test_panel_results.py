@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from eachlabs_widgets import history
+from eachlabs_widgets.emulator import EMULATOR_BASE_URL
 from eachlabs_widgets.panel import Panel
 from eachlabs_widgets.panel._pricing import PriceBook, format_price, images_asked
 from eachlabs_widgets.panel._strip import differences
@@ -174,7 +175,8 @@ def test_price_book_from_journal_rows():
 async def test_a_services_field_error_is_shown_on_the_field(emulated):
     panel = Panel(
         model="flux-2-lora",
-        value={"prompt": "x", "loras": [{"path": "https://example.com/w.safetensors"}]},
+        # weights the emulator serves no file for: the provider cannot load them
+        value={"prompt": "x", "loras": [{"path": f"{EMULATOR_BASE_URL}/files/nope/0.safetensors"}]},
     )
     await panel.ready()
     panel.generate_button.click()

@@ -86,6 +86,8 @@ def test_every_catalog_model_round_trips(model):
             inputs[name] = coerce_value(prop, prop["enum"][-1])
         elif "default" in prop:
             inputs[name] = coerce_value(prop, prop["default"])
+        elif kind == "string" and "pattern" in prop:  # ideogram's WxH resolution
+            inputs[name] = "1536x640"
         elif kind == "string":
             inputs[name] = "https://cdn.example/it's a {file},1.zip"
         elif kind == "array":
