@@ -25,6 +25,8 @@ import threading
 
 import certifi
 
+from . import trust
+
 __all__ = ["ssl_context", "start"]
 
 #: The longest the interpreter waits at exit for the warm-up to end (seconds).
@@ -33,26 +35,26 @@ EXIT_WAIT = 10.0
 _started = threading.Event()
 _context_lock = threading.Lock()
 _context: ssl.SSLContext | None = None
+#: What ``_context`` was built from (:func:`.trust.fingerprint`).
+_built_for: tuple[object, ...] | None = None
 
 
 def _create() -> ssl.SSLContext:
-    """httpx's default verifying context (``httpx.create_ssl_context()``): certifi's bundle,
-    or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set."""
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    return ssl.create_default_context(cafile=certifi.where())
+    return trust.create_context(trust.source())
 
 
 def ssl_context() -> ssl.SSLContext:
     """The TLS context every client of this process uses to reach the service. Loading the CA
     bundle takes tens of milliseconds, so it is built once: by the warm-up thread when
-    ``%load_ext`` started one, else by the first client."""
-    global _context
+    ``%load_ext`` started one, else by the first client; and again when the variables that
+    choose the CA certificates change (:mod:`.trust`). Raises ``ConfigurationError`` for a
+    variable that names no usable file."""
+    global _context, _built_for
+    wanted = trust.fingerprint()
     with _context_lock:
-        if _context is None:
+        if _context is None or _built_for != wanted:
             _context = _create()
+            _built_for = wanted
         return _context
 
 
@@ -77,7 +79,11 @@ def start() -> None:
     if _started.is_set():
         return
     _started.set()
-    if not (os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")):
+    if trust.fingerprint()[
+        0
+    ]:  # truststore: the first client builds it (the thread imports nothing)
+        return
+    if not any(trust.fingerprint()[1:]):
         # Found here, on the caller's thread: the first certifi.where() imports importlib's
         # resource readers. (Should it fail, the first client meets the error and says why.)
         with contextlib.suppress(Exception):

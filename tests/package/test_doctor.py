@@ -54,7 +54,9 @@ def test_a_key_is_said_to_be_set_and_never_shown(monkeypatch, how):
     else:
         el.configure(api_key=KEY)
     report = el.doctor(timeout=0.5)
-    assert rows(report)["API key"][0] == "ok" and "set" in rows(report)["API key"][1]
+    # nothing answered: the key is set, and no more can be said of it
+    assert rows(report)["API key"][0] == "" and "set" in rows(report)["API key"][1]
+    assert "not checked" in rows(report)["API key"][1]
     text = str(report) + report._repr_mimebundle_()["text/html"]
     assert all(KEY[i : i + 5] not in text for i in range(len(KEY) - 4))
 
@@ -159,10 +161,17 @@ def test_the_key_is_checked_with_the_service_without_creating_anything():
     server = serve(emulator)
     try:
         _settings.configure(base_url=server.url, api_key=KEY)
-        assert rows(el.doctor())["API key accepted"][0] == "ok"
+        found = rows(el.doctor())
+        assert found["API key accepted"][0] == "ok"
+        assert found["API key"][0] == "ok" and "accepted by the service" in found["API key"][1]
         _settings.configure(api_key="WRONGKEY999")
-        status, detail = rows(el.doctor())["API key accepted"]
+        found = rows(el.doctor())
+        status, detail = found["API key accepted"]
         assert status == "PROBLEM" and "refused" in detail and "WRONGKEY" not in detail
+        assert found["API key"] == (
+            "PROBLEM",
+            "set (el.login() / configure()), refused by the service (401)",
+        )
         assert emulator.stats.predictions_created == 0
     finally:
         server.close()
@@ -174,7 +183,9 @@ def test_a_bad_base_url_is_named_on_its_own_row(monkeypatch, url):
     monkeypatch.setenv("EACHLABS_API_KEY", KEY)
     found = rows(el.doctor())
     assert found["base URL"][0] == "PROBLEM" and "not an http" in found["base URL"][1]
-    assert found["API key"][0] == "ok"  # the key is fine: the base URL is the problem
+    # the base URL is the problem; the key is set, and not checked (nothing to ask)
+    assert found["API key"][0] == "" and "set" in found["API key"][1]
+    assert "API key" not in el.doctor().problems
     assert found["service reachable"][1].startswith("not checked")
 
 
