@@ -26,6 +26,7 @@ from . import _settings
 from ._display.tables import Table
 from ._exceptions import APIError, EachLabsError
 from ._journal.place import journal_place
+from ._service.network import facts as network_facts
 from ._version import __version__
 
 __all__ = ["DoctorReport", "build_report", "doctor"]
@@ -302,6 +303,7 @@ def build_report(output_dir: str | None, timeout: float = REACH_TIMEOUT) -> Doct
     rows.append(reachability(base_url, timeout))
     if accepted is not None:
         rows.append(accepted)
+    rows += network_facts(base_url)
     rows += journal_rows()
     rows.append(output_row(output_dir))
     rows.append(emulator_row(base_url))

@@ -47,7 +47,7 @@ from .._exceptions import (
 from .._settings import Secret, Settings
 from .._version import __version__
 from . import warm as _warm
-from .network import NetworkTransport
+from .network import NetworkTransport, route_note
 from .retry import Attempt, Kind, RetryPolicy, parse_retry_after
 from .trust import certificate_error
 
@@ -499,6 +499,6 @@ def _transport_message(name: str, kind: Kind, sent: bool, url: httpx.URL) -> str
             "because a prediction may have been created and retrying could pay twice"
         )
     return (
-        f"could not reach {url.scheme}://{url.netloc.decode()} ({name}); check the network "
-        "and the base URL: eachlabs_widgets.doctor() checks both"
+        f"could not reach {url.scheme}://{url.netloc.decode()}{route_note(url)} ({name}); "
+        "check the network and the base URL: eachlabs_widgets.doctor() checks both"
     )
