@@ -19,6 +19,7 @@ file appearing later does not move the journal mid-session); :func:`journal_plac
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import stat
@@ -87,6 +88,10 @@ def _check(folder: Path, make: bool) -> str | None:
     """Why ``folder`` cannot hold the journal, or None when it can. With ``make`` it is
     created and probed with a file; without, only looked at."""
     journal = folder / JOURNAL_NAME
+    if not folder.is_absolute():
+        # "~" left as is: no HOME and no passwd entry (a container run as an arbitrary uid);
+        # it would land in whatever the working folder is
+        return f"no home folder: {folder} is not a full path (is HOME set?)"
     if make:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -139,7 +144,8 @@ def _candidates(make: bool) -> list[tuple[Path, str, bool]]:
     """(folder, origin, kept) in the order tried after the wanted place."""
     found: list[tuple[Path, str, bool]] = []
     if os.environ.get("EACHLABS_HOME"):
-        found.append((_platform_dir(), "the platform's user data dir", True))
+        with contextlib.suppress(Exception):  # no home folder either: the next place
+            found.append((_platform_dir(), "the platform's user data dir", True))
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime:
         found.append((Path(runtime) / APP, "$XDG_RUNTIME_DIR", False))
@@ -156,12 +162,15 @@ def journal_place(*, make: bool = True) -> Place:
     """Where the journal is (see the module's docstring for the order). With ``make`` the
     folder is created and the choice kept for the process; without, nothing is created and a
     choice not made yet is only foreseen."""
-    wanted = _settings.home()
+    try:
+        wanted, why = _settings.home(), None
+    except Exception as exc:  # platformdirs finds no home folder (no HOME, no passwd entry)
+        wanted, why = Path("~", APP), f"no home folder: {exc}"
     known = _chosen.get(wanted)
     if known is not None:
         return known
     wanted_by = "EACHLABS_HOME" if os.environ.get("EACHLABS_HOME") else "the default"
-    why = _check(wanted, make)
+    why = why or _check(wanted, make)
     if why is None:
         place = Place(wanted, wanted, wanted_by, wanted_by, True)
     else:

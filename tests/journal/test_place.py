@@ -132,3 +132,24 @@ def test_a_journal_of_ones_own_in_an_unwritable_folder_is_a_journal_error(machin
     with pytest.raises(JournalError, match="EACHLABS_HOME") as info:
         journal.entries()
     assert info.value.path == Path(machine / "sub" / "journal.sqlite3")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a passwd entry is a POSIX matter")
+def test_no_home_at_all_is_not_taken_for_a_folder_in_the_working_folder(
+    machine, tmp_path, monkeypatch
+):
+    # a container run as a uid without a passwd entry and without HOME: "~" stays "~"
+    import pwd
+
+    def no_entry(uid):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.delenv("EACHLABS_HOME", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(JournalWarning, match="no home folder"):
+        el.history()
+    assert _place.journal_place().folder.is_absolute()
+    assert not (tmp_path / "~").exists()
