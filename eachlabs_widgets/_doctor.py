@@ -26,6 +26,7 @@ from . import _settings
 from ._display.tables import Table
 from ._exceptions import APIError, EachLabsError
 from ._journal.place import journal_place
+from ._journal.store import JournalError
 from ._service.network import facts as network_facts
 from ._version import __version__
 
@@ -224,7 +225,10 @@ def _size(nbytes: int) -> str:
 def journal_rows() -> list[Row]:
     """Path, health and size of the journal, opened read-only (waits at most 1 s for a lock);
     a problem while it is not where ``EACHLABS_HOME`` (or the default) puts it."""
-    place = journal_place(make=False)
+    try:
+        place = journal_place(make=False)
+    except JournalError as exc:  # no folder at all can be written
+        return [("journal", PROBLEM, str(exc))]
     path = place.journal
     rows: list[Row] = [("journal path", INFO, str(path))]
     if place.moved:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import _settings
+from .store import JournalError
 
 __all__ = ["JOURNAL_NAME", "Place", "journal_place"]
 
@@ -81,7 +82,7 @@ def _platform_dir() -> Path:
 
 def _why(exc: OSError) -> str:
     where = f": {exc.filename}" if exc.filename else ""
-    return f"{exc.strerror or type(exc).__name__}{where}"
+    return f"{exc.strerror or exc or type(exc).__name__}{where}"
 
 
 def _check(folder: Path, make: bool) -> str | None:
@@ -125,10 +126,10 @@ def _user() -> str:
 def _private_temp(make: bool) -> Path | None:
     """``<tmp>/eachlabs-widgets-<user>``, if it is (or can be made) a folder of ours that no one
     else can write: another user could otherwise plant it first."""
-    folder = Path(tempfile.gettempdir()) / f"{APP}-{_user()}"
-    if not make:
-        return folder
     try:
+        folder = Path(tempfile.gettempdir()) / f"{APP}-{_user()}"
+        if not make:
+            return folder
         folder.mkdir(mode=0o700, exist_ok=True)
         info = folder.lstat()
     except OSError:
@@ -184,9 +185,18 @@ def _fallback(wanted: Path, wanted_by: str, why: str, make: bool) -> Place:
     for folder, origin, kept in _candidates(make):
         if folder != wanted and _check(folder, make) is None:
             return Place(folder, wanted, wanted_by, origin, kept, why)
-    if not make:
-        return Place(
-            Path(tempfile.gettempdir()), wanted, wanted_by, "a temporary folder", False, why
-        )
-    folder = Path(tempfile.mkdtemp(prefix=f"{APP}-"))
+    try:
+        if make:
+            folder = Path(tempfile.mkdtemp(prefix=f"{APP}-"))
+        else:
+            folder = Path(tempfile.gettempdir()) / f"{APP}-XXXXXXXX"
+            problem = _check(folder, make=False)
+            if problem is not None:
+                raise OSError(problem)
+    except OSError as exc:  # not even a temporary folder can be written: nowhere to keep it
+        raise JournalError(
+            f"the journal cannot be kept anywhere: {wanted} ({wanted_by}) cannot be written "
+            f"({why}), nor any fallback ({_why(exc)}); set EACHLABS_HOME to a writable folder",
+            path=wanted / JOURNAL_NAME,
+        ) from None
     return Place(folder, wanted, wanted_by, "a temporary folder of this process", False, why)

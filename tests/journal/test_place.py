@@ -153,3 +153,15 @@ def test_no_home_at_all_is_not_taken_for_a_folder_in_the_working_folder(
         el.history()
     assert _place.journal_place().folder.is_absolute()
     assert not (tmp_path / "~").exists()
+
+
+def test_when_nothing_at_all_can_be_written_it_is_a_journal_error_that_says_what_to_do(
+    machine, monkeypatch
+):
+    monkeypatch.setenv("EACHLABS_HOME", str(machine / "x"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(machine / "data"))
+    monkeypatch.setattr(tempfile, "tempdir", str(machine / "tmp"))  # no temporary folder either
+    with pytest.raises(JournalError, match="set EACHLABS_HOME to a writable folder"):
+        el.history()
+    [row] = journal_rows()
+    assert row[:2] == ("journal", "PROBLEM") and "cannot be kept anywhere" in row[2]
