@@ -11,7 +11,7 @@ even be built. So the package reads the variables itself, per request:
   httpx; ``HTTP_PROXY`` is ignored in a CGI request, as urllib does); a value without a scheme
   means ``http://``. Without any variable, the system's settings (Windows registry, macOS
   configuration) apply, as urllib reads them;
-- ``NO_PROXY``/``no_proxy`` entries, separated by commas or blanks: ``*`` (everything),
+- ``NO_PROXY``/``no_proxy`` entries, separated by commas, semicolons or blanks: ``*`` (everything),
   ``example.com``/``.example.com``/``*.example.com`` (that domain and its subdomains), an
   address with or without brackets (``10.1.2.3``, ``::1``, ``[::1]``), a CIDR range
   (``10.0.0.0/8``, ``::1/128``; matched against hosts written as addresses: no name is
@@ -141,7 +141,7 @@ def parse_no_proxy(value: str) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
     """The readable rules of a ``NO_PROXY`` value and the entries skipped."""
     rules: list[Rule] = []
     skipped: list[str] = []
-    for raw in re.split(r"[,\s]+", value):
+    for raw in re.split(r"[,;\s]+", value):  # ";" as Windows' proxy override list has it
         if not raw:
             continue
         rule = parse_entry(raw)

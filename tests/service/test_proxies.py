@@ -72,9 +72,11 @@ def test_ports_narrow_an_entry():
     assert bypassed("http://localhost", "localhost", 80, "http")
 
 
-def test_entries_are_separated_by_commas_blanks_or_both():
+def test_entries_are_separated_by_commas_semicolons_or_blanks():
     rules, skipped = proxies.parse_no_proxy(" localhost ,  127.0.0.1\t::1,,fd07:b51a::/64 ")
     assert len(rules) == 4 and skipped == ()
+    rules, skipped = proxies.parse_no_proxy("*.corp.example;192.168.*;<local>")  # Windows'
+    assert len(rules) == 3 and skipped == ()
 
 
 @pytest.mark.parametrize(
