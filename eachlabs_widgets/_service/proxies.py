@@ -177,11 +177,16 @@ class ProxyConfig:
     """The proxies and ``NO_PROXY`` rules in force. ``proxies`` maps ``http``, ``https`` and
     ``all`` to (URL, where it came from); ``skipped`` holds unreadable ``NO_PROXY`` entries."""
 
-    proxies: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # proxy URLs may hold a password: never in a repr (see __repr__)
+    proxies: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     rules: tuple[Rule, ...] = ()
     skipped: tuple[str, ...] = ()
     no_proxy_variable: str = ""
     no_proxy: str = ""
+
+    def __repr__(self) -> str:
+        shown = {scheme: mask(url) for scheme, (url, _variable) in self.proxies.items()}
+        return f"<ProxyConfig {shown} no_proxy={self.no_proxy!r} skipped={self.skipped!r}>"
 
     def proxy_for(self, scheme: str, host: str, port: int | None) -> tuple[str, str] | None:
         """(proxy URL, where it came from) for a request, or ``None`` to go direct."""

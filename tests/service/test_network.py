@@ -273,3 +273,20 @@ def test_the_doctor_shows_the_proxy_in_force_and_skipped_entries(monkeypatch):
         "2 entries honoured; skipped, cannot be read: 'exa$mple'",
     )
     assert "s3cret" not in str(report)
+
+
+def test_the_doctor_and_a_batch_go_through_the_proxy_too(proxied, monkeypatch, tmp_path):
+    server, proxy = proxied
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("EACHLABS_BASE_URL", server.url)
+    monkeypatch.setenv("EACHLABS_API_KEY", "k")
+    monkeypatch.setenv("EACHLABS_OUTPUT_DIR", str(tmp_path / "out"))
+    found = {check: (status, detail) for check, status, detail in el.doctor(timeout=2).rows}
+    assert found["service reachable"][0] == "ok"
+    assert found["proxy"][1] == f"127.0.0.1 through {proxy.url} (HTTP_PROXY)"
+    assert any("/v1/models?limit=1" in line for line in proxy.seen)
+    rows = tmp_path / "prompts.csv"
+    rows.write_text("prompt\na fox\n", encoding="utf-8")
+    summary = el.batch(MODEL, rows, progress=False)
+    assert summary.succeeded == 1
+    assert any("POST " in line and "/v1/prediction" in line for line in proxy.seen)

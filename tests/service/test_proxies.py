@@ -130,3 +130,5 @@ def test_credentials_in_proxy_urls_are_masked():
     with pytest.raises(ConfigurationError, match=r"HTTPS_PROXY=ftp://\*\*\*@proxy") as info:
         proxies.check_proxy_url("ftp://user:s3cret@proxy:21", "HTTPS_PROXY")
     assert "s3cret" not in str(info.value)
+    config = proxies.ProxyConfig({"https": ("http://user:s3cret@proxy:3128", "HTTPS_PROXY")})
+    assert "s3cret" not in repr(config) and "***@proxy:3128" in repr(config)
