@@ -54,17 +54,27 @@ def _unwrap(key: str) -> str:
     stray quotes: they are dropped rather than refused (as a shell or python-dotenv would drop
     them) when they match. A quote left on one side only is refused by :func:`clean_key`.
     """
-    key = _ASSIGNMENT.sub("", key.strip(), count=1)
+    key = _ASSIGNMENT.sub("", _trim(key), count=1)
     while len(key) >= 2 and _QUOTE_PAIRS.get(key[0]) == key[-1]:
-        key = key[1:-1].strip()
+        key = _trim(key[1:-1])
     return key
+
+
+#: Invisible characters a copy brings along at the ends: a byte-order mark (a file saved as
+#: "UTF-8 with BOM" by Notepad), zero-width spaces and joiners from web pages.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
+def _trim(text: str) -> str:
+    return text.strip().strip(_INVISIBLE).strip()
 
 
 def clean_key(value: str) -> str:
     """``value`` with surrounding whitespace and matching quotes removed, checked to be
     sendable as a header.
 
-    A key read from a file usually ends in a newline: that is stripped. A key wrapped in
+    A key read from a file usually ends in a newline: that is stripped, as are a byte-order
+    mark and zero-width characters at its ends. A key wrapped in
     matching quotes (``"smk_…"``, ``'smk_…'``, curly quotes) or pasted as a whole line
     (``EACHLABS_API_KEY=smk_…``, ``export …``) is unwrapped. A key with a quote at one end
     only, or a control character, a space or a non-ASCII character inside it, cannot be sent

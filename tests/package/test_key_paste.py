@@ -29,6 +29,9 @@ KEY = "smk_live_4f9c2aQ7"
         f"EACHLABS_API_KEY={KEY}",  # the whole .env line
         f'export EACHLABS_API_KEY="{KEY}"',  # the whole shell line
         f"set EACHLABS_API_KEY={KEY}",  # cmd.exe
+        f"\ufeff{KEY}\n",  # a file saved as UTF-8 with a byte-order mark
+        f"\u200b{KEY}\u200b",  # zero-width spaces copied from a web page
+        f"\u00a0'{KEY}'\u00a0",  # non-breaking spaces around quotes
     ],
 )
 def test_a_key_as_pasted_is_unwrapped(pasted):
