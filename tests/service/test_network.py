@@ -290,3 +290,9 @@ def test_the_doctor_and_a_batch_go_through_the_proxy_too(proxied, monkeypatch, t
     summary = el.batch(MODEL, rows, progress=False)
     assert summary.succeeded == 1
     assert any("POST " in line and "/v1/prediction" in line for line in proxy.seen)
+
+
+async def test_a_folder_in_ssl_cert_file_is_named_as_such(tls, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.pki["ca.pem"].parent))
+    with pytest.raises(ConfigurationError, match="a folder; it takes a PEM file"):
+        await client_for(tls.url).list_models()
