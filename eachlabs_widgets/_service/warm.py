@@ -4,7 +4,7 @@ starts after ``%load_ext``, and in a script when the HTTP layer is imported (``f
 eachlabs_widgets import generate``), so the bundle loads while the rest of the imports run
 (OpenSSL reads it without holding the GIL).
 
-The daemon thread imports nothing: a module imported in a second thread while the kernel's
+The thread imports nothing: a module imported in a second thread while the kernel's
 thread imports a module of the same package (httpx and httpcore import each other) can hand one
 of them a partly initialised module ("cannot import name … most likely due to a circular
 import"). So everything the thread needs (:mod:`ssl`, :mod:`certifi`) is imported here, on the
@@ -12,12 +12,13 @@ caller's thread, and the thread only reads the CA bundle.
 
 At exit the interpreter waits for the thread (it is brief): OpenSSL frees its tables when the
 process exits, and a thread still loading the bundle then crashes it (SIGSEGV), as happens
-when a kernel or script ends right after ``%load_ext``.
+when a kernel or script ends right after ``%load_ext``. So the thread is not a daemon: the
+interpreter joins it before anything is torn down. (A daemon thread joined from an ``atexit``
+handler still crashed about one exit in four.)
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import ssl
@@ -28,9 +29,6 @@ import certifi
 from . import trust
 
 __all__ = ["ssl_context", "start"]
-
-#: The longest the interpreter waits at exit for the warm-up to end (seconds).
-EXIT_WAIT = 10.0
 
 _started = threading.Event()
 _context_lock = threading.Lock()
@@ -88,6 +86,5 @@ def start() -> None:
         # resource readers. (Should it fail, the first client meets the error and says why.)
         with contextlib.suppress(Exception):
             certifi.where()
-    thread = threading.Thread(target=_warm, name="eachlabs-warm-up", daemon=True)
-    thread.start()
-    atexit.register(thread.join, EXIT_WAIT)
+    # not a daemon: joined at exit before OpenSSL is torn down (see the module's docstring)
+    threading.Thread(target=_warm, name="eachlabs-warm-up", daemon=False).start()
