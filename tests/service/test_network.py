@@ -296,3 +296,18 @@ async def test_a_folder_in_ssl_cert_file_is_named_as_such(tls, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(tls.pki["ca.pem"].parent))
     with pytest.raises(ConfigurationError, match="a folder; it takes a PEM file"):
         await client_for(tls.url).list_models()
+
+
+def test_configure_truststore_wins_over_the_environment(monkeypatch):
+    from eachlabs_widgets._service import trust
+
+    monkeypatch.setenv("EACHLABS_TRUSTSTORE", "yes")
+    assert trust.source().origin == trust.TRUSTSTORE
+    _settings.configure(truststore=False)
+    try:
+        assert trust.source().origin == "certifi"
+        _settings.configure(truststore=True)
+        monkeypatch.setenv("EACHLABS_TRUSTSTORE", "0")
+        assert trust.source() == trust.CASource(trust.TRUSTSTORE, None)
+    finally:
+        _settings.reset_configuration()
