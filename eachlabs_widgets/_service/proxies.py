@@ -16,8 +16,9 @@ even be built. So the package reads the variables itself, per request:
   address with or without brackets (``10.1.2.3``, ``::1``, ``[::1]``), a CIDR range
   (``10.0.0.0/8``, ``::1/128``; matched against hosts written as addresses: no name is
   looked up), ``192.168.*``, any of these with ``:port`` or an ``http://`` prefix, and
-  Windows' ``<local>`` (names without a dot). Entries that cannot be read are skipped, with one
-  warning per value naming them; the rest is honoured.
+  Windows' ``<local>`` (names without a dot). Quotes kept around a value by a docker env-file
+  are dropped. Entries that cannot be read are skipped, with one warning per value naming
+  them; the rest is honoured.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _address_rule(text: str, port: int | None, scheme: str | None) -> Rule:
 
 def parse_entry(raw: str) -> Rule | None:
     """The rule for one entry, or ``None`` when it cannot be read."""
-    entry = raw.strip().lower()
+    entry = _unquote(raw).lower()
     scheme = None
     if "://" in entry:
         scheme, _, entry = entry.partition("://")
@@ -161,6 +162,12 @@ def mask(url: str) -> str:
     return f"{scheme}{sep}{netloc}{slash}{path}" if sep else url
 
 
+def _unquote(text: str) -> str:
+    """``text`` without blanks and quote marks at its ends: a docker env-file or systemd keeps
+    the quotes of ``NO_PROXY="localhost,::1"``, and no host or URL holds one."""
+    return text.strip().strip("\"'").strip()
+
+
 def _variable(name: str) -> tuple[str, str] | None:
     """(variable, value) of ``name`` in lowercase or uppercase, the lowercase winning."""
     for spelled in (name, name.upper()):
@@ -168,7 +175,7 @@ def _variable(name: str) -> tuple[str, str] | None:
             continue  # a CGI request: its Proxy header arrives as HTTP_PROXY (httpoxy)
         value = os.environ.get(spelled)
         if value is not None:
-            return spelled, value.strip()
+            return spelled, _unquote(value)
     return None
 
 

@@ -62,7 +62,8 @@ def source() -> CASource:
     if use_truststore():
         return CASource(TRUSTSTORE, None)
     for name in (*FILE_VARIABLES, DIR_VARIABLE):
-        value = (os.environ.get(name) or "").strip()
+        # quotes a docker env-file keeps around the path are no part of it
+        value = (os.environ.get(name) or "").strip().strip("\"'").strip()
         if not value:
             continue
         path = os.path.expanduser(value)

@@ -132,3 +132,15 @@ def test_credentials_in_proxy_urls_are_masked():
     assert "s3cret" not in str(info.value)
     config = proxies.ProxyConfig({"https": ("http://user:s3cret@proxy:3128", "HTTPS_PROXY")})
     assert "s3cret" not in repr(config) and "***@proxy:3128" in repr(config)
+
+
+def test_quotes_an_env_file_kept_are_dropped(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", '"http://proxy.corp:3128"')
+    monkeypatch.setenv("NO_PROXY", '"localhost,127.0.0.1,::1"')
+    config = proxies.current()
+    assert config.skipped == () and len(config.rules) == 3
+    assert config.proxy_for("https", "api.eachlabs.ai", 443) == (
+        "http://proxy.corp:3128",
+        "HTTPS_PROXY",
+    )
+    assert config.proxy_for("https", "::1", 443) is None
