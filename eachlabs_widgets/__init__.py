@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ._exceptions import (
     APIError,
     AuthenticationError,
+    CertificateError,
     ConfigurationError,
     EachLabsError,
     InputValidationError,
@@ -61,6 +62,7 @@ __all__ = [
     "APIError",
     "AsyncEachLabs",
     "AuthenticationError",
+    "CertificateError",
     "ConfigurationError",
     "EachLabs",
     "EachLabsError",

@@ -10,6 +10,7 @@
     │   ├── RateLimitError         429: too many predictions in flight
     │   └── ServerError            5xx: the service failed
     ├── TransportError             the request could not complete (connection, timeout)
+    │   └── CertificateError       the server's TLS certificate is not trusted here
     ├── OutputDownloadError        a prediction succeeded but its output file did not download
     └── PredictionError            a prediction did not end in success
         ├── PredictionFailedError      it ended in ``error``/``failed``
@@ -27,6 +28,7 @@ from typing import Any
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "CertificateError",
     "ConfigurationError",
     "EachLabsError",
     "InputValidationError",
@@ -142,6 +144,19 @@ class TransportError(EachLabsError):
         self.path = path
         self.sent = sent
         super().__init__(f"{message} ({method} {path})" if method else message)
+
+
+class CertificateError(TransportError):
+    """The server's TLS certificate could not be verified with the CA certificates trusted
+    here (often a company proxy that re-signs HTTPS traffic). Nothing was sent; it is not
+    retried. ``host`` names the server, ``reason`` is OpenSSL's words."""
+
+    def __init__(
+        self, message: str, *, host: str, reason: str, method: str = "", path: str = ""
+    ) -> None:
+        self.host = host
+        self.reason = reason
+        super().__init__(message, method=method, path=path, sent=False)
 
 
 class OutputDownloadError(EachLabsError):

@@ -8,6 +8,7 @@ it.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,14 +31,62 @@ ACCOUNT_CAP = 10
 _overrides: dict[str, Any] = {}
 
 
-def clean_key(value: str) -> str:
-    """``value`` with surrounding whitespace removed, checked to be sendable as a header.
+#: Matching quote pairs a key arrives wrapped in: ``docker --env-file``, systemd's
+#: ``EnvironmentFile`` and cmd.exe's ``set K="…"`` keep them as part of the value, and word
+#: processors and chat apps turn straight quotes into curly ones.
+_QUOTE_PAIRS = {
+    '"': '"',
+    "'": "'",
+    "`": "`",
+    "\u201c": "\u201d",
+    "\u2018": "\u2019",
+    "\u00ab": "\u00bb",
+}
+_QUOTES = frozenset(_QUOTE_PAIRS) | frozenset(_QUOTE_PAIRS.values())
+#: What a paste of a whole ``.env`` or shell line puts before the key.
+_ASSIGNMENT = re.compile(r"^(?:export\s+|set\s+)?EACHLABS_API_KEY\s*=\s*", re.IGNORECASE)
 
-    A key read from a file usually ends in a newline: that is stripped. A key with a control
-    character, a space or a non-ASCII character inside it cannot be sent as ``X-API-Key``:
-    :class:`ConfigurationError` says so (without showing the key).
+
+def _unwrap(key: str) -> str:
+    """``key`` without the quotes (and the blanks inside them) it was pasted in.
+
+    A key never holds a quote mark, and the package never shows the key, so a user cannot see
+    stray quotes: they are dropped rather than refused (as a shell or python-dotenv would drop
+    them) when they match. A quote left on one side only is refused by :func:`clean_key`.
     """
-    key = value.strip()
+    key = _ASSIGNMENT.sub("", _trim(key), count=1)
+    while len(key) >= 2 and _QUOTE_PAIRS.get(key[0]) == key[-1]:
+        key = _trim(key[1:-1])
+    return key
+
+
+#: Invisible characters a copy brings along at the ends: a byte-order mark (a file saved as
+#: "UTF-8 with BOM" by Notepad), zero-width spaces and joiners from web pages.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
+def _trim(text: str) -> str:
+    return text.strip().strip(_INVISIBLE).strip()
+
+
+def clean_key(value: str) -> str:
+    """``value`` with surrounding whitespace and matching quotes removed, checked to be
+    sendable as a header.
+
+    A key read from a file usually ends in a newline: that is stripped, as are a byte-order
+    mark and zero-width characters at its ends. A key wrapped in
+    matching quotes (``"smk_…"``, ``'smk_…'``, curly quotes) or pasted as a whole line
+    (``EACHLABS_API_KEY=smk_…``, ``export …``) is unwrapped. A key with a quote at one end
+    only, or a control character, a space or a non-ASCII character inside it, cannot be sent
+    as intended: :class:`ConfigurationError` says so (without showing the key).
+    """
+    key = _unwrap(value)
+    for end, char in (("starts", key[:1]), ("ends", key[-1:])):
+        if char and char in _QUOTES:
+            raise ConfigurationError(
+                f"the EachLabs API key {end} with a quote mark ({char}) that has no partner "
+                "at the other end; a key holds no quotes: remove the quote marks around it"
+            )
     for index, char in enumerate(key):
         if not ("!" <= char <= "~"):
             what = (
@@ -117,18 +166,33 @@ class Settings:
 
 
 def configure(
-    *, api_key: str | None = None, base_url: str | None = None, output_dir: str | None = None
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    output_dir: str | None = None,
+    truststore: bool | None = None,
 ) -> None:
     """Set process-wide defaults that win over the environment (``None`` leaves one as is).
 
-    ``output_dir=""`` turns automatic saving off.
+    ``output_dir=""`` turns automatic saving off. ``truststore=True`` verifies the service's
+    certificate with the operating system's store (as ``EACHLABS_TRUSTSTORE=1``; needs the
+    ``truststore`` package) instead of certifi's bundle.
     """
+    if truststore is not None:
+        _overrides["truststore"] = bool(truststore)
     if output_dir is not None:
         _overrides["output_dir"] = output_dir
     if api_key is not None:
-        _overrides["api_key"] = Secret(api_key) if api_key.strip() else None
+        _overrides["api_key"] = _secret_or_none(api_key)
     if base_url is not None:
         _overrides["base_url"] = normalise_base_url(base_url)
+
+
+def _secret_or_none(value: str) -> Secret | None:
+    """The key as a :class:`Secret`, or ``None`` when nothing is left once it is unwrapped
+    (``EACHLABS_API_KEY=""`` in an env-file means "no key", as in a shell)."""
+    secret = Secret(value)
+    return secret if secret.reveal() else None
 
 
 def reset_configuration() -> None:
@@ -181,10 +245,22 @@ def resolve(api_key: str | Secret | None = None, base_url: str | None = None) ->
     else:
         env = os.environ.get("EACHLABS_API_KEY", "")
         try:
-            key = Secret(env) if env.strip() else None
+            key = _secret_or_none(env)
         except ConfigurationError as exc:  # say where the key came from
             raise ConfigurationError(f"EACHLABS_API_KEY: {exc}") from None
     return Settings(base_url=url, api_key=key)
+
+
+def use_truststore() -> bool:
+    """Whether TLS trust comes from the operating system's store: ``configure(truststore=)`` >
+    ``EACHLABS_TRUSTSTORE`` (``1``/``true``/``yes``/``on``) > off."""
+    value = _overrides.get("truststore")
+    if value is None:
+        return os.environ.get("EACHLABS_TRUSTSTORE", "").strip().lower() in _TRUE
+    return bool(value)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 def output_dir() -> str | None:

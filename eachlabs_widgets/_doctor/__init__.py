@@ -37,10 +37,12 @@ def doctor(
 
     Rows of ``(check, status, detail)``: versions (this package, Python, httpx, IPython,
     ipywidgets, ipykernel, JupyterLab, Pillow, jsonschema), whether an API key is set (never any
-    part of it), the base URL, whether the service answers one ``GET /v1/models`` within
-    ``timeout`` seconds (no key sent, no retries), whether it accepts the key (one request
-    about a prediction that does not exist: nothing is created), the journal's path, health and size, whether
-    the output folder can be written, and whether the embedded emulator is available. Shows as
+    part of it) and accepted, the base URL, whether the service answers one ``GET /v1/models``
+    within ``timeout`` seconds (no key sent, no retries), whether it accepts the key (one
+    request about a prediction that does not exist: nothing is created), the proxy, skipped
+    ``NO_PROXY`` entries and CA certificates in force, the journal's path (and the fallback in
+    use when its folder cannot be written), health and size, whether the output folder can be
+    written, and whether the embedded emulator is available. Shows as
     a table in a notebook and as text in a terminal (``print(el.doctor())``). Changes nothing
     and raises nothing for what it checks.
 

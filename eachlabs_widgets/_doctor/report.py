@@ -25,6 +25,9 @@ from typing import Any
 from .. import _settings
 from .._display.tables import Table
 from .._exceptions import APIError, EachLabsError
+from .._journal.place import journal_place
+from .._journal.store import JournalError
+from .._service.network import facts as network_facts
 from .._version import __version__
 
 __all__ = ["REACH_TIMEOUT", "DoctorReport", "build_report"]
@@ -88,31 +91,25 @@ def _key_source() -> tuple[str, str | None]:
     return ("EACHLABS_API_KEY", raw) if raw.strip() else ("", None)
 
 
-def key_row() -> Row:
-    """Whether a key is set and where from: never its value, nor any part of it."""
+def key_row(accepted: Row | None = None) -> Row:
+    """Whether a key is set and where from: never its value, nor any part of it. It is "ok"
+    only when ``accepted`` (the :func:`key_accepted` row) says the service answered a request
+    made with it; short of that it is "set, not checked"."""
     source, raw = _key_source()
     if raw is not None:
         try:
-            key = _settings.Secret(raw).reveal()
+            cleaned = _settings.clean_key(raw)
         except EachLabsError as exc:  # e.g. a control character inside it
             return ("API key", PROBLEM, f"set ({source}) but refused: {exc}")
-        if _quoted(key):
-            return ("API key", PROBLEM, f"set ({source}) but {QUOTED}")
-        return ("API key", OK, f"set ({source}); not shown")
+        how = source if cleaned == raw.strip() else f"{source}; the quotes around it are dropped"
+        if accepted is not None and accepted[1] == OK:
+            return ("API key", OK, f"set ({how}), accepted by the service; not shown")
+        if accepted is not None and "(401)" in accepted[2]:
+            return ("API key", PROBLEM, f"set ({how}), refused by the service (401)")
+        return ("API key", INFO, f"set ({how}), not checked; not shown")
     if _base_url() == _settings.EMULATOR:
         return ("API key", OK, "not set (not needed by the emulator)")
     return ("API key", PROBLEM, "not set: run el.login() or %eachgen login")
-
-
-QUOTED = (
-    'wrapped in quotes, which are sent as part of it (an env file or `set K="…"` keeps '
-    "them): give it without the quotes"
-)
-
-
-def _quoted(key: str) -> bool:
-    """Whether the key is wrapped in quote marks (a key never holds them)."""
-    return len(key) >= 2 and key[0] == key[-1] and key[0] in "\"'`"
 
 
 def base_url_row() -> Row:
@@ -183,15 +180,11 @@ def key_accepted(base_url: str, timeout: float = REACH_TIMEOUT) -> Row | None:
     except asyncio.TimeoutError:
         return ("API key accepted", PROBLEM, f"no answer within {timeout:g} s")
     except APIError as exc:
-        if exc.status_code == 404:
+        if exc.status_code == 404 and "not found" in exc.message.lower():
+            # the service's own "Prediction not found": it checks the key first (API.md)
             return ("API key accepted", OK, "the service took it (asked about no prediction)")
         if exc.status_code == 401:
-            why = f"; it is {QUOTED}" if _quoted(raw.strip()) else ""
-            return (
-                "API key accepted",
-                PROBLEM,
-                f"the service refused it (401); from {source}{why}",
-            )
+            return ("API key accepted", PROBLEM, f"the service refused it (401); from {source}")
         return ("API key accepted", PROBLEM, f"answered HTTP {exc.status_code}")
     except Exception as exc:  # the report must still come: say what went wrong
         return ("API key accepted", PROBLEM, f"{type(exc).__name__}: {exc}")
@@ -230,9 +223,16 @@ def _size(nbytes: int) -> str:
 
 
 def journal_rows() -> list[Row]:
-    """Path, health and size of the journal, opened read-only (waits at most 1 s for a lock)."""
-    path = _settings.home() / "journal.sqlite3"
+    """Path, health and size of the journal, opened read-only (waits at most 1 s for a lock);
+    a problem while it is not where ``EACHLABS_HOME`` (or the default) puts it."""
+    try:
+        place = journal_place(make=False)
+    except JournalError as exc:  # no folder at all can be written
+        return [("journal", PROBLEM, str(exc))]
+    path = place.journal
     rows: list[Row] = [("journal path", INFO, str(path))]
+    if place.moved:
+        rows.append(("journal place", PROBLEM, place.explain()))
     if not path.exists():
         rows.append(("journal", OK, "none yet (made with the first prediction)"))
         return rows
@@ -301,12 +301,13 @@ def build_report(output_dir: str | None, timeout: float = REACH_TIMEOUT) -> Doct
     """The report, checking ``output_dir`` as the output folder (None: saving is off)."""
     base_url = _base_url()
     rows = versions()
-    rows.append(key_row())
+    accepted = key_accepted(base_url, timeout)
+    rows.append(key_row(accepted))
     rows.append(base_url_row())
     rows.append(reachability(base_url, timeout))
-    accepted = key_accepted(base_url, timeout)
     if accepted is not None:
         rows.append(accepted)
+    rows += network_facts(base_url)
     rows += journal_rows()
     rows.append(output_row(output_dir))
     rows.append(emulator_row(base_url))

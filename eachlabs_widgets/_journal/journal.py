@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._exceptions import EachLabsError
-from .._settings import EMULATOR, home
+from .._settings import EMULATOR
+from .place import journal_place
 from .store import (
     JournalBusyError,
     JournalCorruptError,
@@ -859,9 +860,9 @@ class Journal:
             result = ticket.result(timeout=0)
         except EachLabsError:
             raise
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise JournalError(
-                f"could not read the journal {self.path}: {exc}", path=self.path
+                f"could not read the journal {self.path}: {exc}{_hint(exc)}", path=self.path
             ) from None
         self._report(raising=True)
         return result
@@ -870,9 +871,9 @@ class Journal:
         ticket: Ticket[T] = self._store.read(work, FLUSH_WAIT)
         try:
             result = await ticket
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise JournalError(
-                f"could not read the journal {self.path}: {exc}", path=self.path
+                f"could not read the journal {self.path}: {exc}{_hint(exc)}", path=self.path
             ) from None
         self._report(raising=True)
         return result
@@ -885,9 +886,9 @@ class Journal:
             ticket.result(timeout=0)
         except EachLabsError:
             raise
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise JournalError(
-                f"could not write the journal {self.path}: {exc}", path=self.path
+                f"could not write the journal {self.path}: {exc}{_hint(exc)}", path=self.path
             ) from None
         self._report(raising=False)
 
@@ -902,6 +903,13 @@ class Journal:
     def _not_on_worker(self) -> None:
         if self._store.on_worker_thread():
             raise RuntimeError("a blocking journal call from the journal's own thread")
+
+
+def _hint(exc: BaseException) -> str:
+    """What to do about a folder that cannot be written."""
+    if isinstance(exc, OSError):
+        return "; set EACHLABS_HOME to a folder that can be written"
+    return ""
 
 
 class _Deferring(Journal):
@@ -936,9 +944,14 @@ _default: dict[Path, Journal] = {}
 
 
 def default_journal() -> Journal:
-    """The journal in ``EACHLABS_HOME`` (read per call, so the variable may change)."""
-    path = home() / "journal.sqlite3"
+    """The journal in ``EACHLABS_HOME`` (read per call, so the variable may change), or where
+    it falls back to when that folder cannot be written (see :mod:`.place`; said once, with a
+    :class:`JournalWarning`)."""
+    place = journal_place()
+    path = place.journal
     journal = _default.get(path)
     if journal is None:
+        if place.moved:
+            warnings.warn(f"journal: {place.explain()}", JournalWarning, stacklevel=2)
         journal = _default.setdefault(path, Journal(path))
     return journal

@@ -9,6 +9,9 @@
   ``sync_client``: ``EachLabs``; ``sync``: running a coroutine from synchronous code.
 - ``download``: output files streamed to disk under the size cap; ``warm``: the TLS context
   built in the background; ``trace``: a redacted record of a client's requests and answers.
+- ``network``: the transport under every request: the proxy and CA certificates in force, read
+  per request; ``proxies``: ``HTTP(S)_PROXY``/``ALL_PROXY``/``NO_PROXY`` as people write them;
+  ``trust``: which CA certificates verify the service, and the error when they do not.
 
 Imports: the package's ``_exceptions``, ``_settings``, ``_version``, ``_embedded`` (and the
 ``emulator`` it starts), ``_schema``, ``_journal`` and ``_generation``. Nothing here draws.

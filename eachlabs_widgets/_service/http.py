@@ -47,7 +47,9 @@ from .._exceptions import (
 from .._settings import Secret, Settings
 from .._version import __version__
 from . import warm as _warm
+from .network import NetworkTransport, route_note
 from .retry import Attempt, Kind, RetryPolicy, parse_retry_after
+from .trust import certificate_error
 
 with contextlib.suppress(ImportError):  # anyio's own name for it; a later anyio may move it
     import anyio._backends._asyncio  # noqa: F401  (see the module's docstring)
@@ -162,8 +164,9 @@ def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.Async
     :meth:`HTTP.request`) and holds no key (each request gets its own :class:`KeyAuth`).
     Its TLS context is the process's one, built off the loop by the warm-up."""
     return httpx.AsyncClient(
-        transport=transport,
-        verify=_warm.ssl_context() if transport is None else True,
+        # proxies and CA certificates as set now, read again per request (see .network)
+        transport=transport if transport is not None else NetworkTransport(),
+        trust_env=False,
         timeout=TIMEOUT,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
@@ -316,6 +319,13 @@ class HTTP:
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 failure = exc
             if failure is not None:
+                # An untrusted certificate is no network fault: said at once, never retried.
+                untrusted = certificate_error(
+                    failure, _host_of(failure, url), method=method, path=short
+                )
+                if untrusted is not None:
+                    failure = None
+                    raise untrusted
                 # Built outside the except block: no httpx frame (whose locals hold the
                 # request headers) stays reachable from the error we raise.
                 sent = not isinstance(
@@ -468,6 +478,14 @@ async def _sleep_within(sleep: Sleep, delay: float, deadline: float | None) -> N
     await sleep(delay)
 
 
+def _host_of(failure: BaseException, url: httpx.URL) -> str:
+    """The host a failed request went to (a redirect may have left ``url``)."""
+    try:
+        return str(failure.request.url.host)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # httpx raises RuntimeError when it has none
+        return str(url.host)
+
+
 def _transport_message(name: str, kind: Kind, sent: bool, url: httpx.URL) -> str:
     if name == "DecodingError":
         return (
@@ -481,6 +499,6 @@ def _transport_message(name: str, kind: Kind, sent: bool, url: httpx.URL) -> str
             "because a prediction may have been created and retrying could pay twice"
         )
     return (
-        f"could not reach {url.scheme}://{url.netloc.decode()} ({name}); check the network "
-        "and the base URL: eachlabs_widgets.doctor() checks both"
+        f"could not reach {url.scheme}://{url.netloc.decode()}{route_note(url)} ({name}); "
+        "check the network and the base URL: eachlabs_widgets.doctor() checks both"
     )

@@ -4,7 +4,7 @@ starts after ``%load_ext``, and in a script when the HTTP layer is imported (``f
 eachlabs_widgets import generate``), so the bundle loads while the rest of the imports run
 (OpenSSL reads it without holding the GIL).
 
-The daemon thread imports nothing: a module imported in a second thread while the kernel's
+The thread imports nothing: a module imported in a second thread while the kernel's
 thread imports a module of the same package (httpx and httpcore import each other) can hand one
 of them a partly initialised module ("cannot import name … most likely due to a circular
 import"). So everything the thread needs (:mod:`ssl`, :mod:`certifi`) is imported here, on the
@@ -12,12 +12,13 @@ caller's thread, and the thread only reads the CA bundle.
 
 At exit the interpreter waits for the thread (it is brief): OpenSSL frees its tables when the
 process exits, and a thread still loading the bundle then crashes it (SIGSEGV), as happens
-when a kernel or script ends right after ``%load_ext``.
+when a kernel or script ends right after ``%load_ext``. So the thread is not a daemon: the
+interpreter joins it before anything is torn down. (A daemon thread joined from an ``atexit``
+handler still crashed about one exit in four.)
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import ssl
@@ -25,34 +26,33 @@ import threading
 
 import certifi
 
-__all__ = ["ssl_context", "start"]
+from . import trust
 
-#: The longest the interpreter waits at exit for the warm-up to end (seconds).
-EXIT_WAIT = 10.0
+__all__ = ["ssl_context", "start"]
 
 _started = threading.Event()
 _context_lock = threading.Lock()
 _context: ssl.SSLContext | None = None
+#: What ``_context`` was built from (:func:`.trust.fingerprint`).
+_built_for: tuple[object, ...] | None = None
 
 
 def _create() -> ssl.SSLContext:
-    """httpx's default verifying context (``httpx.create_ssl_context()``): certifi's bundle,
-    or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set."""
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    return ssl.create_default_context(cafile=certifi.where())
+    return trust.create_context(trust.source())
 
 
 def ssl_context() -> ssl.SSLContext:
     """The TLS context every client of this process uses to reach the service. Loading the CA
     bundle takes tens of milliseconds, so it is built once: by the warm-up thread when
-    ``%load_ext`` started one, else by the first client."""
-    global _context
+    ``%load_ext`` started one, else by the first client; and again when the variables that
+    choose the CA certificates change (:mod:`.trust`). Raises ``ConfigurationError`` for a
+    variable that names no usable file."""
+    global _context, _built_for
+    wanted = trust.fingerprint()
     with _context_lock:
-        if _context is None:
+        if _context is None or _built_for != wanted:
             _context = _create()
+            _built_for = wanted
         return _context
 
 
@@ -77,11 +77,14 @@ def start() -> None:
     if _started.is_set():
         return
     _started.set()
-    if not (os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")):
+    if trust.fingerprint()[
+        0
+    ]:  # truststore: the first client builds it (the thread imports nothing)
+        return
+    if not any(trust.fingerprint()[1:]):
         # Found here, on the caller's thread: the first certifi.where() imports importlib's
         # resource readers. (Should it fail, the first client meets the error and says why.)
         with contextlib.suppress(Exception):
             certifi.where()
-    thread = threading.Thread(target=_warm, name="eachlabs-warm-up", daemon=True)
-    thread.start()
-    atexit.register(thread.join, EXIT_WAIT)
+    # not a daemon: joined at exit before OpenSSL is torn down (see the module's docstring)
+    threading.Thread(target=_warm, name="eachlabs-warm-up", daemon=False).start()

@@ -55,7 +55,9 @@ def test_a_key_is_said_to_be_set_and_never_shown(monkeypatch, how):
     else:
         el.configure(api_key=KEY)
     report = el.doctor(timeout=0.5)
-    assert rows(report)["API key"][0] == "ok" and "set" in rows(report)["API key"][1]
+    # nothing answered: the key is set, and no more can be said of it
+    assert rows(report)["API key"][0] == "" and "set" in rows(report)["API key"][1]
+    assert "not checked" in rows(report)["API key"][1]
     text = str(report) + report._repr_mimebundle_()["text/html"]
     assert all(KEY[i : i + 5] not in text for i in range(len(KEY) - 4))
 
@@ -160,10 +162,17 @@ def test_the_key_is_checked_with_the_service_without_creating_anything():
     server = serve(emulator)
     try:
         _settings.configure(base_url=server.url, api_key=KEY)
-        assert rows(el.doctor())["API key accepted"][0] == "ok"
+        found = rows(el.doctor())
+        assert found["API key accepted"][0] == "ok"
+        assert found["API key"][0] == "ok" and "accepted by the service" in found["API key"][1]
         _settings.configure(api_key="WRONGKEY999")
-        status, detail = rows(el.doctor())["API key accepted"]
+        found = rows(el.doctor())
+        status, detail = found["API key accepted"]
         assert status == "PROBLEM" and "refused" in detail and "WRONGKEY" not in detail
+        assert found["API key"] == (
+            "PROBLEM",
+            "set (el.login() / configure()), refused by the service (401)",
+        )
         assert emulator.stats.predictions_created == 0
     finally:
         server.close()
@@ -175,7 +184,9 @@ def test_a_bad_base_url_is_named_on_its_own_row(monkeypatch, url):
     monkeypatch.setenv("EACHLABS_API_KEY", KEY)
     found = rows(el.doctor())
     assert found["base URL"][0] == "PROBLEM" and "not an http" in found["base URL"][1]
-    assert found["API key"][0] == "ok"  # the key is fine: the base URL is the problem
+    # the base URL is the problem; the key is set, and not checked (nothing to ask)
+    assert found["API key"][0] == "" and "set" in found["API key"][1]
+    assert "API key" not in el.doctor().problems
     assert found["service reachable"][1].startswith("not checked")
 
 
@@ -192,7 +203,7 @@ def test_a_base_url_with_a_wrong_path_is_pointed_at():
 
 
 @pytest.mark.parametrize("quoted", [f'"{KEY}"', f"'{KEY}'"])
-def test_a_key_wrapped_in_quotes_is_named_so_and_still_never_shown(monkeypatch, quoted):
+def test_a_key_wrapped_in_quotes_is_unwrapped_said_so_and_still_never_shown(monkeypatch, quoted):
     emulator = Emulator(api_key=KEY)
     server = serve(emulator)
     try:
@@ -202,8 +213,9 @@ def test_a_key_wrapped_in_quotes_is_named_so_and_still_never_shown(monkeypatch, 
     finally:
         server.close()
     status, detail = rows(report)["API key"]
-    assert status == "PROBLEM" and "wrapped in quotes" in detail
+    assert status == "ok" and "the quotes around it are dropped" in detail
+    assert "accepted by the service" in detail
     status, detail = rows(report)["API key accepted"]
-    assert status == "PROBLEM" and "refused it (401)" in detail and "quotes" in detail
+    assert status == "ok"
     text = str(report) + report._repr_mimebundle_()["text/html"]
     assert all(KEY[i : i + 5] not in text for i in range(len(KEY) - 4))

@@ -34,7 +34,8 @@ def fresh_warm_up(monkeypatch):
 
 
 def _pool_context(client: httpx.AsyncClient):
-    return client._transport._pool._ssl_context  # type: ignore[attr-defined]
+    routes = client._transport._current()  # type: ignore[attr-defined]
+    return routes.pool(httpx.URL("https://api.eachlabs.ai"))._pool._ssl_context
 
 
 async def test_every_client_shares_the_one_tls_context(fresh_warm_up):

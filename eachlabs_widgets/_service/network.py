@@ -1,0 +1,162 @@
+"""The transport under every request to the service, its file hosts and upload targets: the
+proxy and the CA certificates in force, read again at each request.
+
+httpx reads proxies and CA variables once, when a client is built, and the package keeps one
+client per event loop for the life of a kernel. This transport routes each request instead:
+it asks :mod:`.proxies` for the proxy of its URL and :mod:`.warm` for the TLS context, and
+when a variable changed (``%env SSL_CERT_FILE=…``, ``os.environ["HTTPS_PROXY"] = …``) it
+builds new connection pools for the next requests; the old ones finish what they carry and
+close with the client.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+
+import certifi
+import httpx
+
+from .._exceptions import ConfigurationError
+from . import proxies, trust
+from . import warm as _warm
+
+__all__ = ["NetworkTransport", "facts", "route_note"]
+
+
+class _Routes:
+    """The connection pools for one set of settings: direct, and one per proxy URL."""
+
+    def __init__(self, context: ssl.SSLContext, config: proxies.ProxyConfig) -> None:
+        self.context = context
+        self.config = config
+        self.pools: dict[str | None, httpx.AsyncHTTPTransport] = {}
+
+    def pool(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+        chosen = self.config.proxy_for(url.scheme, url.host, url.port or _default_port(url))
+        proxy_url = chosen[0] if chosen else None
+        pool = self.pools.get(proxy_url)
+        if pool is None:
+            proxy = None
+            if chosen is not None:
+                proxy = _proxy(*chosen, self.context)
+            pool = httpx.AsyncHTTPTransport(verify=self.context, trust_env=False, proxy=proxy)
+            self.pools[proxy_url] = pool
+        return pool
+
+
+def _proxy(url: str, variable: str, context: ssl.SSLContext | None) -> httpx.Proxy:
+    """The proxy of ``url``, or a :class:`ConfigurationError` naming ``variable``."""
+    proxies.check_proxy_url(url, variable)
+    try:
+        parsed = httpx.URL(url)
+        # an https proxy's own certificate is checked with the same CA certificates
+        return httpx.Proxy(parsed, ssl_context=context if parsed.scheme == "https" else None)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ConfigurationError(
+            f"{variable}={proxies.mask(url)} is not a usable proxy URL ({exc}); write it as "
+            "http://host:port"
+        ) from None
+
+
+def _default_port(url: httpx.URL) -> int | None:
+    return {"http": 80, "https": 443}.get(url.scheme)
+
+
+class NetworkTransport(httpx.AsyncBaseTransport):
+    """Sends each request directly or through its proxy, verifying TLS with the CA
+    certificates in force (:mod:`.trust`). Raises ``ConfigurationError`` before sending
+    anything when a CA variable or a proxy URL cannot be used."""
+
+    def __init__(self) -> None:
+        self._key: tuple[object, ...] | None = None
+        self._routes: _Routes | None = None
+        self._retired: list[_Routes] = []
+
+    def _current(self) -> _Routes:
+        key = (trust.fingerprint(), proxies.fingerprint())
+        if self._routes is None or key != self._key:
+            routes = _Routes(_warm.ssl_context(), proxies.current())
+            if self._routes is not None:
+                self._retired.append(self._routes)
+            self._routes, self._key = routes, key
+        return self._routes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._current().pool(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        every = [*self._retired, *([self._routes] if self._routes else [])]
+        self._retired, self._routes, self._key = [], None, None
+        for routes in every:
+            for pool in routes.pools.values():
+                await pool.aclose()
+
+
+def route_note(url: httpx.URL) -> str:
+    """`` through the proxy … (VARIABLE)`` when requests to ``url`` go through one, else
+    ``""``: for messages about a connection that failed."""
+    try:
+        chosen = proxies.current().proxy_for(url.scheme, url.host, url.port or _default_port(url))
+    except Exception:  # only words for a message: never a second error
+        return ""
+    return f" through the proxy {proxies.mask(chosen[0])} ({chosen[1]})" if chosen else ""
+
+
+def facts(base_url: str) -> list[tuple[str, str, str]]:
+    """The network settings in force for ``doctor()``: rows of ``(check, status, detail)``,
+    status ``"ok"``, ``"PROBLEM"`` or ``""`` (information). Proxy credentials are masked."""
+    return [_proxy_fact(base_url), *_no_proxy_facts(), _trust_fact()]
+
+
+def _proxy_fact(base_url: str) -> tuple[str, str, str]:
+    config = proxies.current()
+    every = ", ".join(
+        f"{variable}={proxies.mask(url)}" for url, variable in config.proxies.values()
+    )
+    if not base_url.startswith(("http://", "https://")):
+        where = "not used by the embedded emulator"
+        return ("proxy", "", f"{where}; set: {every}" if every else f"{where}; none set")
+    url = httpx.URL(base_url)
+    chosen = config.proxy_for(url.scheme, url.host, url.port or _default_port(url))
+    if chosen is None:
+        how = "direct"
+        if config.proxies.get(url.scheme) or config.proxies.get("all"):
+            how += f" ({config.no_proxy_variable} matches {url.host})"
+        return ("proxy", "", f"{how}; set: {every}" if every else f"{how}: no proxy set")
+    try:
+        _proxy(*chosen, None)
+    except ConfigurationError as exc:
+        return ("proxy", "PROBLEM", str(exc))
+    return ("proxy", "", f"{url.host} through {proxies.mask(chosen[0])} ({chosen[1]})")
+
+
+def _no_proxy_facts() -> list[tuple[str, str, str]]:
+    config = proxies.current()
+    if not config.no_proxy_variable:
+        return []
+    name = config.no_proxy_variable
+    said = f"{len(config.rules)} entr{'y' if len(config.rules) == 1 else 'ies'} honoured"
+    if config.skipped:
+        skipped = ", ".join(map(repr, config.skipped))
+        return [(name, "PROBLEM", f"{said}; skipped, cannot be read: {skipped}")]
+    return [(name, "", said)]
+
+
+def _trust_fact() -> tuple[str, str, str]:
+    try:
+        where = trust.source()
+        _warm.ssl_context()
+    except ConfigurationError as exc:
+        return ("CA certificates", "PROBLEM", str(exc))
+    detail = where.describe()
+    if where.origin == "certifi":
+        detail = f"certifi {certifi.__version__}: {where.path}"
+    ignored = [
+        name
+        for name in (*trust.FILE_VARIABLES, trust.DIR_VARIABLE)
+        if name != where.origin and (os.environ.get(name) or "").strip()
+    ]
+    if ignored:
+        detail += f"; also set, not used: {', '.join(ignored)}"
+    return ("CA certificates", "", detail)
