@@ -5,10 +5,11 @@ plain string whose name or description says so (``image_url``, ``images_data_url
 "URL of the image"). Local values for such a field (bytes, a path, a PIL image) are uploaded
 through the presign flow and replaced by their public URL before the create.
 
-A string given to such a field is either a URL the service fetches (``http(s)://``,
-``data:``) or, when it looks like a local path (``cat.png``, ``./a/b.jpg``, ``~/x.png``,
-``C:\\x.png``, ``file:///x.png``, quoted or not), a file on this machine: uploaded when it
-exists, refused before anything is sent when it does not. A path is never sent as a URL.
+A string given to such a field is either a URL the service fetches (``http(s)://``), a
+``data:`` URI (uploaded like a file: the service rejects data: URIs, API.md "Upload") or,
+when it looks like a local path (``cat.png``, ``./a/b.jpg``, ``~/x.png``, ``C:\\x.png``,
+``file:///x.png``, quoted or not), a file on this machine: uploaded when it exists, refused
+before anything is sent when it does not. A path is never sent as a URL.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@
   ``sync_client``: ``EachLabs``; ``sync``: running a coroutine from synchronous code.
 - ``download``: output files streamed to disk under the size cap; ``warm``: the TLS context
   built in the background.
+- ``uploads``: the files uploaded for a trainer, until they are deleted; upload progress.
 
 Imports: the package's ``_exceptions``, ``_settings``, ``_version``, ``_embedded`` (and the
 ``emulator`` it starts), ``_schema``, ``_journal`` and ``_generation``. Nothing here draws.

@@ -285,3 +285,40 @@ def test_uploads_left_by_a_background_run_are_deleted_at_exit(emulated):
         warnings.simplefilter("error")
         _delete_left_at_exit(uploads.pending())
     assert served(emulated, made.url) == 404 and uploads.pending() == []
+
+
+async def test_a_large_upload_shows_progress_and_arrives_whole(emulated, capsys, monkeypatch):
+    monkeypatch.setattr(uploads, "_CHUNK", 1000)  # several chunks from a small file
+    data = os.urandom(5500)
+    client = el.AsyncEachLabs(base_url="emulator")
+    url = await client.upload(data, "application/zip", progress=True)
+    assert emulated.request("GET", "/uploads/" + url.split("/uploads/", 1)[1]).body == data
+    assert "uploading" in capsys.readouterr().err
+
+
+def test_progress_only_for_large_uploads_in_a_terminal(monkeypatch):
+    class Terminal:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    monkeypatch.setattr("sys.stderr", Terminal(True))
+    assert uploads.show_progress(uploads.PROGRESS_FROM, None)
+    assert not uploads.show_progress(uploads.PROGRESS_FROM - 1, None)
+    monkeypatch.setattr("sys.stderr", Terminal(False))
+    assert not uploads.show_progress(10 * uploads.PROGRESS_FROM, None)  # a log, a notebook
+    assert uploads.show_progress(1, True)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://cdn-us.eachlabs.ai/uploads/3f2a-11.png", "3f2a-11"),
+        ("https://cdn-us.eachlabs.ai/uploads/3f2a-11.zip?sig=x", "3f2a-11"),
+        (" 3f2a-11 ", "3f2a-11"),
+    ],
+)
+def test_an_upload_is_named_by_its_url_or_id(given, expected):
+    assert uploads.file_id_of(given) == expected
