@@ -641,8 +641,10 @@ class AsyncEachLabs:
         clock_deadline = self._clock() + timeout if timeout is not None else None
         # The ticket comes first: creation follows the order of the calls, not of lookups.
         async with self._limiter.place() as place:
-            # ``payload`` is updated in place so that run() sees what was uploaded, if this fails.
-            payload.update(await self.prepare_input(model, inputs))
+            # Filled in place, so that run() sees what was uploaded whatever happens next.
+            prepared = await self.prepare_input(model, inputs)
+            payload.clear()
+            payload.update(prepared)
             base_url = self.settings().base_url
             journal = self.journal
             if reuse and inputs.get("seed") is not None and journal is not None:

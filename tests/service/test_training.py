@@ -322,3 +322,9 @@ def test_progress_only_for_large_uploads_in_a_terminal(monkeypatch):
 )
 def test_an_upload_is_named_by_its_url_or_id(given, expected):
     assert uploads.file_id_of(given) == expected
+
+
+async def test_only_what_was_checked_is_sent(emulated):
+    client = el.AsyncEachLabs(base_url="emulator")
+    g = await client.run(WAN, {"prompt": "x", "image_url": None, "seed": 3})
+    assert "image_url" not in g.inputs and g.seed == 3
