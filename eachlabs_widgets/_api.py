@@ -351,12 +351,15 @@ async def _training_inputs(
             trainer,
             [{"field": field, "message": f"{field}: give the images as images=, not {field}="}],
         )
-    try:  # off the loop: scaling dozens of photos takes seconds
-        archive = await asyncio.to_thread(training_zip, images)
-    except (OSError, TypeError, ValueError) as exc:
-        raise InputValidationError(
-            trainer, [{"field": field, "message": f"{field}: {exc}"}]
-        ) from None
+    archive: Any = images
+    if not (isinstance(images, str) and images.strip().lower().startswith(("https://", "http://"))):
+        try:  # off the loop: scaling dozens of photos takes seconds
+            archive = await asyncio.to_thread(training_zip, images)
+        except (OSError, TypeError, ValueError) as exc:
+            problem = {"field": field, "message": f"{field}: {exc}"}
+            raise InputValidationError(trainer, [problem]) from None
+    # (a URL is a zip the service can fetch already: sent as it is, and not deleted: it was
+    # not uploaded for this run)
     payload = await client.prepare_input(trainer, {**inputs, field: archive})
     if keep:
         from ._service import uploads
@@ -376,8 +379,9 @@ async def atrain(
 ) -> Generation:
     """Train a LoRA with ``trainer`` on ``images`` and wait for it, on the running event loop.
 
-    ``images`` is a folder (the images and ``.txt`` captions directly in it), a zip (a path
-    or its bytes), or a list of paths, PIL images or bytes. They fill the trainer's zip input
+    ``images`` is a folder (the images and ``.txt`` captions directly in it), a zip (a path,
+    its bytes, or a URL, sent as it is and never deleted), or a list of paths, PIL images or
+    bytes. They fill the trainer's zip input
     (``images_data_url`` or ``image_data_url``, found from its schema); ``inputs`` are its
     other parameters (``trigger_phrase``, ``steps``…), checked against its schema first.
 

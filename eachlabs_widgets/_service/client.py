@@ -498,7 +498,8 @@ class AsyncEachLabs:
             "PUT", presign["presigned_url"], auth=False, content=content, headers=headers
         )
         url = str(presign["public_url"])
-        _service_urls.add(url)
+        if is_loopback_url(url):
+            _service_urls.add(url)
         file_id = presign.get("id")
         settings = self.settings()
         return Uploaded(
@@ -802,7 +803,9 @@ class AsyncEachLabs:
             spent = self._clock() - started if started is not None else 0.0
             deadline = time.monotonic() + max(0.0, timeout - spent)
         folder = Path(save_to).expanduser() if save_to else None
-        _service_urls.update(urls[:_SERVICE_URLS_KEPT])
+        # Only those on this machine matter (see prepare_input); few, and only from a local
+        # service, so the set stays small.
+        _service_urls.update(u for u in urls if is_loopback_url(u))
         # A trainer's weights are not fetched (the URL is all a LoRA model needs, and they can
         # be larger than any image cap): only Generation.lora.download() fetches them.
         lora = lora_from_output(model, prediction.output, inputs)
@@ -947,9 +950,8 @@ def _presign_problem(presign: Any) -> str | None:
     return None
 
 
-#: URLs the service gave (outputs, uploads): always sent as they are, wherever they point.
+#: URLs on this machine that a service gave (outputs, uploads): always sent as they are.
 _service_urls: set[str] = set()
-_SERVICE_URLS_KEPT = 50
 
 _NO_ID_WARNING = (
     "the service gave no id for the upload {url}, so it cannot be deleted after training; it "

@@ -328,3 +328,13 @@ async def test_only_what_was_checked_is_sent(emulated):
     client = el.AsyncEachLabs(base_url="emulator")
     g = await client.run(WAN, {"prompt": "x", "image_url": None, "seed": 3})
     assert "image_url" not in g.inputs and g.seed == 3
+
+
+def test_a_zip_already_at_a_url_is_sent_as_it_is(emulated):
+    client = el.EachLabs(base_url="emulator")
+    url = client.upload(trainset.training_zip([png_bytes()]).data, "application/zip")
+    presigned, deleted = count(emulated, "presign"), count(emulated, "delete")
+    g = el.train("flux-turbo-trainer", url, steps=10)
+    assert g.inputs["images_data_url"] == url and g.lora is not None
+    # nothing uploaded for this run, and what it did not upload is not deleted
+    assert (count(emulated, "presign"), count(emulated, "delete")) == (presigned, deleted)
