@@ -809,7 +809,8 @@ class AsyncEachLabs:
         # A trainer's weights are not fetched (the URL is all a LoRA model needs, and they can
         # be larger than any image cap): only Generation.lora.download() fetches them.
         lora = lora_from_output(model, prediction.output, inputs)
-        fetched = [u for u in urls if lora is None or u != lora.url]
+        weights = {u for u in urls if _is_weights(u)} | ({lora.url} if lora else set())
+        fetched = [u for u in urls if u not in weights]
         # An OutputDownloadError leaves the journal at "downloading": resume() fetches again.
         staged = await download_all(
             self._http, fetched, folder=folder, prediction_id=prediction_id, deadline=deadline
@@ -837,7 +838,7 @@ class AsyncEachLabs:
                 output=prediction.output,
             )
             notes = []
-            if generation.raw_output and lora is None:
+            if generation.raw_output and not weights:
                 raw = json.dumps(prediction.output, default=str)
                 notes.append(f"the answer held no output file; raw output: {raw[:2000]}")
                 warnings.warn(
@@ -957,6 +958,11 @@ _NO_ID_WARNING = (
     "the service gave no id for the upload {url}, so it cannot be deleted after training; it "
     "stays public until it expires (the upload_expiry setting)"
 )
+
+
+def _is_weights(url: str) -> bool:
+    """LoRA weights (``.safetensors``), from any trainer: never an image to show."""
+    return url.split("?", 1)[0].lower().endswith(".safetensors")
 
 
 def _on_this_machine(base_url: str) -> bool:

@@ -338,3 +338,28 @@ def test_a_zip_already_at_a_url_is_sent_as_it_is(emulated):
     assert g.inputs["images_data_url"] == url and g.lora is not None
     # nothing uploaded for this run, and what it did not upload is not deleted
     assert (count(emulated, "presign"), count(emulated, "delete")) == (presigned, deleted)
+
+
+async def test_weights_of_any_model_are_never_downloaded(emulated):
+    # a model outside the table answering weights beside its picture: the weights URL
+    # points nowhere, so fetching it would fail the run
+    weights = "https://weights.invalid/files/w/pytorch_lora_weights.safetensors"
+
+    def with_weights(request, response):
+        body = (
+            response.json()
+            if response.headers.get("content-type", "").startswith("application/json")
+            else None
+        )
+        if request.method == "GET" and isinstance(body, dict) and body.get("status") == "success":
+            body["output"] = [*body["output"], weights]
+            return httpx.Response(200, json=body)
+        return response
+
+    recording = Recording(emulated, with_weights)
+    client = el.AsyncEachLabs(base_url="emulator", transport=recording)
+    g = await client.run("flux-2-turbo-text-to-image", {"prompt": "x"})
+    assert weights in g.urls and len(g.images) == 1 and g.lora is None
+    assert not [p for _m, p, _b in recording.sent if p.endswith(".safetensors")]
+    assert [p for _m, p, _b in recording.sent if p.endswith(".png")]  # the picture came
+    await client.aclose()
