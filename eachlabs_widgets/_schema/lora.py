@@ -21,6 +21,7 @@ so nothing here imports the service.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -121,7 +122,8 @@ class Lora:
 
     def download(self, path: str | Path) -> Path:
         """Fetch the weights into ``path`` (a file, or a folder to put it in under its own
-        name); returns the file written. Only on request: the URL is all a LoRA model needs.
+        name: an existing one, or one written with a trailing ``/``, made if needed); returns
+        the file written. Only on request: the URL is all a LoRA model needs.
 
         Raises ``ValueError`` for a LoRA whose weights are not at a URL (a repo id), and
         ``OutputDownloadError`` when the download fails.
@@ -134,7 +136,7 @@ class Lora:
         if fetch is None:
             raise RuntimeError("no downloader: import eachlabs_widgets first")
         target = Path(path).expanduser()
-        if target.is_dir():
+        if target.is_dir() or str(path).endswith(("/", os.sep)):
             name = self.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or "lora.safetensors"
             target = target / name
         return fetch(self.url, target)

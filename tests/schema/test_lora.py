@@ -163,3 +163,15 @@ def test_download_uses_the_fetcher_it_was_given(tmp_path):
     lora = lora_from_output("z-image-trainer", OUTPUT, {}, fetch=fetch)
     assert lora.download(tmp_path) == tmp_path / "pytorch_lora_weights.safetensors"
     assert calls == [(WEIGHTS, tmp_path / "pytorch_lora_weights.safetensors")]
+
+
+def test_download_into_a_new_folder_named_with_a_slash(tmp_path):
+    def fetch(url, path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"weights")
+        return path
+
+    lora = Lora(WEIGHTS, "bfl-flux-lora", _fetch=fetch)
+    written = lora.download(f"{tmp_path}/weights/")
+    assert written == tmp_path / "weights" / "pytorch_lora_weights.safetensors"
+    assert lora.download(tmp_path / "mine.safetensors") == tmp_path / "mine.safetensors"
