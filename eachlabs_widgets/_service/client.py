@@ -37,6 +37,7 @@ from .._schema.media import (
     media_kind,
     to_local_media,
 )
+from .._schema.trainset import UPLOAD_LIMIT
 from .._settings import EMULATOR, Secret, Settings, resolve, upload_expiry
 from . import uploads as upload_registry
 from .coalesce import SingleFlight
@@ -283,6 +284,9 @@ class AsyncEachLabs:
                 files[name] = await asyncio.to_thread(_read_local, value)
             except (OSError, TypeError, ValueError) as exc:
                 problems.append({"field": name, "message": f"{name}: cannot read the file: {exc}"})
+                continue
+            if len(files[name].data) > UPLOAD_LIMIT:
+                problems.append({"field": name, "message": _too_large(name, model, files[name])})
         if problems:
             raise InputValidationError(model, problems)
         training = model in TRAINERS or any(
@@ -974,6 +978,18 @@ def _loopback_message(name: str, value: str) -> str:
     return (
         f"{name}: {value!r} is on this machine, which the service cannot fetch; give the "
         "file itself (a path, bytes or a PIL image: it is uploaded), or a public https URL"
+    )
+
+
+def _too_large(name: str, model: str, media: LocalMedia) -> str:
+    hint = (
+        f"; el.train({model!r}, images) scales a training set's photos down to fit"
+        if model in TRAINERS
+        else ""
+    )
+    return (
+        f"{name}: the file is {len(media.data) / 1e6:.1f} MB, over the service's "
+        f"{UPLOAD_LIMIT / 1e6:g} MB upload limit{hint}"
     )
 
 

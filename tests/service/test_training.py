@@ -363,3 +363,17 @@ async def test_weights_of_any_model_are_never_downloaded(emulated):
     assert not [p for _m, p, _b in recording.sent if p.endswith(".safetensors")]
     assert [p for _m, p, _b in recording.sent if p.endswith(".png")]  # the picture came
     await client.aclose()
+
+
+async def test_a_file_over_the_upload_limit_is_refused_before_upload(emulated, monkeypatch):
+    from eachlabs_widgets._service import client as _client
+
+    monkeypatch.setattr(_client, "UPLOAD_LIMIT", 1000)
+    presigned = count(emulated, "presign")
+    client = el.AsyncEachLabs(base_url="emulator")
+    with pytest.raises(InputValidationError, match=r"over the service's 0\.001 MB upload limit"):
+        await client.prepare_input(
+            "flux-turbo-trainer",
+            {"images_data_url": el.LocalMedia(b"PK\x03\x04" * 500, "application/zip")},
+        )
+    assert count(emulated, "presign") == presigned
