@@ -377,3 +377,12 @@ async def test_a_file_over_the_upload_limit_is_refused_before_upload(emulated, m
             {"images_data_url": el.LocalMedia(b"PK\x03\x04" * 500, "application/zip")},
         )
     assert count(emulated, "presign") == presigned
+
+
+def test_an_upload_record_never_shows_the_key():
+    from eachlabs_widgets._settings import Secret
+
+    made = uploads.Uploaded(
+        "https://cdn.example/uploads/a.zip", "a", "https://x", Secret("smk_s3cr3t")
+    )
+    assert "smk_s3cr3t" not in repr(made) and "smk_s3cr3t" not in str(made)
