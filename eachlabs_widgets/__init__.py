@@ -43,7 +43,19 @@ from ._settings import configure
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._api import agenerate, aresume, generate, get_model, history, list_models, resume
+    from ._api import (
+        Lora,
+        agenerate,
+        aresume,
+        atrain,
+        delete_upload,
+        generate,
+        get_model,
+        history,
+        list_models,
+        resume,
+        train,
+    )
     from ._batch import batch
     from ._display.render import Results
     from ._doctor import doctor
@@ -73,6 +85,7 @@ __all__ = [
     "JournalError",
     "JournalWarning",
     "LocalMedia",
+    "Lora",
     "ModelForm",
     "NotFoundError",
     "Output",
@@ -92,8 +105,10 @@ __all__ = [
     "__version__",
     "agenerate",
     "aresume",
+    "atrain",
     "batch",
     "configure",
+    "delete_upload",
     "doctor",
     "generate",
     "get_model",
@@ -102,6 +117,7 @@ __all__ = [
     "load_ipython_extension",
     "login",
     "resume",
+    "train",
     "unload_ipython_extension",
 ]
 
@@ -110,7 +126,19 @@ __all__ = [
 # eachlabs_widgets` stay cheap (no HTTP stack, no imaging, no widgets until they are needed).
 _LAZY = {
     **dict.fromkeys(
-        ("agenerate", "aresume", "generate", "get_model", "history", "list_models", "resume"),
+        (
+            "agenerate",
+            "aresume",
+            "atrain",
+            "delete_upload",
+            "generate",
+            "get_model",
+            "history",
+            "list_models",
+            "Lora",
+            "resume",
+            "train",
+        ),
         "._api",
     ),
     "AsyncEachLabs": "._service.client",

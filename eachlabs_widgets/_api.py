@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
 from typing import Any
 
 from ._display.tables import History
-from ._exceptions import NotFoundError
+from ._exceptions import InputValidationError, NotFoundError
 from ._generation import Generation
 from ._journal.journal import JournalEntry, JournalError, PredictionNotFound, default_journal
+from ._schema.lora import Lora
+from ._schema.trainset import archive_input, training_zip
 from ._service.client import AsyncEachLabs
 from ._service.polling import PollSchedule
 from ._service.sync import run_sync
@@ -18,13 +21,18 @@ from ._settings import EMULATOR, output_dir
 
 __all__ = [
     "GenerationInterrupted",
+    "Lora",
+    "adelete_upload",
     "agenerate",
     "aresume",
+    "atrain",
+    "delete_upload",
     "generate",
     "get_model",
     "history",
     "list_models",
     "resume",
+    "train",
 ]
 
 
@@ -317,3 +325,107 @@ def list_models(name: str | None = None) -> list[dict[str, Any]]:
 def get_model(slug: str) -> dict[str, Any]:
     """One model with its ``request_schema``."""
     return run_sync(AsyncEachLabs().get_model(slug))
+
+
+async def _training_inputs(
+    client: AsyncEachLabs, trainer: str, images: Any, inputs: dict[str, Any], keep: bool
+) -> dict[str, Any]:
+    """The trainer's inputs with ``images`` zipped (made to fit the upload limit), checked
+    and uploaded: the payload to run."""
+    schema = (await client.get_model(trainer)).get("request_schema") or {}
+    field = archive_input(schema)
+    if field is None:
+        known = ", ".join((schema.get("properties") or {}).keys()) or "none"
+        raise InputValidationError(
+            trainer,
+            [
+                {
+                    "field": "images",
+                    "message": f"{trainer} is not a trainer: none of its inputs takes a zip "
+                    f"of images (its inputs: {known})",
+                }
+            ],
+        )
+    if inputs.get(field) is not None:
+        raise InputValidationError(
+            trainer,
+            [{"field": field, "message": f"{field}: give the images as images=, not {field}="}],
+        )
+    archive: Any = images
+    if not (isinstance(images, str) and images.strip().lower().startswith(("https://", "http://"))):
+        try:  # off the loop: scaling dozens of photos takes seconds
+            archive = await asyncio.to_thread(training_zip, images)
+        except (OSError, TypeError, ValueError) as exc:
+            problem = {"field": field, "message": f"{field}: {exc}"}
+            raise InputValidationError(trainer, [problem]) from None
+    # (a URL is a zip the service can fetch already: sent as it is, and not deleted: it was
+    # not uploaded for this run)
+    payload = await client.prepare_input(trainer, {**inputs, field: archive})
+    if keep:
+        from ._service import uploads
+
+        uploads.forget(uploads.registered_in(payload.values()))
+    return payload
+
+
+async def atrain(
+    trainer: str,
+    images: Any,
+    *,
+    timeout: float | None = None,
+    keep_uploads: bool = False,
+    card: bool | None = None,
+    **inputs: Any,
+) -> Generation:
+    """Train a LoRA with ``trainer`` on ``images`` and wait for it, on the running event loop.
+
+    ``images`` is a folder (the images and ``.txt`` captions directly in it), a zip (a path,
+    its bytes, or a URL, sent as it is and never deleted), or a list of paths, PIL images or
+    bytes. They fill the trainer's zip input
+    (``images_data_url`` or ``image_data_url``, found from its schema); ``inputs`` are its
+    other parameters (``trigger_phrase``, ``steps``…), checked against its schema first.
+
+    The set is made to fit the service's 100 MB upload limit (API.md, "Upload") before
+    anything is uploaded: images longer than 1536 px are scaled down (EXIF orientation
+    applied, JPEG of quality 92). Large uploads show a progress bar in a terminal. The
+    uploaded zip (your photos, public while it exists) is deleted once the trainer ends, in
+    success, failure or cancel, before this returns (at exit for a run left in the
+    background), unless ``keep_uploads=True``.
+
+    Returns the :class:`Generation`; its ``lora`` is the :class:`Lora` to use:
+    ``generate(g.lora.model, "a portrait", loras=[g.lora])`` (API.md, "LoRA training" says
+    which model loads which trainer's LoRAs). The weights are not downloaded
+    (``g.lora.download(path)`` does it).
+
+    Raises :class:`InputValidationError` (nothing uploaded or sent) for a model that is not
+    a trainer, images that cannot be read or do not fit the limit (the message says how many
+    to drop), or inputs its schema refuses; the errors of :func:`agenerate` otherwise.
+    """
+    payload = await _training_inputs(AsyncEachLabs(), trainer, images, inputs, keep_uploads)
+    return await agenerate(trainer, None, timeout=timeout, force=True, card=card, **payload)
+
+
+def train(
+    trainer: str,
+    images: Any,
+    *,
+    timeout: float | None = None,
+    keep_uploads: bool = False,
+    card: bool | None = None,
+    **inputs: Any,
+) -> Generation:
+    """:func:`atrain` from synchronous code (a script, or a cell of a running kernel)."""
+    payload = run_sync(_training_inputs(AsyncEachLabs(), trainer, images, inputs, keep_uploads))
+    return generate(trainer, None, timeout=timeout, force=True, card=card, **payload)
+
+
+async def adelete_upload(url_or_id: str) -> None:
+    """Delete a file uploaded as an input, by its public URL or id (``DELETE
+    /v1/files/{id}``, API.md "Upload"); a file already gone is fine. Raises
+    :class:`APIError` while the service still processes it (409: try again shortly)."""
+    await AsyncEachLabs().delete_upload(url_or_id)
+
+
+def delete_upload(url_or_id: str) -> None:
+    """Synchronous :func:`adelete_upload`."""
+    run_sync(adelete_upload(url_or_id))

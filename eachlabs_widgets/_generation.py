@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from ._journal.journal import JournalEntry
+    from ._schema.lora import Lora
 
 __all__ = ["DEFAULT_OUTPUT_DIR", "Generation", "Output", "decode_image"]
 
@@ -136,6 +137,16 @@ class Generation:
         return float(value) if isinstance(value, (int, float)) else None
 
     @property
+    def lora(self) -> Lora | None:
+        """The LoRA a trainer's run made (its weights URL, the model that loads it, the
+        trigger phrase), or ``None`` for a model that is not a trainer (API.md, "LoRA
+        training"). The weights are not downloaded: ``g.lora.download(path)`` fetches them."""
+        from ._schema.lora import lora_from_output
+
+        output = self.output if self.output is not None else self.urls
+        return lora_from_output(self.model, output, self.inputs)
+
+    @property
     def images(self) -> list[Image.Image]:
         """The image outputs that decode, as PIL images (decoded once). Never raises: an
         output that does not decode (truncated, a decompression bomb, an unknown format) is
@@ -163,8 +174,9 @@ class Generation:
     @property
     def raw_output(self) -> bool:
         """True when the service's answer held no file: ``output`` is all there is (kept as a
-        JSON stand-in in ``outputs`` and saved like a file)."""
-        return any(out.raw for out in self.outputs)
+        JSON stand-in in ``outputs`` and saved like a file). False for a trainer's LoRA: its
+        weights are a file, left at the service until :attr:`lora` fetches them."""
+        return any(out.raw for out in self.outputs) and self.lora is None
 
     def parameters(self, index: int | None = None) -> dict[str, Any]:
         """What is recorded beside and inside every saved file."""
@@ -267,7 +279,10 @@ class Generation:
 
     def __repr__(self) -> str:
         label = " (emulator)" if self.emulated else ""
-        if self.raw_output:
+        lora = self.lora
+        if lora is not None:
+            what = f"a LoRA for {lora.model} in .lora"
+        elif self.raw_output:
             what = "no output file, the raw output is kept in .output"
         else:
             what = f"{len(self.outputs)} output(s)"

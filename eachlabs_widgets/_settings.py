@@ -15,7 +15,16 @@ from typing import Any
 
 from ._exceptions import ConfigurationError
 
-__all__ = ["DEFAULT_BASE_URL", "EMULATOR", "Secret", "Settings", "configure", "resolve"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_UPLOAD_EXPIRY",
+    "EMULATOR",
+    "Secret",
+    "Settings",
+    "configure",
+    "resolve",
+    "upload_expiry",
+]
 
 DEFAULT_BASE_URL = "https://api.eachlabs.ai"
 #: The base URL value that selects the embedded, in-process emulator.
@@ -27,6 +36,13 @@ DEFAULT_OUTPUT_DIR = "eachgen_outputs"
 #: Predictions an account may have in flight, per the service's documentation. Kept here, in a
 #: module that imports nothing heavy, so ``%load_ext`` can name it without loading the limiter.
 ACCOUNT_CAP = 10
+
+#: Seconds an input file uploaded for a prediction stays public (the service keeps it 180 days
+#: unless asked otherwise: API.md, "Upload"); it is fetched within minutes.
+DEFAULT_UPLOAD_EXPIRY = 86_400
+UPLOAD_EXPIRY_ENV = "EACHLABS_UPLOAD_EXPIRY"
+#: The bounds the service accepts for ``expires_in_seconds`` (API.md, "Upload").
+UPLOAD_EXPIRY_RANGE = (60, 365 * 86_400)
 
 _overrides: dict[str, Any] = {}
 
@@ -171,15 +187,19 @@ def configure(
     base_url: str | None = None,
     output_dir: str | None = None,
     truststore: bool | None = None,
+    upload_expiry: int | None = None,
 ) -> None:
     """Set process-wide defaults that win over the environment (``None`` leaves one as is).
 
     ``output_dir=""`` turns automatic saving off. ``truststore=True`` verifies the service's
     certificate with the operating system's store (as ``EACHLABS_TRUSTSTORE=1``; needs the
-    ``truststore`` package) instead of certifi's bundle.
+    ``truststore`` package) instead of certifi's bundle. ``upload_expiry`` is the seconds an
+    input file uploaded for a prediction stays public (60 to 31,536,000; default a day).
     """
     if truststore is not None:
         _overrides["truststore"] = bool(truststore)
+    if upload_expiry is not None:
+        _overrides["upload_expiry"] = _checked_expiry(upload_expiry, "upload_expiry")
     if output_dir is not None:
         _overrides["output_dir"] = output_dir
     if api_key is not None:
@@ -270,6 +290,29 @@ def output_dir() -> str | None:
     if value is None:
         value = os.environ.get("EACHLABS_OUTPUT_DIR", DEFAULT_OUTPUT_DIR)
     return value or None
+
+
+def _checked_expiry(value: Any, where: str) -> int:
+    low, high = UPLOAD_EXPIRY_RANGE
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        seconds = -1
+    if isinstance(value, bool) or not low <= seconds <= high:
+        raise ConfigurationError(
+            f"{where} is the seconds an upload stays public, from {low} to {high}, not {value!r}"
+        )
+    return seconds
+
+
+def upload_expiry() -> int:
+    """Seconds an input file uploaded for a prediction stays public (``expires_in_seconds``):
+    ``configure(upload_expiry=)`` > ``EACHLABS_UPLOAD_EXPIRY`` > one day (86,400). Raises
+    :class:`ConfigurationError` for a value outside 60 s .. 365 days."""
+    if "upload_expiry" in _overrides:
+        return int(_overrides["upload_expiry"])
+    raw = os.environ.get(UPLOAD_EXPIRY_ENV, "").strip()
+    return _checked_expiry(raw, UPLOAD_EXPIRY_ENV) if raw else DEFAULT_UPLOAD_EXPIRY
 
 
 def home() -> Path:

@@ -278,6 +278,10 @@ def _plain(generation: Generation) -> str:
         text += f"\nsaved: {path}"
     for index, why in generation.undecodable.items():
         text += f"\noutput {index} is not shown: it does not decode as an image ({why})"
+    lora = generation.lora
+    if lora is not None:
+        trigger = f", trigger {lora.trigger!r}" if lora.trigger else ""
+        text += f"\nLoRA for {lora.model}{trigger} (in .lora, not downloaded): {lora.url}"
     if generation.raw_output:
         text += f"\nno output file; the raw output (in .output): {_raw_text(generation, 500)}"
     if generation.save_error:
@@ -294,6 +298,15 @@ def _notes(generation: Generation) -> str:
     """What the picture cannot say: outputs that are not shown, an answer without a file, files
     that were not saved."""
     notes = []
+    lora = generation.lora
+    lora_line = ""
+    if lora is not None:
+        trigger = f", trigger <code>{html.escape(lora.trigger)}</code>" if lora.trigger else ""
+        lora_line = (
+            f"<div style='font-size:90%'>LoRA for <code>{html.escape(lora.model)}</code>{trigger}"
+            " (in <code>.lora</code>; the weights are fetched only by "
+            "<code>.lora.download(path)</code>)</div>"
+        )
     for index, why in generation.undecodable.items():
         notes.append(
             f"output {index} is not shown: it does not decode as an image "
@@ -306,7 +319,9 @@ def _notes(generation: Generation) -> str:
         )
     if generation.save_error:
         notes.append(f"not saved: {html.escape(generation.save_error)}")
-    return "".join(f"<div style='color:{WARN};font-size:90%'>⚠ {n}</div>" for n in notes)
+    return lora_line + "".join(
+        f"<div style='color:{WARN};font-size:90%'>⚠ {n}</div>" for n in notes
+    )
 
 
 def _file_links(generation: Generation) -> str:

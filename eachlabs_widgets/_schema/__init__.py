@@ -7,6 +7,9 @@
 - ``jsonsafe``: what JSON can carry, and why a value cannot be sent.
 - ``category``: what kind of model a catalogue entry is (the list carries no category).
 - ``media``: what a file input takes (paths, bytes, images, URLs) and how it is uploaded.
+- ``lora``: the one table of which model loads which trainer's LoRAs, ``Lora``, and ``loras``
+  inputs (API.md, "LoRA training").
+- ``trainset``: a training set zipped to fit the upload limit (images scaled down).
 
 Imports: the package's ``_exceptions`` only. ``inputs`` calls the helpers below it, which never
 call back up into it; ``media`` imports nothing of the package.

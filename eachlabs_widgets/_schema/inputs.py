@@ -28,6 +28,7 @@ from .coerce import (
     required_of,
 )
 from .jsonsafe import Unsendable, json_ready
+from .lora import resolve_loras
 from .media import media_kind, missing_file_problem
 from .rules import RuleProblem, rules_for
 
@@ -107,11 +108,20 @@ def validate_inputs(
     before raising one :class:`InputValidationError` that names the fields, the allowed
     values or the nearest name. A schema without properties passes inputs through (checked
     only for JSON).
+
+    :class:`~.lora.Lora` objects in ``loras`` are sent as ``{"path", "scale"}`` and their
+    trigger phrase is added to the prompt; one of another model family is a problem that names
+    the model that loads it (:func:`~.lora.resolve_loras`).
     """
     props = properties_of(schema)
     required = set(required_of(schema))
+    inputs, lora_problems = resolve_loras(model, inputs)
     given = {str(k): v for k, v in inputs.items() if v is not None}
-    problems: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = [
+        {"field": "loras", "message": p.message} for p in lora_problems
+    ]
+    if problems:  # nothing else matters: the LoRA would load into nothing
+        raise InputValidationError(model, problems)
     payload: dict[str, Any] = {}
     if props:
         problems += _unknown_names([n for n in given if n not in props], props)

@@ -5,16 +5,20 @@ plain string whose name or description says so (``image_url``, ``images_data_url
 "URL of the image"). Local values for such a field (bytes, a path, a PIL image) are uploaded
 through the presign flow and replaced by their public URL before the create.
 
-A string given to such a field is either a URL the service fetches (``http(s)://``,
-``data:``) or, when it looks like a local path (``cat.png``, ``./a/b.jpg``, ``~/x.png``,
-``C:\\x.png``, ``file:///x.png``, quoted or not), a file on this machine: uploaded when it
-exists, refused before anything is sent when it does not. A path is never sent as a URL.
+A string given to such a field is either a URL the service fetches (``http(s)://``), a
+``data:`` URI (uploaded like a file: the service rejects data: URIs, API.md "Upload") or,
+when it looks like a local path (``cat.png``, ``./a/b.jpg``, ``~/x.png``, ``C:\\x.png``,
+``file:///x.png``, quoted or not), a file on this machine: uploaded when it exists, refused
+before anything is sent when it does not. A path is never sent as a URL.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import io
+import ipaddress
 import itertools
 import mimetypes
 import os
@@ -24,13 +28,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 from urllib.request import url2pathname
 
 __all__ = [
     "LocalMedia",
+    "data_uri_media",
     "existing_local_file",
     "is_local_media",
+    "is_loopback_url",
     "local_path",
     "looks_like_local_path",
     "media_kind",
@@ -310,3 +316,54 @@ def file_type_of(content_type: str) -> str:
     """The presign ``file_type`` for a content type: image, video, audio or other."""
     head = content_type.split("/", 1)[0]
     return head if head in ("image", "video", "audio") else "other"
+
+
+def data_uri_media(text: Any) -> LocalMedia | None:
+    """The file a ``data:`` URI holds, as :class:`LocalMedia` to upload (the service rejects
+    data: URIs in file inputs: API.md, "Upload"); ``None`` for anything else.
+
+    Raises ``ValueError`` for a data: URI whose content cannot be decoded.
+    """
+    if not isinstance(text, str) or text[:5].lower() != "data:":
+        return None
+    header, comma, body = text[5:].partition(",")
+    if not comma:
+        raise ValueError("a data: URI without a comma holds nothing")
+    parts = [p.strip() for p in header.split(";")]
+    is_base64 = any(p.lower() == "base64" for p in parts[1:])
+    ctype = parts[0].lower() if parts[0] else "text/plain"
+    try:
+        data = (
+            base64.b64decode("".join(body.split()), validate=True)
+            if is_base64
+            else unquote_to_bytes(body)
+        )
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"its base64 content does not decode ({exc})") from None
+    if ctype in ("", "application/octet-stream"):
+        ctype = sniff_content_type(data)
+    return LocalMedia(data, ctype, "upload" + _ext_for(ctype))
+
+
+def _is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def is_loopback_url(text: Any) -> bool:
+    """True for an ``http(s)`` URL whose host is this machine (``localhost``, ``127.0.0.1``,
+    ``[::1]``, ``0.0.0.0``): a service elsewhere cannot fetch it (API.md, "Upload")."""
+    if not isinstance(text, str) or not _SCHEME.match(text.strip()):
+        return False
+    try:
+        parts = urlsplit(text.strip())
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and _is_loopback_host(host)

@@ -26,15 +26,20 @@ from .._exceptions import (
 from .._generation import Generation, Output
 from .._journal.journal import Journal, default_journal
 from .._schema.inputs import choose_seed, properties_of, validate_inputs
+from .._schema.lora import TRAINERS, lora_from_output, set_default_fetcher
 from .._schema.media import (
     LocalMedia,
+    data_uri_media,
     existing_local_file,
     file_type_of,
     is_local_media,
+    is_loopback_url,
     media_kind,
     to_local_media,
 )
-from .._settings import EMULATOR, Secret, Settings, resolve
+from .._schema.trainset import UPLOAD_LIMIT
+from .._settings import EMULATOR, Secret, Settings, resolve, upload_expiry
+from . import uploads as upload_registry
 from .coalesce import SingleFlight
 from .download import download_all, download_to_file, off_loop, read_staged
 from .http import HTTP, DeadlineReached, Sleep, new_client
@@ -43,6 +48,7 @@ from .limiter import limiter as shared_limiter
 from .polling import DurationLearner, PollSchedule, observed_duration
 from .prediction import Prediction
 from .retry import RetryPolicy
+from .uploads import Progress, Uploaded, file_id_of, show_progress
 
 __all__ = ["AsyncEachLabs", "learner"]
 
@@ -57,6 +63,10 @@ CREATE_HOLD = 10.0
 CANCEL_HOLD = 10.0
 #: How long a wait may spend reading the journal's durations for a model, once per process.
 SEED_WAIT = 1.0
+#: How long deleting a trainer's uploads may hold up the end of its run.
+DELETE_HOLD = 10.0
+#: The size cap of LoRA weights fetched on request (they are not images: hundreds of MB).
+LORA_MAX_BYTES = 10_000_000_000
 
 #: Each model's durations per service, learned in this process and seeded from the journal.
 learner = DurationLearner()
@@ -226,20 +236,30 @@ class AsyncEachLabs:
 
     # -- predictions ----------------------------------------------------------------------
 
-    async def prepare_input(self, model: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    async def prepare_input(
+        self, model: str, inputs: Mapping[str, Any], *, progress: bool | None = None
+    ) -> dict[str, Any]:
         """Inputs checked against the model's schema, coerced, with a seed, files uploaded.
 
-        A file input takes a URL (``http(s)://``, ``data:``, sent as it is) or a local file:
-        bytes, a PIL image, a :class:`~pathlib.Path`, a :class:`LocalMedia`, or a string that
-        names an existing file (``"cat.png"``, ``"~/x.jpg"``, ``"file:///…"``, quoted or not).
-        Local files are read, then uploaded (API.md "Uploads") only once every input passed.
-        Raises :class:`InputValidationError` naming the field before anything is uploaded
-        or created: for a local path that names no file, a file that cannot be read, or any
-        input the schema refuses.
+        A file input takes an ``http(s)://`` URL (sent as it is) or a local file: bytes, a PIL
+        image, a :class:`~pathlib.Path`, a :class:`LocalMedia`, a ``data:`` URI (the service
+        rejects those: API.md "Upload"), or a string that names an existing file
+        (``"cat.png"``, ``"~/x.jpg"``, ``"file:///…"``, quoted or not). Local files are read,
+        then uploaded (API.md "Upload") only once every input passed, asking the retention of
+        the ``upload_expiry`` setting (a day by default); large ones show ``progress`` (a bar
+        in a terminal when None). A trainer's uploads are deleted when its run ends (see
+        :meth:`run`).
+
+        Raises :class:`InputValidationError` naming the field before anything is uploaded or
+        created: for a local path that names no file, a file or data: URI that cannot be read,
+        a ``localhost`` URL while the service is not on this machine (it cannot fetch it), or
+        any input the schema refuses.
         """
         schema = (await self.get_model(model)).get("request_schema") or {}
         props = properties_of(schema)
         local: dict[str, Any] = {}
+        problems: list[dict[str, Any]] = []
+        remote = not _on_this_machine(self.settings().base_url)
         for name, value in inputs.items():
             if name not in props:
                 continue
@@ -249,20 +269,36 @@ class AsyncEachLabs:
                 path = existing_local_file(value)
                 if path is not None:
                     local[name] = path
+                elif isinstance(value, str) and value[:5].lower() == "data:":
+                    local[name] = value
+                elif remote and is_loopback_url(value) and value.strip() not in _service_urls:
+                    problems.append({"field": name, "message": _loopback_message(name, value)})
+        if problems:
+            raise InputValidationError(model, problems)
         # Local files stand in as a name while the rest is checked: nothing is read or
         # uploaded for inputs that are refused.
         payload = validate_inputs(model, schema, {**inputs, **{k: "local-file" for k in local}})
         files: dict[str, LocalMedia] = {}
-        problems: list[dict[str, Any]] = []
         for name, value in local.items():
             try:  # off the event loop: a large file or image must not freeze the notebook
-                files[name] = await asyncio.to_thread(to_local_media, value)
+                files[name] = await asyncio.to_thread(_read_local, value)
             except (OSError, TypeError, ValueError) as exc:
                 problems.append({"field": name, "message": f"{name}: cannot read the file: {exc}"})
+                continue
+            if len(files[name].data) > UPLOAD_LIMIT:
+                problems.append({"field": name, "message": _too_large(name, model, files[name])})
         if problems:
             raise InputValidationError(model, problems)
+        training = model in TRAINERS or any(
+            media_kind(name, props[name]) == "archive" for name in files
+        )
         for name, media in files.items():
-            payload[name] = await self.upload(media)
+            made = await self._upload(media, expires_in_seconds=upload_expiry(), progress=progress)
+            payload[name] = made.url
+            if training:
+                if made.id is None:
+                    warnings.warn(_NO_ID_WARNING.format(url=made.url), stacklevel=2)
+                upload_registry.register(made, _delete_left_at_exit)
         return choose_seed(schema, payload)
 
     async def create_prediction(
@@ -413,15 +449,41 @@ class AsyncEachLabs:
 
     # -- files ----------------------------------------------------------------------------
 
-    async def upload(self, data: Any, content_type: str | None = None) -> str:
-        """Upload bytes, a path or a PIL image; returns the public URL to pass as an input."""
-        media = to_local_media(data)
-        ctype = content_type or media.content_type
-        presign = await self._http.json(
-            "POST",
-            "/v1/upload/presign",
-            json={"content_type": ctype, "file_type": file_type_of(ctype)},
+    async def upload(
+        self,
+        data: Any,
+        content_type: str | None = None,
+        *,
+        expires_in_seconds: int | None = None,
+        progress: bool | None = None,
+    ) -> str:
+        """Upload bytes, a path or a PIL image; returns the public URL to pass as an input.
+
+        The file is public until it expires (``expires_in_seconds``, 60 s to 365 days; the
+        service's default is 180 days) or :meth:`delete_upload` removes it (API.md "Upload").
+        ``progress`` shows a bar (default: for large files, in a terminal).
+        """
+        made = await self._upload(
+            to_local_media(data),
+            content_type,
+            expires_in_seconds=expires_in_seconds,
+            progress=progress,
         )
+        return made.url
+
+    async def _upload(
+        self,
+        media: LocalMedia,
+        content_type: str | None = None,
+        *,
+        expires_in_seconds: int | None = None,
+        progress: bool | None = None,
+    ) -> Uploaded:
+        ctype = content_type or media.content_type
+        body: dict[str, Any] = {"content_type": ctype, "file_type": file_type_of(ctype)}
+        if expires_in_seconds is not None:
+            body["expires_in_seconds"] = int(expires_in_seconds)
+        presign = await self._http.json("POST", "/v1/upload/presign", json=body)
         problem = _presign_problem(presign)
         if problem:
             raise APIError(
@@ -432,10 +494,49 @@ class AsyncEachLabs:
             )
         headers = {str(k): str(v) for k, v in (presign.get("required_headers") or {}).items()}
         headers["Content-Type"] = ctype
+        content: Any = media.data
+        if show_progress(len(media.data), progress):
+            content = Progress(media.data, media.filename, True)
+            headers["Content-Length"] = str(len(media.data))  # a presigned PUT is never chunked
         await self._http.request(
-            "PUT", presign["presigned_url"], auth=False, content=media.data, headers=headers
+            "PUT", presign["presigned_url"], auth=False, content=content, headers=headers
         )
-        return str(presign["public_url"])
+        url = str(presign["public_url"])
+        if is_loopback_url(url):
+            _service_urls.add(url)
+        file_id = presign.get("id")
+        settings = self.settings()
+        return Uploaded(
+            url=url,
+            id=str(file_id) if isinstance(file_id, (str, int)) and str(file_id) else None,
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+        )
+
+    async def delete_upload(self, url_or_id: str) -> None:
+        """Delete an uploaded file (``DELETE /v1/files/{id}``, API.md "Upload"), by its public
+        URL or its id. A file already gone (204 or 404) is fine.
+
+        Raises :class:`APIError` when the service still processes the file (409: try again
+        in a moment) or refuses otherwise, and ``ValueError`` for empty text.
+        """
+        file_id = file_id_of(url_or_id)
+        try:
+            await self._http.request("DELETE", f"/v1/files/{file_id}")
+        except NotFoundError:
+            pass  # never existed or already deleted: gone either way
+        except APIError as exc:
+            if exc.status_code == 409:
+                raise APIError(
+                    f"upload {file_id} is still being processed by the service, so it cannot "
+                    "be deleted yet; try again in a moment",
+                    status_code=409,
+                    details=exc.message,
+                    method="DELETE",
+                    path=f"/v1/files/{file_id}",
+                ) from None
+            raise
+        upload_registry.forget([u for u in upload_registry.pending() if u.id == file_id])
 
     async def download(self, url: str, *, deadline: float | None = None) -> bytes:
         """The bytes at ``url`` (an output file or a ``data:`` URI). The API key is never sent
@@ -472,8 +573,14 @@ class AsyncEachLabs:
         on_update: OnUpdate | None = None,
         save_to: str | None = None,
         reuse: bool = False,
+        keep_uploads: bool = False,
     ) -> Generation:
         """Validate, create, record, wait, download (and save): one finished :class:`Generation`.
+
+        Files uploaded for a trainer (here or by an earlier :meth:`prepare_input`) are
+        deleted once its run ends in success, failure or cancel, before this returns, unless
+        ``keep_uploads``; a run left running at ``timeout`` keeps them (the trainer still needs
+        them; they expire with the ``upload_expiry`` setting) and says so.
 
         ``timeout`` (seconds) is a deadline for the whole call, requests in flight included,
         except the create itself: abandoning a create could leave a paid prediction nobody
@@ -488,12 +595,61 @@ class AsyncEachLabs:
         prediction that cannot be cancelled stays in the journal for
         :func:`~eachlabs_widgets.resume`.
         """
+        payload: dict[str, Any] = dict(inputs)
+        try:
+            return await self._run(model, inputs, payload, timeout, on_update, save_to, reuse)
+        except PredictionTimeoutError as exc:
+            kept = upload_registry.registered_in(payload.values())
+            upload_registry.forget(kept)
+            if kept:
+                warnings.warn(
+                    f"prediction {exc.prediction_id} still runs, so its {len(kept)} upload(s) "
+                    "are kept; delete them once it ends: "
+                    + ", ".join(f"eachlabs_widgets.delete_upload({u.url!r})" for u in kept),
+                    stacklevel=2,
+                )
+            raise
+        finally:
+            done = upload_registry.registered_in(payload.values())
+            if done:
+                upload_registry.forget(done)
+                if not keep_uploads:
+                    await _settle(asyncio.ensure_future(self._delete_all(done)), DELETE_HOLD)
+
+    async def _delete_all(self, uploads: list[Uploaded]) -> None:
+        """Delete ``uploads``, each on its own: one failure is logged, the rest go on."""
+        for upload in uploads:
+            if upload.id is None:
+                continue
+            try:
+                await self.delete_upload(upload.id)
+            except Exception as exc:
+                log.warning("could not delete upload %s: %s", upload.url, exc)
+                warnings.warn(
+                    f"could not delete the upload {upload.url} ({exc}); it stays public until "
+                    f"it expires: eachlabs_widgets.delete_upload({upload.url!r}) tries again",
+                    stacklevel=2,
+                )
+
+    async def _run(
+        self,
+        model: str,
+        inputs: Mapping[str, Any],
+        payload: dict[str, Any],
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        save_to: str | None,
+        reuse: bool,
+    ) -> Generation:
         deadline = time.monotonic() + timeout if timeout is not None else None
         # Waiting for capacity is bounded by the same deadline, on the client's own clock.
         clock_deadline = self._clock() + timeout if timeout is not None else None
         # The ticket comes first: creation follows the order of the calls, not of lookups.
         async with self._limiter.place() as place:
-            payload = await self.prepare_input(model, inputs)
+            # Filled in place, so that run() sees what was uploaded whatever happens next.
+            prepared = await self.prepare_input(model, inputs)
+            payload.clear()
+            payload.update(prepared)
             base_url = self.settings().base_url
             journal = self.journal
             if reuse and inputs.get("seed") is not None and journal is not None:
@@ -651,9 +807,17 @@ class AsyncEachLabs:
             spent = self._clock() - started if started is not None else 0.0
             deadline = time.monotonic() + max(0.0, timeout - spent)
         folder = Path(save_to).expanduser() if save_to else None
+        # Only those on this machine matter (see prepare_input); few, and only from a local
+        # service, so the set stays small.
+        _service_urls.update(u for u in urls if is_loopback_url(u))
+        # A trainer's weights are not fetched (the URL is all a LoRA model needs, and they can
+        # be larger than any image cap): only Generation.lora.download() fetches them.
+        lora = lora_from_output(model, prediction.output, inputs)
+        weights = {u for u in urls if _is_weights(u)} | ({lora.url} if lora else set())
+        fetched = [u for u in urls if u not in weights]
         # An OutputDownloadError leaves the journal at "downloading": resume() fetches again.
         staged = await download_all(
-            self._http, urls, folder=folder, prediction_id=prediction_id, deadline=deadline
+            self._http, fetched, folder=folder, prediction_id=prediction_id, deadline=deadline
         )
         try:
             contents = await off_loop(read_staged, staged)
@@ -678,7 +842,7 @@ class AsyncEachLabs:
                 output=prediction.output,
             )
             notes = []
-            if generation.raw_output:
+            if generation.raw_output and not weights:
                 raw = json.dumps(prediction.output, default=str)
                 notes.append(f"the answer held no output file; raw output: {raw[:2000]}")
                 warnings.warn(
@@ -789,3 +953,82 @@ def _presign_problem(presign: Any) -> str | None:
     if not isinstance(presign.get("required_headers") or {}, dict):
         return "its required_headers is not an object"
     return None
+
+
+#: URLs on this machine that a service gave (outputs, uploads): always sent as they are.
+_service_urls: set[str] = set()
+
+_NO_ID_WARNING = (
+    "the service gave no id for the upload {url}, so it cannot be deleted after training; it "
+    "stays public until it expires (the upload_expiry setting)"
+)
+
+
+def _is_weights(url: str) -> bool:
+    """LoRA weights (``.safetensors``), from any trainer: never an image to show."""
+    return url.split("?", 1)[0].lower().endswith(".safetensors")
+
+
+def _on_this_machine(base_url: str) -> bool:
+    """The embedded emulator, or a service on a loopback address: it can fetch localhost."""
+    return base_url == EMULATOR or is_loopback_url(base_url)
+
+
+def _loopback_message(name: str, value: str) -> str:
+    return (
+        f"{name}: {value!r} is on this machine, which the service cannot fetch; give the "
+        "file itself (a path, bytes or a PIL image: it is uploaded), or a public https URL"
+    )
+
+
+def _too_large(name: str, model: str, media: LocalMedia) -> str:
+    hint = (
+        f"; el.train({model!r}, images) scales a training set's photos down to fit"
+        if model in TRAINERS
+        else ""
+    )
+    return (
+        f"{name}: the file is {len(media.data) / 1e6:.1f} MB, over the service's "
+        f"{UPLOAD_LIMIT / 1e6:g} MB upload limit{hint}"
+    )
+
+
+def _read_local(value: Any) -> LocalMedia:
+    found = data_uri_media(value)
+    return found if found is not None else to_local_media(value)
+
+
+def _delete_left_at_exit(left: list[Uploaded]) -> None:
+    """At exit: delete the uploads of trainer runs that did not end in this process."""
+    from .sync import run_sync
+
+    async def delete() -> None:
+        for upload in left:
+            key = upload.api_key.reveal() if isinstance(upload.api_key, Secret) else None
+            client = AsyncEachLabs(api_key=key, base_url=upload.base_url, journal=False)
+            await asyncio.wait_for(client._delete_all([upload]), DELETE_HOLD)
+
+    run_sync(delete())
+    upload_registry.forget(left)
+
+
+def _fetch_weights(url: str, target: Path) -> Path:
+    """Download LoRA weights into ``target`` (for :meth:`Lora.download`)."""
+    from .sync import run_sync
+
+    async def fetch() -> Path:
+        client = AsyncEachLabs(journal=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = await download_to_file(
+            client._http, url, folder=target.parent, max_bytes=LORA_MAX_BYTES
+        )
+        try:
+            await off_loop(staged.path.replace, target)
+        finally:
+            staged.discard()
+        return target
+
+    return run_sync(fetch())
+
+
+set_default_fetcher(_fetch_weights)

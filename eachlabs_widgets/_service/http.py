@@ -28,7 +28,7 @@ import random
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import AsyncIterable, Awaitable, Callable, Generator
 from typing import Any
 
 import httpcore  # noqa: F401  (see the module's docstring)
@@ -283,7 +283,7 @@ class HTTP:
         auth: bool = True,
         json: Any = None,
         params: dict[str, Any] | None = None,
-        content: bytes | None = None,
+        content: bytes | AsyncIterable[bytes] | None = None,
         headers: dict[str, str] | None = None,
         deadline: float | None = None,
         stream: bool = False,
@@ -379,7 +379,7 @@ class HTTP:
         headers: dict[str, str],
         json: Any,
         params: dict[str, Any] | None,
-        content: bytes | None,
+        content: bytes | AsyncIterable[bytes] | None,
         stream: bool = False,
     ) -> httpx.Response:
         """Send, following redirects only where that is safe for the key and the method."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +51,8 @@ def is_terminal(status: Any) -> bool:
 
 
 def output_urls(output: Any) -> list[str]:
-    """Every URL in ``output``, in order: from a string, a list, or an object (nested ok)."""
+    """Every URL in ``output``, in order: from a string, a list, or an object (nested ok), or
+    a string that holds one of those as JSON."""
     urls: list[str] = []
     _collect(output, urls, depth=0)
     return list(dict.fromkeys(urls))
@@ -62,6 +65,10 @@ def _collect(value: Any, urls: list[str], depth: int) -> None:
         text = value.strip()
         if text.startswith(("http://", "https://", "data:")):
             urls.append(text)
+        elif text.startswith(("{", "[")):
+            # A trainer may answer its object as a JSON string (API.md, "LoRA training").
+            with contextlib.suppress(ValueError, RecursionError):
+                _collect(json.loads(text), urls, depth + 1)
     elif isinstance(value, (list, tuple)):
         for item in value:
             _collect(item, urls, depth + 1)

@@ -55,8 +55,22 @@ class EachLabs:
     def wait(self, prediction_id: str, timeout: float | None = None, **options: Any) -> Prediction:
         return run_sync(self.aio.wait(prediction_id, timeout, **options))
 
-    def upload(self, data: Any, content_type: str | None = None) -> str:
-        return run_sync(self.aio.upload(data, content_type))
+    def upload(
+        self,
+        data: Any,
+        content_type: str | None = None,
+        *,
+        expires_in_seconds: int | None = None,
+        progress: bool | None = None,
+    ) -> str:
+        return run_sync(
+            self.aio.upload(
+                data, content_type, expires_in_seconds=expires_in_seconds, progress=progress
+            )
+        )
+
+    def delete_upload(self, url_or_id: str) -> None:
+        run_sync(self.aio.delete_upload(url_or_id))
 
     def download(self, url: str) -> bytes:
         return run_sync(self.aio.download(url))
@@ -70,9 +84,16 @@ class EachLabs:
         on_update: OnUpdate | None = None,
         save_to: str | None = None,
         reuse: bool = False,
+        keep_uploads: bool = False,
     ) -> Generation:
         return run_sync(
             self.aio.run(
-                model, inputs, timeout=timeout, on_update=on_update, save_to=save_to, reuse=reuse
+                model,
+                inputs,
+                timeout=timeout,
+                on_update=on_update,
+                save_to=save_to,
+                reuse=reuse,
+                keep_uploads=keep_uploads,
             )
         )

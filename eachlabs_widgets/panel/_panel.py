@@ -23,6 +23,7 @@ from .._display.card import (
 from .._exceptions import InputValidationError
 from .._generation import DEFAULT_OUTPUT_DIR, Generation
 from .._journal.files import atomic_write, embed_metadata, extension_for, write_sidecar
+from .._schema.lora import Lora
 from .._schema.media import LocalMedia, is_local_media, sniff_content_type
 from .._service.client import AsyncEachLabs
 from .._settings import EMULATOR, output_dir
@@ -35,7 +36,7 @@ from ._pricing import PriceBook, format_duration, format_price
 from ._snapshot import snapshot_html
 from ._strip import HISTORY_LIMIT, ResultStrip, Shot
 from ._text import run_text
-from ._training import LORA_MODEL, archive_field, lora_inputs, lora_url
+from ._training import archive_field, lora_inputs, lora_model_for, lora_url
 from ._widgets import LoraChip, Stage, TrainingBox, images_of, line, running_loop
 
 __all__ = ["Panel"]
@@ -665,8 +666,9 @@ class Panel(w.VBox):
             generation: Generation = task.result()
             card.finish(generation)
             self._finished(generation)
-            url = lora_url(generation) if not images_of(generation) else None
-            if url is not None:
+            if generation.lora is not None or (
+                not images_of(generation) and lora_url(generation) is not None
+            ):
                 self._offer_lora(card, generation)
         except Exception as exc:  # a rendering problem must not vanish into the loop's log
             self.show_error(f"could not show the result: {_error_text(exc)}")
@@ -855,29 +857,37 @@ class Panel(w.VBox):
             )
 
     def use_lora(
-        self, run: Generation | str, trainer_inputs: Mapping[str, Any] | None = None
+        self, run: Generation | Lora | str, trainer_inputs: Mapping[str, Any] | None = None
     ) -> None:
-        """Switch to ``flux-2-lora`` with the trained LoRA in ``loras`` (a trainer's result or a
-        weights URL)."""
+        """Switch to the model that loads the LoRA, with it in ``loras`` and its trigger phrase
+        starting the prompt: a trainer's result or a :class:`Lora` go to the model of their
+        family (API.md, "LoRA training"); a weights URL you bring goes to ``flux-2-lora``."""
         if isinstance(run, Generation):
-            url = lora_url(run)
-            trainer_inputs = trainer_inputs or run.inputs
-            if url is None:
+            lora = run.lora
+            if lora is None:
                 raise ValueError(f"{run.model} made no LoRA weights")
+            trainer_inputs = trainer_inputs or run.inputs
+        elif isinstance(run, Lora):
+            lora = run
         else:
-            url = run
-        inputs = lora_inputs(url, trainer_inputs)
-        trigger = (trainer_inputs or {}).get("trigger_phrase") or (trainer_inputs or {}).get(
-            "trigger_word"
+            lora = Lora(url=run, model=lora_model_for(None))
+        trigger = (
+            lora.trigger
+            or (trainer_inputs or {}).get("trigger_phrase")
+            or (trainer_inputs or {}).get("trigger_word")
         )
-        self._trigger = trigger.strip() if isinstance(trigger, str) else ""
+        trigger = trigger.strip() if isinstance(trigger, str) else ""
+        inputs = lora_inputs(lora.url, {"trigger_phrase": trigger}, lora.scale)
+        self._trigger = trigger
         self._after_form.append(lambda form: form.update(inputs))
-        self.select(LORA_MODEL)
-        self.show_note(f"{LORA_MODEL} with your LoRA: write a prompt and Generate.")
+        self.select(lora.model)
+        self.show_note(f"{lora.model} with your LoRA: write a prompt and Generate.")
 
     def _offer_lora(self, card: LiveCard, generation: Generation) -> None:
+        lora = generation.lora
+        target = lora.model if lora is not None else lora_model_for(generation.model)
         button = w.Button(
-            description=f"Use this LoRA in {LORA_MODEL}",
+            description=f"Use this LoRA in {target}",
             icon="magic",
             button_style="success",
             layout=w.Layout(width="auto"),

@@ -2,7 +2,8 @@
 
 Pure functions (no widgets, no network). A trainer is a model whose form has an *archive*
 input (``images_data_url``, ``image_data_url``: a URL of a zip of images); the client uploads
-the :class:`LocalMedia` zip before the create.
+the :class:`LocalMedia` zip before the create. Which model a trainer's LoRA goes to comes from
+the one table of ``_schema.lora`` (API.md, "LoRA training").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._schema.lora import TRAINERS
 from .._schema.media import LocalMedia, sniff_content_type
 
 if TYPE_CHECKING:
@@ -20,17 +22,27 @@ if TYPE_CHECKING:
     from ..forms import FieldSpec
 
 __all__ = [
+    "BROUGHT_LORA_MODEL",
     "IMAGE_SUFFIXES",
-    "LORA_MODEL",
     "archive_field",
     "lora_inputs",
+    "lora_model_for",
     "lora_url",
     "zip_folder",
     "zip_images",
 ]
 
-#: The model that takes trained LoRA weights in ``loras: [{"path": url, "scale": 1.0}]``.
-LORA_MODEL = "flux-2-lora"
+#: The model for a LoRA a user brings (a weights URL, no trainer of this catalogue): FLUX.2.
+BROUGHT_LORA_MODEL = "flux-2-lora"
+
+
+def lora_model_for(trainer: str | None) -> str:
+    """The model that loads ``trainer``'s LoRAs (the table of ``_schema.lora``); for a LoRA
+    that no trainer of the table made, :data:`BROUGHT_LORA_MODEL`."""
+    spec = TRAINERS.get(trainer or "")
+    return spec.loads_in if spec is not None else BROUGHT_LORA_MODEL
+
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 _CAPTION_SUFFIXES = (".txt", ".caption")
 
@@ -95,6 +107,9 @@ def zip_folder(folder: str | Path) -> LocalMedia:
 
 def lora_url(generation: Generation) -> str | None:
     """The weights URL a trainer's run produced (a ``.safetensors`` file), or ``None``."""
+    lora = generation.lora
+    if lora is not None:
+        return lora.url
     urls = list(generation.urls)
     for url in urls:
         if url.split("?", 1)[0].lower().endswith(".safetensors"):
@@ -108,7 +123,7 @@ def lora_url(generation: Generation) -> str | None:
 def lora_inputs(
     url: str, trainer_inputs: Mapping[str, Any] | None = None, scale: float = 1.0
 ) -> dict[str, Any]:
-    """Inputs for :data:`LORA_MODEL` that apply the LoRA at ``url``; the prompt starts with the
+    """Inputs for a LoRA model that apply the LoRA at ``url``; the prompt starts with the
     trainer's trigger phrase when it had one."""
     inputs: dict[str, Any] = {"loras": [{"path": url, "scale": scale}]}
     trigger = (trainer_inputs or {}).get("trigger_phrase") or (trainer_inputs or {}).get(

@@ -13,6 +13,7 @@ from ipywidgets.embed import embed_data
 from eachlabs_widgets import AsyncEachLabs, LocalMedia, history
 from eachlabs_widgets._service import sync as _sync
 from eachlabs_widgets._service.http import close_shared_clients
+from eachlabs_widgets.emulator import load_catalog
 from eachlabs_widgets.panel import Panel
 
 from .conftest import png, until
@@ -245,11 +246,18 @@ async def test_trainer_zip_progress_and_lora_in_one_click(emulated):
     [listing] = run.gallery.children
     assert f"href='{trained.urls[0]}'" in listing.value
     [lora_button] = run.actions.children
+    # a FLUX.1 trainer: its LoRA goes to the model of its family (API.md, "LoRA training")
+    assert lora_button.description == "Use this LoRA in bfl-flux-lora"
+    # the photos were deleted from the service when the trainer ended
+    zipped = trained.inputs["images_data_url"].split("/uploads/", 1)[1]
+    assert emulated.request("GET", f"/uploads/{zipped}").status == 404
+    if "bfl-flux-lora" not in {m["slug"] for m in load_catalog()}:
+        pytest.skip("the emulator does not serve bfl-flux-lora yet")
 
     emulated.speed = 0.01
     lora_button.click()
     await panel.ready()
-    assert panel.model == "flux-2-lora"
+    assert panel.model == "bfl-flux-lora"
     weights = trained.urls[0]
     assert weights.endswith(".safetensors")
     assert panel.form.value["loras"] == [{"path": weights, "scale": 1.0}]
@@ -257,7 +265,7 @@ async def test_trainer_zip_progress_and_lora_in_one_click(emulated):
     panel.form.update({"prompt": "TOK, a portrait"})
     panel.generate_button.click()
     await panel.wait()
-    assert panel.generations[-1].model == "flux-2-lora" and panel.generations[-1].images
+    assert panel.generations[-1].model == "bfl-flux-lora" and panel.generations[-1].images
 
 
 async def test_training_folder_path(emulated, tmp_path):

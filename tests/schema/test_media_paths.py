@@ -220,10 +220,9 @@ async def test_an_unreadable_file_is_refused_naming_the_field(client, emulator, 
 
 
 async def test_urls_pass_as_they_are(client, emulator, cwd):
-    data = "data:image/png;base64,iVBORw0KGgo="
-    for url in ("https://cdn.example/cat.png", data):
-        payload = await client.prepare_input(WAN, {"prompt": "x", "image_url": url})
-        assert payload["image_url"] == url
+    url = "https://cdn.example/cat.png"
+    payload = await client.prepare_input(WAN, {"prompt": "x", "image_url": url})
+    assert payload["image_url"] == url
     assert "presign" not in emulator.stats.requests
 
 
