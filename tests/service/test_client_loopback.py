@@ -258,10 +258,12 @@ async def test_string_defaults_are_coerced(client, emulator):
 async def test_trainer_then_lora(client):
     weights = await client.upload(b"PK\x03\x04" + b"\x00" * 100)
     trained = await client.run("flux-turbo-trainer", {"images_data_url": weights})
-    lora_url = trained.urls[0]
-    assert lora_url.endswith(".safetensors")
-    g = await client.run("flux-2-lora", {"prompt": "x", "loras": [{"path": lora_url, "scale": 1}]})
+    lora = trained.lora  # FLUX.1 [dev] weights: the family table sends them to bfl-flux-lora
+    assert lora is not None and lora.url.endswith(".safetensors")
+    assert lora.model == "bfl-flux-lora"
+    g = await client.run(lora.model, {"prompt": "x", "loras": [lora]})
     assert len(g.images) == 1
+    assert g.inputs["loras"] == [{"path": lora.url, "scale": 1.0}]
 
 
 async def test_cancelling_during_the_create_still_cancels_what_it_made(client, emulator):
