@@ -13,8 +13,8 @@ this list, never up:
 - ``_generation``: ``Generation``, a finished prediction, which draws itself through ``_display``;
 - ``_service``: talking to EachLabs, up to the clients that make ``Generation`` s;
 - ``_notebook``: predictions run in a notebook cell, with live cards;
-- front ends: ``_api``, ``_doctor``, ``_login``, ``forms``, ``panel``, ``magics``, ``_batch``,
-  ``demo`` and this module.
+- front ends: ``_api``, ``_doctor``, ``_login``, ``_library`` (find, stars and tags, recall,
+  export), ``forms``, ``panel``, ``magics``, ``_batch``, ``demo`` and this module.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from ._generation import Generation, Output
     from ._journal.journal import JournalEntry, JournalWarning, PredictionNotFound
     from ._journal.store import JournalCorruptError, JournalError
+    from ._library import Recalled, export, find, recall, star, tag, untag
     from ._login import login
     from ._schema.media import LocalMedia
     from ._service.client import AsyncEachLabs
@@ -84,6 +85,7 @@ __all__ = [
     "PredictionNotFound",
     "PredictionTimeoutError",
     "RateLimitError",
+    "Recalled",
     "Results",
     "ServerError",
     "TransportError",
@@ -93,14 +95,20 @@ __all__ = [
     "batch",
     "configure",
     "doctor",
+    "export",
+    "find",
     "generate",
     "get_model",
     "history",
     "list_models",
     "load_ipython_extension",
     "login",
+    "recall",
     "resume",
+    "star",
+    "tag",
     "unload_ipython_extension",
+    "untag",
 ]
 
 
@@ -128,6 +136,7 @@ _LAZY = {
     "login": "._login",
     "ModelForm": ".forms",
     "Panel": ".panel",
+    **dict.fromkeys(("Recalled", "export", "find", "recall", "star", "tag", "untag"), "._library"),
 }
 
 
