@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -28,6 +29,8 @@ from .._journal.journal import JournalEntry
 from .._schema.media import sniff_content_type
 
 __all__ = ["CONTACT_SHEET", "METADATA", "export"]
+
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,150}")
 
 METADATA = "metadata.jsonl"
 CONTACT_SHEET = "contact_sheet.png"
@@ -104,7 +107,9 @@ def _images(records: list[Generation | JournalEntry]) -> list[_Image]:
     seen: set[tuple[str, int]] = set()
 
     def name_for(original: str, ext: str) -> str:
-        stem = safe_stem(Path(original).stem, 80) if original else "image"
+        stem = Path(original).stem
+        if not _PLAIN.fullmatch(stem):  # a saved file's name is kept; others made safe
+            stem = safe_stem(stem, 80)
         name, n = f"{stem}{ext}", 1
         while name.casefold() in taken:
             n += 1
