@@ -266,6 +266,9 @@ class EachGen(Magics):
             %eachgen login               give the API key at a hidden prompt (kept in memory)
             %eachgen doctor              versions, key set?, service reachable?: for bug reports
             %eachgen panel [MODEL]       the widget panel (--emulator: on the emulator)
+            %eachgen find ["WORDS"] [--model M] [--starred] [--tag T] [--since DATE] [-o NAME]
+                                         search the prompts of what was made (a grid)
+            %eachgen recall PATH|ID      an image's (or prediction's) settings, as the next cell
 
         Settings: %config EachGen.default_model, output_dir, embed, concurrency, timeout,
         poll_interval, max_runs (also in ipython_config.py).
@@ -573,6 +576,18 @@ class EachGen(Magics):
             login()
         except ConfigurationError as exc:
             raise UsageError(str(exc)) from None
+
+    def _find(self, tokens: Sequence[str]) -> Any:
+        from ._finding import find_line
+
+        results, name = find_line(tokens)
+        self._store(name, results)
+        return results
+
+    def _recall(self, tokens: Sequence[str]) -> Any:
+        from ._finding import recall_line
+
+        return recall_line(self.shell, tokens)
 
     def _doctor(self, tokens: Sequence[str]) -> Any:
         from .._doctor import build_report
