@@ -32,7 +32,7 @@ def _columns(row: str) -> str:
 
 _INDEX = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS predictions_fts USING fts5("
-    "prompt, negative_prompt, tokenize = 'unicode61 remove_diacritics 2')",
+    "prompt, negative_prompt, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')",
     "CREATE TRIGGER IF NOT EXISTS predictions_fts_insert AFTER INSERT ON predictions BEGIN"
     " INSERT INTO predictions_fts (rowid, prompt, negative_prompt)"
     f" VALUES (new.rowid, {_columns('new')}); END",
