@@ -1,0 +1,49 @@
+"""The panel's history strip: search box and starred filter, stars, Download all (the
+browser's requests, answered as ``handle`` answers them)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import eachlabs_widgets as el
+from eachlabs_widgets._journal.journal import default_journal
+from eachlabs_widgets.panel._strip import ResultStrip
+
+FLUX = "flux-2-turbo-text-to-image"
+
+
+def test_search_star_and_download_all(emulated) -> None:
+    fox = el.generate(FLUX, "a red fox in snow", seed=1, card=False)
+    owl = el.generate(FLUX, "a barn owl", seed=2, card=False)
+    strip = ResultStrip()
+    strip.add_history(default_journal().entries())
+    assert [i["key"].split(":")[0] for i in strip.items] == [owl.id, fox.id]
+    assert not any(i["starred"] for i in strip.items)
+
+    reply, _ = strip.handle({"type": "search", "text": "fo", "starred": False})
+    assert reply == {"type": "searched", "count": 1}
+    assert [i["key"] for i in strip.items] == [f"{fox.id}:0"]
+
+    strip.handle({"type": "star", "key": f"{fox.id}:0", "on": True})
+    assert strip.items[0]["starred"] is True
+    assert default_journal().get(fox.id).starred  # type: ignore[union-attr]
+
+    strip.handle({"type": "search", "text": "", "starred": True})
+    assert [i["key"] for i in strip.items] == [f"{fox.id}:0"]
+    strip.handle({"type": "search", "text": "", "starred": False})
+    assert len(strip.items) == 2  # both shown again
+
+    strip.handle({"type": "search", "text": "owl", "starred": False})
+    reply, (data,) = strip.handle({"type": "zip"})
+    assert reply["name"].endswith(".zip") and reply["error"] == ""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        meta = [json.loads(line) for line in archive.read("metadata.jsonl").decode().splitlines()]
+        assert "contact_sheet.png" in archive.namelist()
+    assert [m["prompt"] for m in meta] == ["a barn owl"]  # what is shown, only
+
+    strip.handle({"type": "search", "text": "zebra", "starred": False})
+    assert strip.items == []
+    reply, (data,) = strip.handle({"type": "zip"})
+    assert data == b"" and "nothing to export" in reply["error"]
