@@ -180,6 +180,8 @@ class Panel(w.VBox):
 
         self.viewer = Stage()
         self.strip = ResultStrip(on_select=self._shot_selected, on_load=self._shot_load)
+        self.viewer.on_star = self._star_shown
+        self.viewer.is_starred = self._is_starred
         self.right = w.VBox([self.viewer, self.strip])
         self.right.add_class("eachlabs-right")
         self.body = w.Box([self.left, self.right])
@@ -785,6 +787,22 @@ class Panel(w.VBox):
         self._saved[key] = path
         self.viewer.note.value = line(f"Saved: {path}", "ok")
         return path
+
+    def _is_starred(self, key: str) -> bool:
+        shot = self.strip.shots.get(key)
+        return bool(shot is not None and shot.starred)
+
+    def _star_shown(self, key: str, on: bool) -> None:
+        """The stage's star: kept in the journal, and shown on the history's tiles."""
+        from .._journal.journal import default_journal
+
+        try:
+            if key in self.strip.shots:
+                self.strip.star(key, on)
+            else:
+                default_journal().mark(key.rsplit(":", 1)[0], starred=on)
+        except Exception as exc:  # the journal is a help here, never a requirement
+            self.viewer.note.value = line(f"could not keep the star: {exc}", "error")
 
     def _use_selected(self) -> None:
         generation = self._selected()

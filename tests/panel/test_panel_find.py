@@ -47,3 +47,22 @@ def test_search_star_and_download_all(emulated) -> None:
     assert strip.items == []
     reply, (data,) = strip.handle({"type": "zip"})
     assert data == b"" and "nothing to export" in reply["error"]
+
+
+async def test_the_stage_has_a_star_kept_in_the_journal(emulated) -> None:
+    from eachlabs_widgets.panel import Panel
+
+    panel = Panel(model=FLUX, value={"prompt": "a paper crane", "seed": 3})
+    await panel.ready()
+    panel.generate()
+    await panel.wait()
+    (made,) = panel.generations
+    star = panel.viewer.star_button
+    assert star in panel.viewer.actions.children and star.value is False
+    star.value = True
+    assert star.description == "Starred"
+    assert default_journal().get(made.id).starred  # type: ignore[union-attr]
+    key = f"{made.id}:0"
+    assert panel.strip.shots[key].starred  # the history's tile shows it too
+    star.value = False
+    assert not default_journal().get(made.id).starred  # type: ignore[union-attr]
