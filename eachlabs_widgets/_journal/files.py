@@ -211,8 +211,8 @@ def write_output(
     whichever name is free); returns the path. Never overwrites a file.
 
     ``staged`` is a file already holding ``data`` in ``folder`` (a finished download): it is
-    completed in place and moved into place, so only the inserted metadata (and, for a JPEG,
-    what follows it) is written again. ``data`` is written from memory views, never copied.
+    completed in place and moved into place, so only the inserted metadata and what follows
+    it is written again (a WebP, whose header changes, is written whole). ``data`` is written from memory views, never copied.
     Raises ``OSError`` (full disk, read-only folder); nothing is left half-written.
     """
     folder.mkdir(parents=True, exist_ok=True)

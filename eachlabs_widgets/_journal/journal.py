@@ -910,7 +910,13 @@ class Journal:
                 f"written when it frees",
                 path=self.path,
             )
-        result: tuple[bool, list[str]] | None = ticket.result(timeout=0)
+        try:
+            result: tuple[bool, list[str]] | None = ticket.result(timeout=0)
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"could not write the journal {self.path}: {exc}", path=self.path
+            ) from None
+        self._report(raising=False)
         return result
 
     def resolve(self, prefix: str) -> list[str]:
