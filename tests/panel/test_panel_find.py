@@ -3,6 +3,7 @@ browser's requests, answered as ``handle`` answers them)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import zipfile
@@ -66,3 +67,51 @@ async def test_the_stage_has_a_star_kept_in_the_journal(emulated) -> None:
     assert panel.strip.shots[key].starred  # the history's tile shows it too
     star.value = False
     assert not default_journal().get(made.id).starred  # type: ignore[union-attr]
+
+
+async def test_an_image_dropped_on_the_panel_fills_its_form(emulated) -> None:
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from eachlabs_widgets.panel import Panel
+
+    klein = "flux-2-klein-9b-base-text-to-image"
+    panel = Panel(model=klein)
+    await panel.ready()
+    info = PngInfo()
+    info.add_text(
+        "parameters",
+        "a koi pond\nNegative prompt: murky\nSteps: 12, Sampler: Euler, CFG scale: 5, "
+        "Seed: 77, Size: 1024x576",
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(buffer, "PNG", pnginfo=info)
+    data = buffer.getvalue()
+    drop = panel.recall_drop
+    drop.handle({"type": "begin", "batch": "b", "files": [{"name": "koi.png", "size": len(data)}]})
+    drop.handle({"type": "chunk", "batch": "b", "file": 0, "offset": 0}, [data])
+    drop.handle({"type": "end", "batch": "b"})
+    await panel.wait()
+    for _ in range(200):
+        if panel.form is not None and panel.form.value.get("prompt") == "a koi pond":
+            break
+        await asyncio.sleep(0.02)
+    assert panel.form is not None
+    value = panel.form.value
+    assert value["prompt"] == "a koi pond" and value["negative_prompt"] == "murky"
+    assert value["seed"] == 77 and value["num_inference_steps"] == 12
+    assert value["image_size"] == "landscape_16_9"
+    assert "Sampler" in panel.message.value and "koi.png" in panel.message.value
+
+    # our own image: its own model and inputs, exactly
+    made = el.generate(FLUX, "a paper boat", seed=5, card=False)
+    panel.recall_image(made.paths[0].read_bytes(), made.paths[0].name)
+    for _ in range(200):
+        if panel.model == FLUX and panel.form is not None and panel.form.value.get("seed") == 5:
+            break
+        await asyncio.sleep(0.02)
+    assert panel.model == FLUX and panel.form is not None
+    assert {k: panel.form.value[k] for k in made.inputs} == made.inputs
+
+    panel.recall_image(b"not an image", "x.png")
+    assert "x.png" in panel.message.value and "not an image" in panel.message.value
