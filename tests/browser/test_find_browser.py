@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .test_panel_browser import PANEL, open_lab, seed_journal, shot
+from .test_panel_browser import PANEL, assert_legible, open_lab, seed_journal, shot
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -51,6 +51,7 @@ def test_search_star_and_download_all(servers: Any, browser: Any, artifacts: Any
     expect(tiles).to_have_count(1)
     expect(tiles.first).to_have_attribute("data-key", f"{fox}:0")
     shot(page, artifacts / "find-starred.png")
+    assert_legible(page)  # the search, the filter, the stars: every label readable
     page.locator(f"{PANEL} .eachlabs-starred-only").click()
     expect(tiles).to_have_count(2)
 
