@@ -181,6 +181,8 @@ class Panel(w.VBox):
 
         self.viewer = Stage()
         self.strip = ResultStrip(on_select=self._shot_selected, on_load=self._shot_load)
+        # a panel of this session's runs only searches among them
+        self.strip.from_journal = self.history == "journal"
         self.viewer.on_star = self._star_shown
         self.viewer.is_starred = self._is_starred
         # an image dropped here (ours, A1111's, ComfyUI's, InvokeAI's) fills the form

@@ -177,6 +177,8 @@ class ResultStrip(anywidget.AnyWidget):
         self.order: list[str] = []
         #: The runs the search box and the star filter leave shown (None: every run).
         self.visible: set[str] | None = None
+        #: Whether a search brings in the journal's earlier runs (the panel's history mode).
+        self.from_journal = True
         self._thumbs: dict[str, bytes] = {}
         self.on_msg(self._message)
 
@@ -334,7 +336,8 @@ class ResultStrip(anywidget.AnyWidget):
                 text or None, starred=True if starred else None, status="success",
                 limit=HISTORY_LIMIT,
             )  # fmt: skip
-            self.add_history(entries)
+            if self.from_journal:
+                self.add_history(entries)
             self.visible = {e.id for e in entries}
         self._describe()
         return len(self.items)

@@ -115,3 +115,14 @@ async def test_an_image_dropped_on_the_panel_fills_its_form(emulated) -> None:
 
     panel.recall_image(b"not an image", "x.png")
     assert "x.png" in panel.message.value and "not an image" in panel.message.value
+
+
+def test_a_session_only_strip_searches_among_its_own_runs(emulated) -> None:
+    earlier = el.generate(FLUX, "an earlier red fox", seed=1, card=False)
+    mine = el.generate(FLUX, "my red fox", seed=2, card=False)
+    strip = ResultStrip()
+    strip.from_journal = False
+    strip.add(mine)
+    strip.handle({"type": "search", "text": "fox", "starred": False})
+    assert [i["key"] for i in strip.items] == [f"{mine.id}:0"]
+    assert earlier.id not in {s.run_id for s in strip.shots.values()}
