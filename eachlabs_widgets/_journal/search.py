@@ -54,11 +54,20 @@ def has_index(conn: sqlite3.Connection) -> bool:
     )
 
 
+_TRIGGERS = ("predictions_fts_insert", "predictions_fts_update", "predictions_fts_delete")
+
+
 def build_index_work(conn: sqlite3.Connection) -> bool:
     """A write: create the index and its triggers and fill it with the rows already there.
-    False (and nothing done) when it exists already."""
+    False (and nothing done) when it exists with its triggers. An index left without them (the
+    table rebuilt by a later schema migration drops its triggers) is built again."""
     if has_index(conn):
-        return False
+        names = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        if all(name in names for name in _TRIGGERS):
+            return False
+        conn.execute("DROP TABLE predictions_fts")  # out of step: start again
     for statement in _INDEX:
         conn.execute(statement)
     conn.execute(

@@ -122,3 +122,18 @@ def test_an_old_journal_gets_the_marks_and_index_silently(tmp_path: Path) -> Non
         conn.execute("UPDATE predictions SET inputs = '{\"prompt\": \"a silo\"}' WHERE id='old-1'")
     assert [e.id for e in el.find("barn").entries] == ["old-2"]  # type: ignore[attr-defined]
     assert [e.id for e in el.find("silo").entries] == ["old-1"]  # type: ignore[attr-defined]
+
+
+def test_an_index_whose_triggers_were_lost_is_built_again(made) -> None:
+    assert ids(el.find("lighthouse")) == [made["blur"].id]
+    path = default_journal().path
+    with sqlite3.connect(path) as conn:  # as a table rebuild by a migration would leave it
+        for name in ("insert", "update", "delete"):
+            conn.execute(f"DROP TRIGGER predictions_fts_{name}")
+        conn.execute(
+            'UPDATE predictions SET inputs = \'{"prompt": "a windmill"}\' WHERE id = ?',
+            (made["blur"].id,),
+        )
+    default_journal()._store_state().pop("fts", None)  # a new process
+    assert ids(el.find("windmill")) == [made["blur"].id]
+    assert ids(el.find("lighthouse")) == []
