@@ -13,8 +13,8 @@ this list, never up:
 - ``_generation``: ``Generation``, a finished prediction, which draws itself through ``_display``;
 - ``_service``: talking to EachLabs, up to the clients that make ``Generation`` s;
 - ``_notebook``: predictions run in a notebook cell, with live cards;
-- front ends: ``_api``, ``_doctor``, ``_login``, ``forms``, ``panel``, ``magics``, ``_batch``,
-  ``demo`` and this module.
+- front ends: ``_api``, ``_doctor``, ``_login``, ``_library`` (find, stars and tags, recall,
+  export), ``forms``, ``panel``, ``magics``, ``_batch``, ``demo`` and this module.
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from ._generation import Generation, Output
     from ._journal.journal import JournalEntry, JournalWarning, PredictionNotFound
     from ._journal.store import JournalCorruptError, JournalError
+    from ._library.export import export
+    from ._library.finding import find, star, tag, untag
+    from ._library.recall import Recalled, recall
     from ._login import login
     from ._schema.media import LocalMedia
     from ._service.client import AsyncEachLabs
@@ -99,6 +102,7 @@ __all__ = [
     "PredictionNotFound",
     "PredictionTimeoutError",
     "RateLimitError",
+    "Recalled",
     "Results",
     "ServerError",
     "TransportError",
@@ -110,15 +114,21 @@ __all__ = [
     "configure",
     "delete_upload",
     "doctor",
+    "export",
+    "find",
     "generate",
     "get_model",
     "history",
     "list_models",
     "load_ipython_extension",
     "login",
+    "recall",
     "resume",
+    "star",
+    "tag",
     "train",
     "unload_ipython_extension",
+    "untag",
 ]
 
 
@@ -158,6 +168,7 @@ _LAZY = {
     "login": "._login",
     "ModelForm": ".forms",
     "Panel": ".panel",
+    **dict.fromkeys(("Recalled", "export", "find", "recall", "star", "tag", "untag"), "._library"),
 }
 
 

@@ -1,8 +1,9 @@
 """Writing outputs to disk: safe names, atomic writes, parameters beside and inside each file.
 
 Images are written as the service made them, byte for byte: the parameters go into a
-sidecar JSON and into the file's own metadata by inserting a PNG ``tEXt`` chunk or a JPEG
-comment segment, never by re-encoding.
+sidecar JSON and into the file's own metadata by inserting PNG text chunks (our JSON, and
+A1111's ``parameters`` text that other tools read), JPEG EXIF and comment segments, or a WebP
+EXIF chunk, never by re-encoding.
 
 A saved file never replaces another: it is written whole under a hidden temporary name, then
 linked to a name that does not exist yet (``os.link`` fails rather than overwrite), so two
@@ -22,6 +23,8 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from .metadata import A1111_KEY, a1111_text, embed_webp_exif, exif_block, image_size, png_text_chunk
 
 __all__ = [
     "atomic_write",
@@ -117,32 +120,82 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def metadata_insertion(data: bytes, parameters: Mapping[str, Any]) -> tuple[int, bytes] | None:
-    """Where and what to insert into ``data`` to carry ``parameters`` as JSON: a PNG ``tEXt``
-    chunk before ``IEND`` or a JPEG comment after the start marker; ``None`` for other files.
+    """Where and what to insert into ``data`` to carry ``parameters``; ``None`` for other files.
+
+    A PNG gets, before its image data (where A1111 writes it), a ``parameters`` text chunk in
+    A1111's form (see ``metadata``) and an ``eachlabs`` text chunk with ``parameters`` as JSON.
+    A JPEG gets the A1111 text as EXIF ``UserComment`` (unless it has EXIF already) and the JSON
+    as a comment segment, after its start marker (and its JFIF header, if any).
     """
     text = json.dumps(dict(parameters), default=str, ensure_ascii=True)
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        end = data.rfind(b"IEND")
-        if end < 12:
+        at = _png_image_data(data)
+        if at is None:
             return None
+        chunk = b""
+        a1111 = a1111_text(parameters, image_size(data))
+        if a1111 is not None:
+            chunk += png_text_chunk(A1111_KEY, a1111)
         body = METADATA_KEY.encode("latin-1") + b"\x00" + text.encode("latin-1")
-        chunk = struct.pack(">I", len(body)) + b"tEXt" + body
+        chunk += struct.pack(">I", len(body)) + b"tEXt" + body
         chunk += struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
-        return end - 4, chunk  # the IEND chunk starts with its 4-byte length
+        return at, chunk
     if data.startswith(b"\xff\xd8"):
+        at, has_exif = _jpeg_headers(data)
+        extra = b""
+        a1111 = a1111_text(parameters, image_size(data))
+        if a1111 is not None and not has_exif:
+            exif = b"Exif\x00\x00" + exif_block(a1111)
+            if len(exif) <= 65533:
+                extra += b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
         payload = f"{METADATA_KEY}:{text}".encode()
         if len(payload) <= 65533:
-            return 2, b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload
+            extra += b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload
+        return (at, extra) if extra else None
     return None
 
 
+def _png_image_data(data: bytes) -> int | None:
+    """Where the first ``IDAT`` chunk (else ``IEND``) of a PNG starts; None if it has none."""
+    pos = 8
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        if data[pos + 4 : pos + 8] in (b"IDAT", b"IEND"):
+            return pos
+        pos += 12 + length
+    return None
+
+
+def _jpeg_headers(data: bytes) -> tuple[int, bool]:
+    """Where to insert after a JPEG's start marker and its ``APP0`` (JFIF) segment, and whether
+    an ``APP1`` EXIF segment is already there (a second would be ignored by readers)."""
+    at = 2
+    if data[2:4] == b"\xff\xe0" and len(data) >= 6:
+        at = 4 + struct.unpack(">H", data[4:6])[0]
+    pos, has_exif = 2, False
+    while pos + 4 <= len(data) and data[pos] == 0xFF and 0xE0 <= data[pos + 1] <= 0xEF:
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if data[pos + 1] == 0xE1 and data[pos + 4 : pos + 10] == b"Exif\x00\x00":
+            has_exif = True
+        pos += 2 + length
+    return at, has_exif
+
+
 def embed_metadata(data: bytes, parameters: Mapping[str, Any]) -> bytes:
-    """``data`` with ``parameters`` as JSON inside: a PNG text chunk or a JPEG comment."""
+    """``data`` with ``parameters`` inside: PNG text chunks, JPEG EXIF and comment, WebP EXIF."""
     insertion = metadata_insertion(data, parameters)
     if insertion is None:
-        return data
+        return _embed_webp(data, parameters)
     at, extra = insertion
     return data[:at] + extra + data[at:]
+
+
+def _embed_webp(data: bytes, parameters: Mapping[str, Any]) -> bytes:
+    """A WebP with the A1111 text as EXIF ``UserComment`` (other files unchanged)."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return data
+    text = a1111_text(parameters, image_size(data))
+    return data if text is None else embed_webp_exif(data, text)
 
 
 def write_output(
@@ -158,12 +211,16 @@ def write_output(
     whichever name is free); returns the path. Never overwrites a file.
 
     ``staged`` is a file already holding ``data`` in ``folder`` (a finished download): it is
-    completed in place and moved into place, so only the inserted metadata (and, for a JPEG,
-    what follows it) is written again. ``data`` is written from memory views, never copied.
+    completed in place and moved into place, so only the inserted metadata and what follows
+    it is written again (a WebP, whose header changes, is written whole). ``data`` is written from memory views, never copied.
     Raises ``OSError`` (full disk, read-only folder); nothing is left half-written.
     """
     folder.mkdir(parents=True, exist_ok=True)
     insertion = metadata_insertion(data, parameters)
+    if insertion is None:
+        webp = _embed_webp(data, parameters)
+        if webp is not data:  # a new header and a chunk at the end: written whole
+            data, staged = webp, None
     view = memoryview(data)
     if staged is not None and staged.parent.resolve() == folder.resolve():
         tmp = staged

@@ -43,7 +43,9 @@ from typing import Any, TypeVar
 
 from .._exceptions import EachLabsError
 from .._settings import EMULATOR
+from .marks import add_mark_columns, marks_work, resolve_work
 from .place import journal_place
+from .search import build_index_work, has_index, search_sql
 from .store import (
     JournalBusyError,
     JournalCorruptError,
@@ -159,14 +161,15 @@ class JournalEntry:
     ``metrics`` (dict), ``error`` (str or None), ``files`` (paths saved, list of str);
     ``created_at``: when its create answered (aware datetime, UTC); ``duration``: seconds it
     ran on the service, once known; ``emulator``: whether an emulator made it; ``session``:
-    which process recorded it.
+    which process recorded it; ``starred`` (bool) and ``tags`` (list of str): the marks
+    ``star()`` and ``tag()`` put on it.
 
     Entries read from the journal keep the row as read and decode a field (JSON, the
     timestamp) on its first use, into a slot of its own: listing thousands of them costs
     little more than reading them.
     """
 
-    __slots__ = ("_created_at", "_files", "_inputs", "_metrics", "_row", "_urls")
+    __slots__ = ("_created_at", "_files", "_inputs", "_metrics", "_row", "_tags", "_urls")
     _row: tuple[Any, ...]
     _created_at: datetime
 
@@ -185,9 +188,12 @@ class JournalEntry:
         emulator: bool = False,
         session: str = "",
         duration: float | None = None,
+        starred: bool = False,
+        tags: list[str] | None = None,
     ) -> None:
         row = (id, model, status, None, None, base_url, None, None, error, None)
-        _set(self, "_row", (*row, emulator, session, duration))
+        _set(self, "_row", (*row, emulator, session, duration, int(starred), None))
+        _set(self, "_tags", list(tags or []))
         _set(self, "_inputs", inputs)
         _set(self, "_created_at", created_at)
         _set(self, "_urls", list(urls or []))
@@ -278,6 +284,17 @@ class JournalEntry:
         return None if value is None else float(value)
 
     @property
+    def starred(self) -> bool:
+        return bool(self._row[13]) if len(self._row) > 13 else False
+
+    @property
+    def tags(self) -> list[str]:
+        if len(self._row) <= 14:
+            return []
+        value: list[str] = self._json("_tags", 14, [])
+        return list(value)
+
+    @property
     def prompt(self) -> str | None:
         value = self.inputs.get("prompt")
         return value if isinstance(value, str) else None
@@ -316,6 +333,8 @@ _ENTRY_FIELDS = (
     "emulator",
     "session",
     "duration",
+    "starred",
+    "tags",
 )
 _new = object.__new__
 _set = object.__setattr__
@@ -325,6 +344,12 @@ _set = object.__setattr__
 
 
 def _prepare(conn: sqlite3.Connection) -> None:
+    """Create the table or bring an older file up to date; then the marks (``marks``)."""
+    _prepare_table(conn)
+    add_mark_columns(conn)
+
+
+def _prepare_table(conn: sqlite3.Connection) -> None:
     """Create the table, or bring an older file up to date, in one transaction."""
     if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
         return
@@ -399,7 +424,7 @@ def _cost_per_image(metrics: Mapping[str, Any], outputs: int) -> float | None:
 
 _COLUMNS = (
     "id, model, status, inputs, created_at, base_url, urls, metrics, error, files,"
-    " emulator, session, duration"
+    " emulator, session, duration, starred, tags"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM predictions"
 _ORDER = " ORDER BY created_at DESC, rowid DESC"
@@ -476,6 +501,35 @@ def _entries_work(
         return _entries(rows)
 
     return every
+
+
+_P_COLUMNS = ", ".join(f"p.{c.strip()}" for c in _COLUMNS.split(","))
+
+
+def _search_work(
+    text: str | None,
+    model: str | None,
+    starred: bool | None,
+    tag: str | None,
+    since: datetime | None,
+    status: str | None,
+    limit: int | None,
+) -> Work[list[JournalEntry]]:
+    def work(conn: sqlite3.Connection) -> list[JournalEntry]:
+        sql, args = search_sql(
+            _P_COLUMNS,
+            text=text,
+            model=model,
+            starred=starred,
+            tag=tag,
+            since=since,
+            status=status,
+            limit=limit,
+            indexed=has_index(conn),
+        )
+        return _entries(conn.execute(sql, args).fetchall())
+
+    return work
 
 
 def _recent_work(column: str, model: str, base_url: str, limit: int) -> Work[list[float]]:
@@ -813,6 +867,63 @@ class Journal:
         self, model: str, inputs: Mapping[str, Any], base_url: str
     ) -> JournalEntry | None:
         return await self._aread(_reusable_work(input_key(model, inputs, base_url)))
+
+    def search(
+        self,
+        text: str | None = None,
+        *,
+        model: str | None = None,
+        starred: bool | None = None,
+        tag: str | None = None,
+        since: datetime | None = None,
+        status: str | None = None,
+        limit: int | None = 50,
+    ) -> list[JournalEntry]:
+        """Rows whose prompt or negative prompt holds every word of ``text`` (words and word
+        prefixes, case and accents aside), best match first; without ``text``, newest first.
+        The other arguments narrow it down (``since``: created at or after, an aware
+        datetime). The full-text index is built on first use (see ``search``)."""
+        self._ensure_index()
+        return self._read(_search_work(text, model, starred, tag, since, status, limit))
+
+    def _ensure_index(self) -> None:
+        state = self._store_state()
+        if not state.get("fts"):
+            self._settle(self._store.write(build_index_work, "search index"))
+            state["fts"] = True
+
+    def mark(
+        self,
+        prediction_id: str,
+        *,
+        starred: bool | None = None,
+        add: list[str] | None = None,
+        remove: list[str] | None = None,
+    ) -> tuple[bool, list[str]] | None:
+        """Star (``starred``) and tag (``add``, ``remove``) every row of ``prediction_id``;
+        the newest row's (starred, tags) after, or None when the journal has no such id."""
+        work = marks_work(prediction_id, starred=starred, add=add or [], remove=remove or [])
+        ticket: Ticket[Any] = self._store.write(work, f"marks {prediction_id}")
+        self._not_on_worker()
+        if not ticket.wait(WRITE_WAIT):
+            raise JournalBusyError(
+                f"the journal {self.path} stayed locked by another process; the mark is "
+                f"written when it frees",
+                path=self.path,
+            )
+        try:
+            result: tuple[bool, list[str]] | None = ticket.result(timeout=0)
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"could not write the journal {self.path}: {exc}", path=self.path
+            ) from None
+        self._report(raising=False)
+        return result
+
+    def resolve(self, prefix: str) -> list[str]:
+        """The ids equal to ``prefix``, or else starting with it (a short id), newest first;
+        at most six."""
+        return self._read(resolve_work(prefix))
 
     def close(self, timeout: float = 5.0) -> bool:
         """Wait for pending writes (up to ``timeout`` seconds); the connection closes by itself

@@ -26,7 +26,18 @@ OWN_HELP = {
     "--emulator": "use the embedded emulator",
 }
 
-SUBCOMMANDS = ("models", "schema", "history", "resume", "config", "panel", "login", "doctor")
+SUBCOMMANDS = (
+    "models",
+    "schema",
+    "history",
+    "resume",
+    "config",
+    "panel",
+    "login",
+    "doctor",
+    "find",
+    "recall",
+)
 _LINE = re.compile(r"^\s*(%%?)eachgen(\s.*)?$", re.DOTALL)
 
 Slugs = Callable[[], Sequence[str]]

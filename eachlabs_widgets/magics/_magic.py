@@ -268,6 +268,9 @@ class EachGen(Magics):
             %eachgen doctor --live       a real round trip (asks the price first; --yes
                                          answers), each answer checked, a redacted trace
             %eachgen panel [MODEL]       the widget panel (--emulator: on the emulator)
+            %eachgen find ["WORDS"] [--model M] [--starred] [--tag T] [--since DATE] [-o NAME]
+                                         search the prompts of what was made (a grid)
+            %eachgen recall PATH|ID      an image's (or prediction's) settings, as the next cell
 
         Settings: %config EachGen.default_model, output_dir, embed, concurrency, timeout,
         poll_interval, max_runs (also in ipython_config.py).
@@ -575,6 +578,18 @@ class EachGen(Magics):
             login()
         except ConfigurationError as exc:
             raise UsageError(str(exc)) from None
+
+    def _find(self, tokens: Sequence[str]) -> Any:
+        from ._finding import find_line
+
+        results, name = find_line(tokens)
+        self._store(name, results)
+        return results
+
+    def _recall(self, tokens: Sequence[str]) -> Any:
+        from ._finding import recall_line
+
+        return recall_line(self.shell, tokens)
 
     def _doctor(self, tokens: Sequence[str]) -> Any:
         from .._doctor import build_report

@@ -37,6 +37,7 @@ from ._snapshot import snapshot_html
 from ._strip import HISTORY_LIMIT, ResultStrip, Shot
 from ._text import run_text
 from ._training import archive_field, lora_inputs, lora_model_for, lora_url
+from ._upload import FileDrop
 from ._widgets import LoraChip, Stage, TrainingBox, images_of, line, running_loop
 
 __all__ = ["Panel"]
@@ -181,7 +182,18 @@ class Panel(w.VBox):
 
         self.viewer = Stage()
         self.strip = ResultStrip(on_select=self._shot_selected, on_load=self._shot_load)
-        self.right = w.VBox([self.viewer, self.strip])
+        # a panel of this session's runs only searches among them
+        self.strip.from_journal = self.history == "journal"
+        self.viewer.on_star = self._star_shown
+        self.viewer.is_starred = self._is_starred
+        # an image dropped here (ours, A1111's, ComfyUI's, InvokeAI's) fills the form
+        self.recall_drop = FileDrop(
+            self._recall_files,
+            accept="image/png,image/jpeg,image/webp",
+            label="Recall settings from an image…",
+        )
+        self.recall_drop.add_class("eachlabs-recall-drop")
+        self.right = w.VBox([self.viewer, self.strip, self.recall_drop])
         self.right.add_class("eachlabs-right")
         self.body = w.Box([self.left, self.right])
         self.body.add_class("eachlabs-body")
@@ -787,6 +799,59 @@ class Panel(w.VBox):
         self._saved[key] = path
         self.viewer.note.value = line(f"Saved: {path}", "ok")
         return path
+
+    def _recall_files(self, files: list[tuple[str, bytes]]) -> None:
+        if files:
+            self.recall_image(files[0][1], files[0][0])
+
+    def recall_image(self, data: bytes, name: str = "") -> asyncio.Task[Any] | None:
+        """Fill the form from an image's settings (see ``recall()``): ours give their model
+        and inputs exactly; another tool's are fitted to the model chosen here. What the model
+        cannot take is said in the panel's message line."""
+        from .._journal.readers import UnreadableImage, read_settings
+
+        what = name or "the image"
+        try:
+            settings = read_settings(data)
+        except (UnreadableImage, OSError) as exc:
+            self.show_error(f"{what}: {exc}")
+            return None
+        own = settings.tool == "eachlabs" and settings.model
+        model = settings.model if own else self.model
+        if not model:
+            self.show_error(f"{what}: choose a model first; its settings are fitted to it")
+            return None
+        return self._launch(self._recall(settings, model, what), self._report)
+
+    async def _recall(self, settings: Any, model: str, what: str) -> None:
+        from .._library.recall import fit
+
+        detail = await self.client.get_model(model)
+        schema = detail.get("request_schema")
+        recalled = fit(settings, model, schema if isinstance(schema, dict) else {})
+        self.load(recalled)
+        note = f"Recalled {what} ({recalled.source}) into {model}."
+        if recalled.dropped:
+            note += " Not carried over: " + "; ".join(
+                f"{k} ({v})" for k, v in list(recalled.dropped.items())[:6]
+            )
+        self.show_note(note)
+
+    def _is_starred(self, key: str) -> bool:
+        shot = self.strip.shots.get(key)
+        return bool(shot is not None and shot.starred)
+
+    def _star_shown(self, key: str, on: bool) -> None:
+        """The stage's star: kept in the journal, and shown on the history's tiles."""
+        from .._journal.journal import default_journal
+
+        try:
+            if key in self.strip.shots:
+                self.strip.star(key, on)
+            else:
+                default_journal().mark(key.rsplit(":", 1)[0], starred=on)
+        except Exception as exc:  # the journal is a help here, never a requirement
+            self.viewer.note.value = line(f"could not keep the star: {exc}", "error")
 
     def _use_selected(self) -> None:
         generation = self._selected()

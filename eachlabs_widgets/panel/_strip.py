@@ -90,6 +90,7 @@ class Shot:
     source: Any
     emulated: bool = False
     cost: float | None = None
+    starred: bool = False
 
     @property
     def prompt(self) -> str:
@@ -138,6 +139,7 @@ class Shot:
             "prompt": self.prompt[:300],
             "caption": " · ".join(bits),
             "params": params,
+            "starred": self.starred,
         }
 
 
@@ -173,6 +175,10 @@ class ResultStrip(anywidget.AnyWidget):
         self.on_load = on_load
         self.shots: dict[str, Shot] = {}
         self.order: list[str] = []
+        #: The runs the search box and the star filter leave shown (None: every run).
+        self.visible: set[str] | None = None
+        #: Whether a search brings in the journal's earlier runs (the panel's history mode).
+        self.from_journal = True
         self._thumbs: dict[str, bytes] = {}
         self.on_msg(self._message)
 
@@ -218,6 +224,7 @@ class ResultStrip(anywidget.AnyWidget):
                         source=entry,
                         emulated=bool(emulator) and entry.base_url == emulator,
                         cost=float(cost) if isinstance(cost, (int, float)) else None,
+                        starred=bool(getattr(entry, "starred", False)),
                     )
                 )
         self._put(shots, first=False)
@@ -235,7 +242,10 @@ class ResultStrip(anywidget.AnyWidget):
         for key in self.order:
             run = self.shots[key].run_id
             per_run[run] = per_run.get(run, 0) + 1
-        self.items = [self.shots[k].describe(per_run[self.shots[k].run_id]) for k in self.order]
+        shown = [
+            k for k in self.order if self.visible is None or self.shots[k].run_id in self.visible
+        ]
+        self.items = [self.shots[k].describe(per_run[self.shots[k].run_id]) for k in shown]
 
     def position(self, key: str) -> tuple[int, int]:
         """``(n, total)``: the image's place in the strip, as in "View image n of total"."""
@@ -295,6 +305,15 @@ class ResultStrip(anywidget.AnyWidget):
                 "diff": [list(row) for row in self.compare(*keys)],
             }
             return reply, [p[0] for p in pictures]
+        if kind == "search":
+            found = self.search(str(content.get("text") or ""), bool(content.get("starred")))
+            return {"type": "searched", "count": found}, []
+        if kind == "star" and key in self.shots:
+            self.star(key, bool(content.get("on", True)))
+            return None
+        if kind == "zip":
+            name, data = self.zip()
+            return {"type": "zip", "name": name, "error": "" if data else name}, [data]
         if kind == "select" and key in self.shots:
             self.selected = key
             if self.on_select is not None:
@@ -302,6 +321,57 @@ class ResultStrip(anywidget.AnyWidget):
         elif kind == "load" and key in self.shots and self.on_load is not None:
             self.on_load(self.shots[key])
         return None
+
+    # -- search, stars, download all (the journal's, see ``find()``) ---------------------------
+    def search(self, text: str, starred: bool) -> int:
+        """Show only the runs whose prompts hold every word of ``text`` (words and prefixes),
+        starred ones only with ``starred``; both empty shows every run again. Runs of the
+        journal not listed yet are added. Returns how many images are shown."""
+        from .._journal.journal import default_journal
+
+        if not text.strip() and not starred:
+            self.visible = None
+        else:
+            entries = default_journal().search(
+                text or None, starred=True if starred else None, status="success",
+                limit=HISTORY_LIMIT,
+            )  # fmt: skip
+            if self.from_journal:
+                self.add_history(entries)
+            self.visible = {e.id for e in entries}
+        self._describe()
+        return len(self.items)
+
+    def star(self, key: str, on: bool) -> None:
+        """Star (or unstar) the run of ``key`` in the journal, and every tile of it here."""
+        from .._journal.journal import default_journal
+
+        run = self.shots[key].run_id
+        default_journal().mark(run, starred=on)
+        for shot in self.shots.values():
+            if shot.run_id == run:
+                shot.starred = on
+        self._describe()
+
+    def zip(self) -> tuple[str, bytes]:
+        """``(file name, bytes)`` of a zip of the images shown (see ``export()``); on failure
+        ``(why, b"")``."""
+        import tempfile
+
+        from .._library.export import export
+
+        sources: list[Any] = []
+        for item in self.items:
+            source = self.shots[item["key"]].source
+            if all(s is not source for s in sources):
+                sources.append(source)
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+                path = export(sources, Path(folder) / f"eachlabs-images-{stamp}.zip")
+            except (ValueError, OSError) as exc:
+                return f"could not make the zip: {exc}", b""
+            return path.name, path.read_bytes()
 
     def open_lightbox(self, key: str) -> None:
         """Open the lightbox on ``key`` in every view of the strip."""

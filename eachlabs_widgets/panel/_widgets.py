@@ -126,7 +126,20 @@ class Stage(w.VBox):
         )
         self.eachgen_button = w.Button(description="Copy as %%eachgen", icon="terminal")
         self.python_button = w.Button(description="Copy as Python", icon="code")
+        self.star_button = w.ToggleButton(
+            value=False,
+            description="Star",
+            icon="star-o",
+            tooltip="star it: the history's ★ filter and find(starred=True) find it again",
+        )
+        self.star_button.add_class("eachlabs-stage-star")
+        #: ``on_star(key, on)`` keeps a star (the panel wires it); ``is_starred(key)`` reads one.
+        self.on_star: Callable[[str, bool], None] | None = None
+        self.is_starred: Callable[[str], bool] | None = None
+        self._showing = False
+        self.star_button.observe(self._star_changed, "value")
         self.buttons = (
+            self.star_button,
             self.save_button,
             self.enlarge_button,
             self.use_button,
@@ -176,6 +189,18 @@ class Stage(w.VBox):
         self.note.value = ""
         self.copy_box.layout.display = "none"
         self.actions.layout.display = None
+        self._showing = True  # the star shown is the kept one: nothing to keep
+        try:
+            self.star_button.value = bool(self.is_starred and self.is_starred(self.key))
+        finally:
+            self._showing = False
+
+    def _star_changed(self, change: Mapping[str, Any]) -> None:
+        on = bool(change["new"])
+        self.star_button.description = "Starred" if on else "Star"
+        self.star_button.icon = "star" if on else "star-o"
+        if not self._showing and self.on_star is not None and self.key:
+            self.on_star(self.key, on)
 
 
 RECOMMENDED_IMAGES = 10

@@ -33,6 +33,7 @@ FRONT_ENDS = {
     "_api",
     "_batch",
     "_doctor",
+    "_library",
     "_login",
     "demo",
     "magics",

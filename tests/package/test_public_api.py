@@ -26,6 +26,14 @@ PINNED = {
     "PredictionTimeoutError",
     "load_ipython_extension",
     "unload_ipython_extension",
+    # finding work again
+    "Recalled",
+    "export",
+    "find",
+    "recall",
+    "star",
+    "tag",
+    "untag",
 }
 
 

@@ -9,6 +9,9 @@
 //   -> {type: "compare", keys}      <- {type: "compare", keys, diff} + two images
 //   -> {type: "select" | "load", key}
 //   <- {type: "open", key}          (the panel's Enlarge button)
+//   -> {type: "search", text, starred}  <- {type: "searched", count} (items change too)
+//   -> {type: "star", key, on}      (items change)
+//   -> {type: "zip"}                <- {type: "zip", name, error} + the zip's bytes
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -55,7 +58,50 @@ function render({ model, el: root }) {
     text: "Compare",
     title: "pick two results to compare them",
   });
-  heading.append(title, note, compare);
+  // search and filters: the kernel searches the journal (find()) and sends the runs to show
+  const search = el("input", {
+    class: "eachlabs-strip-search",
+    type: "search",
+    placeholder: "Search prompts",
+    "aria-label": "Search the prompts of the history",
+  });
+  const starredOnly = el("button", {
+    class: "jupyter-button eachlabs-starred-only",
+    type: "button",
+    "aria-pressed": "false",
+    title: "show starred results only",
+    "aria-label": "Starred only",
+    text: "★",
+  });
+  const downloadAll = el("button", {
+    class: "jupyter-button eachlabs-download-all",
+    type: "button",
+    title: "a zip of the images shown, with their settings (metadata.jsonl) and a contact sheet",
+    text: "Download all",
+  });
+  let searchTimer = null;
+  function sendSearch() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      model.send({
+        type: "search",
+        text: search.value,
+        starred: starredOnly.getAttribute("aria-pressed") === "true",
+      });
+    }, 200);
+  }
+  search.addEventListener("input", sendSearch);
+  starredOnly.addEventListener("click", () => {
+    const on = starredOnly.getAttribute("aria-pressed") !== "true";
+    starredOnly.setAttribute("aria-pressed", String(on));
+    sendSearch();
+  });
+  downloadAll.addEventListener("click", () => {
+    downloadAll.disabled = true;
+    downloadAll.textContent = "Zipping…";
+    model.send({ type: "zip" });
+  });
+  heading.append(title, note, search, starredOnly, downloadAll, compare);
   const row = el("div", { class: "eachlabs-strip-row", role: "list" });
   root.append(heading, row);
 
@@ -119,10 +165,14 @@ function render({ model, el: root }) {
     const all = items();
     const imgs = images();
     title.textContent = "History";
+    const filtered = search.value.trim() || starredOnly.getAttribute("aria-pressed") === "true";
     note.textContent = all.length
-      ? `${imgs.length} image${imgs.length === 1 ? "" : "s"} · newest first`
-      : "Results appear here.";
+      ? `${imgs.length} image${imgs.length === 1 ? "" : "s"} · ${filtered ? "found" : "newest first"}`
+      : filtered
+        ? "Nothing found."
+        : "Results appear here.";
     compare.hidden = imgs.length < 2;
+    downloadAll.hidden = imgs.length < 1;
     const tiles = all.map((item) => {
       const position = imgs.indexOf(item) + 1;
       const label = item.image
@@ -147,9 +197,28 @@ function render({ model, el: root }) {
         if (observer) observer.observe(tile);
         else want(item.key);
       }
-      return tile;
+      if (!item.image) return tile;
+      // the star sits on the tile's corner, a button of its own beside the tile's
+      return el("div", { class: "eachlabs-tile-box" }, tile, starButton(item));
     });
     row.replaceChildren(...tiles);
+  }
+
+  function starButton(item) {
+    const on = Boolean(item.starred);
+    const button = el("button", {
+      class: "eachlabs-star" + (on ? " eachlabs-starred" : ""),
+      type: "button",
+      "aria-pressed": String(on),
+      "aria-label": on ? "Unstar" : "Star",
+      title: on ? "starred: click to unstar" : "star it (find it again with the ★ filter)",
+      text: on ? "★" : "☆",
+    });
+    button.addEventListener("click", (event) => {
+      event.stopPropagation();
+      model.send({ type: "star", key: item.key, on: !on });
+    });
+    return button;
   }
 
   function activate(item) {
@@ -245,6 +314,18 @@ function render({ model, el: root }) {
     const next = el("button", { class: "jupyter-button", type: "button", "aria-label": "Next image", text: "›" });
     const show = el("button", { class: "jupyter-button", type: "button", text: "Show in panel" });
     const load = el("button", { class: "jupyter-button", type: "button", text: "Load into form" });
+    const star = el("button", { class: "jupyter-button eachlabs-star", type: "button" });
+    star.addEventListener("click", () => {
+      const item = imgs[index];
+      const on = !item.starred;
+      item.starred = on; // shown at once; the kernel's items follow
+      drawStar(item);
+      model.send({ type: "star", key: item.key, on });
+    });
+    function drawStar(item) {
+      star.textContent = item.starred ? "★ Starred" : "☆ Star";
+      star.setAttribute("aria-pressed", String(Boolean(item.starred)));
+    }
     const close = el("button", { class: "jupyter-button eachlabs-close", type: "button", "aria-label": "Close", text: "×" });
     prev.addEventListener("click", () => go(-1));
     next.addEventListener("click", () => go(1));
@@ -267,7 +348,7 @@ function render({ model, el: root }) {
         el("div", { class: "eachlabs-lightbox-top" }, counter, close),
         caption,
         params,
-        el("div", { class: "eachlabs-lightbox-actions" }, download, show, load),
+        el("div", { class: "eachlabs-lightbox-actions" }, download, star, show, load),
       ),
     );
     node.append(box);
@@ -278,6 +359,7 @@ function render({ model, el: root }) {
       const mine = ++token;
       counter.textContent = `Image ${index + 1} of ${imgs.length}`;
       caption.textContent = item.caption || item.model;
+      drawStar(item);
       params.replaceChildren(paramsList(item));
       picture.alt = `Image ${index + 1} of ${imgs.length}: ${item.prompt || item.model}`;
       if (local.has(item.key)) picture.src = local.get(item.key);
@@ -385,6 +467,21 @@ function render({ model, el: root }) {
       openCompare(content, buffers);
     } else if (content.type === "open") {
       openLightbox(content.key);
+    } else if (content.type === "zip") {
+      downloadAll.disabled = false;
+      downloadAll.textContent = "Download all";
+      if (content.error || !buffers[0]) {
+        note.textContent = content.error || "could not make the zip";
+        return;
+      }
+      // handed over through the browser: the file lands on the user's own machine (Voila,
+      // JupyterHub), not on the kernel's
+      const url = blobUrl(buffers[0], "application/zip");
+      const link = el("a", { href: url, download: content.name, hidden: "" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
     }
   }
   model.on("msg:custom", onMessage);
