@@ -61,6 +61,10 @@ def decode_image(data: bytes) -> Image.Image:
     """
     from PIL import Image
 
+    if data[4:8] == b"ftyp":  # HEIC/HEIF: readable when the optional pillow-heif is there
+        from ._display.thumbs import register_optional_codecs
+
+        register_optional_codecs()
     limit = Image.MAX_IMAGE_PIXELS or FALLBACK_MAX_PIXELS
     with warnings.catch_warnings():
         # Opening reads only the header; the size is checked below, before any pixel.

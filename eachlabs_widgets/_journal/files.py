@@ -42,7 +42,11 @@ _EXT_BY_TYPE = {
     "image/jpeg": ".jpg",
     "image/webp": ".webp",
     "image/gif": ".gif",
+    "image/avif": ".avif",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
     "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
     "application/zip": ".zip",
     "application/json": ".json",
 }
