@@ -58,7 +58,7 @@ def register_optional_codecs() -> bool:
     """Let Pillow open HEIC/HEIF when ``pillow-heif`` is installed; True when it can."""
     if "heif" not in _codecs:
         try:
-            from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
+            from pillow_heif import register_heif_opener
         except ImportError:
             _codecs["heif"] = False
         else:

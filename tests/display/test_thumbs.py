@@ -169,3 +169,65 @@ def test_a_real_avif_is_an_image_pillow_previews():
     data = encode(sticker(), "AVIF")
     assert sniff_content_type(data) == "image/avif"
     assert brightness(decoded(thumbnail_from_bytes(data, 64)), (2, 2)) > 200
+
+
+# -- end to end: outputs served over loopback, as the service's CDN would -------------------
+
+
+def serve(stand, data: bytes, ctype: str, ext: str) -> None:
+    stand.output = lambda st, pid, inputs: [f"{st.url}/files/{pid}/0.{ext}"]
+    stand.files = lambda handler, st: (200, {"Content-Type": ctype}, data)
+
+
+def embedded_thumbnail(generation) -> Image.Image:
+    import base64
+    import re
+
+    html = generation._repr_mimebundle_()["text/html"]
+    found = re.search(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)", html)
+    assert found, html[:300]
+    return decoded(base64.b64decode(found.group(1)))
+
+
+async def test_a_transparent_output_is_light_in_the_cell_and_keeps_alpha_on_disk(
+    stand, stand_client, tmp_path
+):
+    serve(stand, encode(sticker(), "PNG"), "image/png", "png")
+    generation = await stand_client.run(
+        "flux-2-turbo-text-to-image", {"prompt": "a sticker"}, save_to=str(tmp_path)
+    )
+    sheet = embedded_thumbnail(generation)
+    assert brightness(sheet, (2, 2)) > 200
+    with Image.open(generation.paths[0]) as saved:
+        assert saved.mode == "RGBA" and saved.getpixel((2, 2))[3] == 0
+
+
+async def test_an_avif_output_is_an_image_saved_as_avif(stand, stand_client, tmp_path):
+    from PIL import features
+
+    if not features.check("avif"):
+        pytest.skip("this Pillow cannot write AVIF")
+    serve(stand, encode(sticker(), "AVIF"), "image/avif", "avif")
+    generation = await stand_client.run(
+        "flux-2-turbo-text-to-image", {"prompt": "a sticker"}, save_to=str(tmp_path)
+    )
+    assert generation.outputs[0].is_image and len(generation.images) == 1
+    assert [p.suffix for p in generation.paths] == [".avif"]
+    assert brightness(embedded_thumbnail(generation), (2, 2)) > 200
+
+
+async def test_a_heic_output_without_pillow_heif_is_kept_and_linked_never_video(
+    stand, stand_client, tmp_path, monkeypatch
+):
+    from eachlabs_widgets._display import thumbs
+
+    monkeypatch.setitem(thumbs._codecs, "heif", False)  # as where pillow-heif is not installed
+    serve(stand, ftyp(b"heic", b"mif1", b"heic") + b"\x00" * 256, "image/heic", "heic")
+    generation = await stand_client.run(
+        "flux-2-turbo-text-to-image", {"prompt": "a photo"}, save_to=str(tmp_path)
+    )
+    assert generation.outputs[0].is_image
+    assert [p.suffix for p in generation.paths] == [".heic"]
+    assert "pillow-heif" in generation.undecodable[0]
+    html = generation._repr_mimebundle_()["text/html"]
+    assert "video" not in html.lower() and ".heic" in html
