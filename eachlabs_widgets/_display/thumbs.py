@@ -88,7 +88,7 @@ def preview_rgb(image: Image.Image, size: tuple[int, int] | None = None) -> Imag
 
 
 def thumbnail_jpeg(
-    images: Sequence[Image.Image], height: int = 240, quality: int = 78
+    images: Sequence[Image.Image], height: int = 256, quality: int = 78
 ) -> bytes | None:
     """One JPEG holding every image side by side, ``height`` pixels high (each scaled on its
     own, :data:`SHEET_GAP` px apart, on white); ``None`` for no images. See the module for
@@ -126,7 +126,8 @@ def thumbnail_from_bytes(data: bytes, height: int, quality: int = 78) -> bytes:
 
 
 def _prepared(image: Image.Image) -> Image.Image:
-    """The first frame, upright, 8-bit, in sRGB: RGB, or RGBA when it has transparency."""
+    """The first frame, upright, 8 bits a channel: RGB, RGBA (transparency), L or CMYK; its
+    ICC profile kept in ``info`` for :func:`_finished`."""
     from PIL import ImageOps
 
     frame = image
@@ -135,19 +136,23 @@ def _prepared(image: Image.Image) -> Image.Image:
             image.seek(0)
         frame = image.copy()
     icc = frame.info.get("icc_profile")
-    upright = ImageOps.exif_transpose(frame) or frame
-    if icc:
-        upright.info["icc_profile"] = icc
-    return _to_srgb(_eight_bit(upright))
+    picture = _eight_bit(ImageOps.exif_transpose(frame) or frame)
+    if icc:  # converted after scaling: the same colours for a fraction of the pixels
+        picture.info["icc_profile"] = icc
+    return picture
 
 
 def _finished(picture: Image.Image, size: tuple[int, int] | None) -> Image.Image:
-    """A prepared picture scaled to ``size``, then laid on the checkerboard when it has alpha
-    (after scaling, so the squares stay crisp): always a new RGB image."""
+    """A prepared picture scaled to ``size``, in sRGB, then laid on the checkerboard when it
+    has alpha (after scaling, so the squares stay crisp): always a new RGB image."""
     from PIL import Image as PILImage
 
+    icc = picture.info.get("icc_profile")
     if size is not None and size != picture.size:
         picture = picture.resize(size, PILImage.Resampling.LANCZOS)
+        if icc:
+            picture.info["icc_profile"] = icc
+    picture = _to_srgb(picture)
     if picture.mode == "RGBA":
         return _on_checker(picture)
     return picture.convert("RGB")
@@ -171,7 +176,9 @@ def _eight_bit(image: Image.Image) -> Image.Image:
     if mode == "P":
         has_alpha = "transparency" in image.info or getattr(image.palette, "mode", "") == "RGBA"
         return image.convert("RGBA" if has_alpha else "RGB")
-    if mode in ("LA", "PA", "La", "RGBa"):
+    if mode == "La":  # premultiplied grey: Pillow goes to RGBA through LA only
+        return image.convert("LA").convert("RGBA")
+    if mode in ("LA", "PA", "RGBa"):
         return image.convert("RGBA")
     if mode in ("L", "1") and "transparency" in image.info:
         return image.convert("RGBA")
