@@ -99,8 +99,13 @@ def _csv_rows(path: Path, fmt: InputsFormat, names: Iterable[str]) -> Iterator[d
                     f"{len(header)}: put a cell holding {_said(fmt.delimiter)} in double quotes "
                     f'("a fox{fmt.delimiter} in snow"), or add the missing column\'s name'
                 )
-            # a short row leaves its last inputs out, as empty cells do
-            yield {k: v for k, v in zip(header, cells, strict=False) if v.strip()}
+            row = {k: v for k, v in zip(header, cells, strict=False) if v.strip()}
+            if "" in row:
+                raise BatchInputError(
+                    f"{path}: line {reader.line_num} has {row['']!r} under a column without a "
+                    "name: name that column in the header row, or empty its cells"
+                )
+            yield row  # a short row leaves its last inputs out, as empty cells do
     if header is None:
         raise BatchInputError(f"{path}: no rows: the first line names the inputs, e.g. prompt,seed")
 
@@ -118,15 +123,19 @@ def _folded(name: str) -> str:
 def _named(path: Path, where: str, keys: list[str], lookup: dict[str, str]) -> list[str]:
     """The inputs' own names for ``keys``; two columns for one input is an error."""
     source: dict[str, str] = {}
+    names: list[str] = []
     for key in keys:
         name = lookup.get(_folded(key), key.strip())
+        names.append(name)
+        if not name:
+            continue  # a column without a name (spreadsheets export empty ones): its cells must be too
         if name in source:
             raise BatchInputError(
                 f"{path}: {where}: {source[name]!r} and {key!r} both name the input {name!r}: "
                 "keep one"
             )
         source[name] = key
-    return list(source)
+    return names
 
 
 def _said(delimiter: str) -> str:

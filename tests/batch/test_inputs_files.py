@@ -78,6 +78,14 @@ def test_blank_lines_and_rows_of_empty_cells_are_skipped(tmp_path):
     assert rows(path) == [{"prompt": "a fox", "seed": "1"}, {"prompt": "a cat"}]
 
 
+def test_empty_columns_a_spreadsheet_exported_are_ignored(tmp_path):
+    path = write(tmp_path, "p.csv", b"prompt,seed,,\r\na fox,1,,\r\na cat,2\r\n")
+    assert rows(path) == [{"prompt": "a fox", "seed": "1"}, {"prompt": "a cat", "seed": "2"}]
+    bad = write(tmp_path, "q.csv", b"prompt,seed,\r\na fox, in snow,1\r\n")
+    with pytest.raises(BatchInputError, match="under a column without a name"):
+        rows(bad)
+
+
 def test_jsonl_with_a_bom_keys_in_other_cases_and_blank_lines(tmp_path):
     body = '{"Prompt": "a fox", "seed": 1}\r\n\r\n{"prompt": "a cat"}\r\n'
     path = write(tmp_path, "p.jsonl", BOM + body.encode())

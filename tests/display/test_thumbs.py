@@ -127,6 +127,33 @@ def test_an_animation_shows_its_first_frame_and_the_file_is_left_whole(fmt):
         assert image.tell() == 0 and image.n_frames == 3
 
 
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "1",
+        "L",
+        "LA",
+        "La",
+        "P",
+        "PA",
+        "RGB",
+        "RGBA",
+        "RGBa",
+        "CMYK",
+        "YCbCr",
+        "LAB",
+        "HSV",
+        "I",
+        "I;16",
+        "I;16B",
+        "F",
+    ],
+)
+def test_every_mode_pillow_makes_gives_a_jpeg_of_the_asked_height(mode):
+    sheet = decoded(thumbnail_jpeg([Image.new(mode, (50, 40))], 32))
+    assert sheet.size == (40, 32)
+
+
 def test_what_pillow_cannot_read_gives_no_preview():
     assert thumbnail_from_bytes(b"", 40) == b""
     assert thumbnail_from_bytes(b"\x89PNG\r\n\x1a\ntruncated", 40) == b""
