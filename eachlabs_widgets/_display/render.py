@@ -25,7 +25,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .thumbs import SHEET_GAP, thumbnail_jpeg
+from .thumbs import SHEET_GAP, thumbnail_from_bytes, thumbnail_jpeg
 
 if TYPE_CHECKING:
     from .._generation import Generation
@@ -304,6 +304,10 @@ def _alt(generation: Generation) -> str:
     return html.escape(text[:300], quote=True)
 
 
+#: What every browser shows in an ``<img>``; anything else is embedded as a JPEG of it.
+_BROWSERS_SHOW = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
+
+
 def _pictures(generation: Generation, mode: str, height: int) -> str:
     """The ``<img>`` elements of a figure: one thumbnail sheet, the files as made, or none."""
     if mode == "thumbnail":
@@ -322,11 +326,19 @@ def _pictures(generation: Generation, mode: str, height: int) -> str:
         broken = generation.undecodable
         for index, out in enumerate(generation.outputs):
             if out.is_image and index not in broken:
-                ctype = sniff_content_type(out.data)
-                encoded = base64.b64encode(out.data).decode()
+                ctype, data = sniff_content_type(out.data), out.data
+                if ctype not in _BROWSERS_SHOW:  # HEIC, say: a full-size JPEG of it instead
+                    size = picture_size(data)
+                    ctype, data = (
+                        "image/jpeg",
+                        thumbnail_from_bytes(data, size[1] if size else 1024),
+                    )
+                    if not data:
+                        continue
+                encoded = base64.b64encode(data).decode()
                 imgs.append(
                     f"<img src='data:{ctype};base64,{encoded}' alt='{_alt(generation)}'"
-                    f"{_box(out.data)} style='max-width:100%;height:auto'/>"
+                    f"{_box(data)} style='max-width:100%;height:auto'/>"
                 )
         return "".join(imgs)
     return ""

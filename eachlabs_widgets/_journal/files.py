@@ -45,6 +45,7 @@ _EXT_BY_TYPE = {
     "image/avif": ".avif",
     "image/heic": ".heic",
     "image/heif": ".heif",
+    "image/tiff": ".tif",
     "video/mp4": ".mp4",
     "video/quicktime": ".mov",
     "application/zip": ".zip",

@@ -281,6 +281,8 @@ _MAGIC = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"GIF8", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
     (b"PK\x03\x04", "application/zip"),
     (b"ID3", "audio/mpeg"),
     (b"OggS", "audio/ogg"),

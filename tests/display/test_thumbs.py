@@ -258,3 +258,13 @@ async def test_a_heic_output_without_pillow_heif_is_kept_and_linked_never_video(
     assert "pillow-heif" in generation.undecodable[0]
     html = generation._repr_mimebundle_()["text/html"]
     assert "video" not in html.lower() and ".heic" in html
+
+
+async def test_full_embed_of_a_format_browsers_cannot_show_is_a_jpeg_of_it(stand, stand_client):
+    from eachlabs_widgets._display.render import generation_bundle
+
+    serve(stand, encode(Image.new("RGB", (40, 30), (10, 200, 10)), "TIFF"), "image/tiff", "tif")
+    generation = await stand_client.run("flux-2-turbo-text-to-image", {"prompt": "x"})
+    html = generation_bundle(generation, "full")["text/html"]
+    assert "data:image/tiff" not in html and "data:image/jpeg;base64," in html
+    assert "width='40' height='30'" in html

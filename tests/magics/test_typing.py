@@ -50,3 +50,8 @@ def test_a_pasted_line_runs_and_the_body_is_sent_as_written(shell, emulator):
     assert isinstance(generation, Generation)
     assert generation.inputs["seed"] == 7 and generation.inputs["image_size"] == "square"
     assert generation.inputs["prompt"] == body
+
+
+def test_a_line_form_with_a_pasted_space_finds_its_command(shell, emulator):
+    listing = shell.run_line_magic("eachgen", "models\u00a0flux-2-turbo")
+    assert "flux-2-turbo-text-to-image" in repr(listing)
