@@ -83,7 +83,8 @@ def open_picture(data: bytes) -> Image.Image:
 def preview_rgb(image: Image.Image, size: tuple[int, int] | None = None) -> Image.Image:
     """``image`` as an 8-bit sRGB picture to look at (scaled to ``size`` when given): first
     frame, upright, colour-managed, transparency composited onto the checkerboard after
-    scaling (so its squares stay crisp). ``image`` itself is left as it is."""
+    scaling (so its squares stay crisp). ``image``'s pixels are left as they are (an
+    animation is left on its first frame)."""
     return _finished(_prepared(image), size)
 
 
