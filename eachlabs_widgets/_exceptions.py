@@ -232,6 +232,8 @@ class PredictionFailedError(PredictionError):
         if model:
             text += f" ({model})"
         text += " failed"
+        if status not in ("error", "failed"):  # the service's own word: aborted, timeout, …
+            text += f" (status {status!r})"
         extra = [s for s in (code, classification) if s]
         if message:
             text += f": {message}"
@@ -255,10 +257,32 @@ class PredictionTimeoutError(PredictionError, TimeoutError):
     """The prediction did not end before the deadline. It goes on running on the service (and
     is billed if it succeeds): ``resume(prediction_id)`` fetches its result, or cancel it."""
 
-    def __init__(self, *, prediction_id: str, timeout: float, model: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        prediction_id: str,
+        timeout: float,
+        model: str | None = None,
+        status: str | None = None,
+        stalled: bool = False,
+    ) -> None:
         self.timeout = timeout
+        #: The last status word when it was none this client knows (taken as still running).
+        self.status = status
+        if status and stalled:
+            why = (
+                f"its status {status!r}, a word this client does not know as an end, did not "
+                f"change for {timeout:g} s"
+            )
+        elif status:
+            why = (
+                f"did not finish within {timeout:g} s (its last status, {status!r}, is a word "
+                "this client does not know as an end: it was taken as still running)"
+            )
+        else:
+            why = f"did not finish within {timeout:g} s"
         super().__init__(
-            f"prediction {prediction_id} did not finish within {timeout:g} s. It is still "
+            f"prediction {prediction_id} {why}. It is still "
             f"running on the service and is billed if it succeeds: "
             f"eachlabs_widgets.resume({prediction_id!r}) fetches its result; "
             f"eachlabs_widgets.EachLabs().cancel_prediction({prediction_id!r}) stops it",

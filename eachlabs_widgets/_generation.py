@@ -57,11 +57,21 @@ def decode_image(data: bytes) -> Image.Image:
     """``data`` decoded by Pillow, refusing images of more pixels than Pillow's
     decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``) before decoding them.
 
-    Raises ``ValueError`` for a bomb, ``OSError`` (``UnidentifiedImageError``) or another
-    exception from Pillow for a truncated, corrupt or unknown file.
+    Raises ``ValueError`` for a bomb or a HEIC without ``pillow-heif``, ``OSError``
+    (``UnidentifiedImageError``) or another exception from Pillow for a truncated, corrupt or
+    unknown file.
     """
     from PIL import Image
 
+    if data[4:8] == b"ftyp":  # HEIC/HEIF: readable when the optional pillow-heif is there
+        from ._display.thumbs import register_optional_codecs
+        from ._schema.media import sniff_content_type
+
+        if not register_optional_codecs() and sniff_content_type(data) == "image/heic":
+            raise ValueError(
+                "a HEIC image: showing it needs the optional pillow-heif "
+                "(pip install 'eachlabs-widgets[heic]'); the file is kept"
+            )
     limit = Image.MAX_IMAGE_PIXELS or FALLBACK_MAX_PIXELS
     with warnings.catch_warnings():
         # Opening reads only the header; the size is checked below, before any pixel.

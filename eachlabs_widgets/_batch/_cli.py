@@ -50,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--yes", action="store_true", help="go on without asking (required without a terminal)"
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress (a bar on a terminal, a plain line every few seconds elsewhere)",
+    )
     return parser
 
 

@@ -1,4 +1,5 @@
-"""The rows of a batch: a CSV with a header row of input names, or JSONL of one object a line.
+"""The rows of a batch: a CSV with a header row of input names, or JSONL of one object a line,
+in the encodings and separators spreadsheets write (see :mod:`._reading`).
 
 Rows are read as they are needed (a 1,000-row file is never all in memory as payloads).
 Every row is checked against the model's schema before anything is sent.
@@ -10,12 +11,13 @@ import csv
 import hashlib
 import json
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .._exceptions import InputValidationError
 from .._schema.inputs import choose_seed, validate_inputs
+from ._reading import InputsFormat, UnreadableInputs, sniff_format
 
 __all__ = ["BatchInputError", "fingerprint", "payload_for", "read_rows", "row_key"]
 
@@ -24,33 +26,120 @@ class BatchInputError(ValueError):
     """The inputs file cannot run: unreadable, no ``prompt``, or a row the schema refuses."""
 
 
-def read_rows(path: Path) -> Iterator[dict[str, Any]]:
-    """Each row's inputs (``row`` numbers from 1); empty CSV cells are left out."""
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        with path.open(encoding="utf-8") as lines:
-            number = 0
-            for line_no, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                number += 1
-                try:
-                    row = json.loads(line)
-                except ValueError as exc:
-                    raise BatchInputError(f"{path}: line {line_no} is not JSON ({exc})") from None
-                if not isinstance(row, dict):
-                    raise BatchInputError(f"{path}: line {line_no} is not a JSON object")
-                yield row
-        return
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "prompt" not in reader.fieldnames:
-            raise BatchInputError(f"{path}: the header row must name a 'prompt' column")
-        for row in reader:
-            if None in row:
+def read_rows(
+    path: Path, names: Iterable[str] = (), fmt: InputsFormat | None = None
+) -> Iterator[dict[str, Any]]:
+    """Each row's inputs, in file order; blank lines and rows of empty cells are skipped and
+    empty cells left out. Column names (CSV headers, JSONL keys) are matched to ``names`` (the
+    model's inputs) and ``prompt`` ignoring case, surrounding blanks and ``_`` written as a
+    space. The encoding and separator are sniffed (:func:`sniff_format`) unless ``fmt`` is
+    given.
+
+    Raises :class:`BatchInputError` saying what to change in the file.
+    """
+    try:
+        fmt = fmt or sniff_format(path)
+        if fmt.jsonl:
+            yield from _jsonl_rows(path, fmt, names)
+        else:
+            yield from _csv_rows(path, fmt, names)
+    except UnreadableInputs as exc:
+        raise BatchInputError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise BatchInputError(
+            f"{path}: not {fmt.encoding if fmt else 'UTF-8'} text ({exc.reason}): save it as "
+            "UTF-8 (in Excel: Save As › 'CSV UTF-8 (Comma delimited)')"
+        ) from None
+
+
+def _jsonl_rows(path: Path, fmt: InputsFormat, names: Iterable[str]) -> Iterator[dict[str, Any]]:
+    lookup = _lookup(names)
+    with path.open(encoding=fmt.encoding) as lines:
+        for line_no, line in enumerate(lines, 1):
+            line = line.lstrip("\ufeff")  # a mark may also start a line of joined files
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
                 raise BatchInputError(
-                    f"{path}: line {reader.line_num} has more cells than the header"
+                    f"{path}: line {line_no} is not JSON ({exc}): each line must be one object, "
+                    'e.g. {"prompt": "a fox", "seed": 7}'
+                ) from None
+            if not isinstance(row, dict):
+                raise BatchInputError(
+                    f"{path}: line {line_no} is not a JSON object: write each row as "
+                    '{"prompt": "…", …} on a line of its own'
                 )
-            yield {k: v for k, v in row.items() if v not in (None, "")}
+            keys = _named(path, f"line {line_no}", list(row), lookup)
+            yield dict(zip(keys, row.values(), strict=True))
+
+
+def _csv_rows(path: Path, fmt: InputsFormat, names: Iterable[str]) -> Iterator[dict[str, Any]]:
+    lookup = _lookup(names)
+    with path.open(encoding=fmt.encoding, newline="") as handle:
+        reader = csv.reader(handle, fmt.dialect())
+        header: list[str] | None = None
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue  # a blank line, or a row of empty cells (Excel writes ",,,")
+            if header is None:
+                header = _named(path, "the header row", cells, lookup)
+                if "prompt" not in header:
+                    shown = ", ".join(repr(c) for c in cells)
+                    raise BatchInputError(
+                        f"{path}: the header row must name a 'prompt' column (it names "
+                        f"{shown}): rename the column of prompts to 'prompt'"
+                    )
+                continue
+            extra = cells[len(header) :]
+            if any(c.strip() for c in extra):
+                raise BatchInputError(
+                    f"{path}: line {reader.line_num} has {len(cells)} cells, the header "
+                    f"{len(header)}: put a cell holding {_said(fmt.delimiter)} in double quotes "
+                    f'("a fox{fmt.delimiter} in snow"), or add the missing column\'s name'
+                )
+            row = {k: v for k, v in zip(header, cells, strict=False) if v.strip()}
+            if "" in row:
+                raise BatchInputError(
+                    f"{path}: line {reader.line_num} has {row['']!r} under a column without a "
+                    "name: name that column in the header row, or empty its cells"
+                )
+            yield row  # a short row leaves its last inputs out, as empty cells do
+    if header is None:
+        raise BatchInputError(f"{path}: no rows: the first line names the inputs, e.g. prompt,seed")
+
+
+def _lookup(names: Iterable[str]) -> dict[str, str]:
+    lookup = {_folded(n): n for n in names if isinstance(n, str)}
+    lookup.setdefault("prompt", "prompt")
+    return lookup
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.replace("\ufeff", "").replace("_", " ").split()).casefold()
+
+
+def _named(path: Path, where: str, keys: list[str], lookup: dict[str, str]) -> list[str]:
+    """The inputs' own names for ``keys``; two columns for one input is an error."""
+    source: dict[str, str] = {}
+    names: list[str] = []
+    for key in keys:
+        name = lookup.get(_folded(key), key.strip())
+        names.append(name)
+        if not name:
+            continue  # a column without a name (spreadsheets export empty ones): its cells must be too
+        if name in source:
+            raise BatchInputError(
+                f"{path}: {where}: {source[name]!r} and {key!r} both name the input {name!r}: "
+                "keep one"
+            )
+        source[name] = key
+    return names
+
+
+def _said(delimiter: str) -> str:
+    return {"\t": "a tab"}.get(delimiter, f"'{delimiter}'")
 
 
 def fingerprint(model: str, path: Path) -> str:

@@ -8,7 +8,7 @@ import csv
 import json
 import statistics
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +25,8 @@ from .._service.prediction import Prediction
 from .._settings import output_dir
 from ._inputs import BatchInputError, fingerprint, payload_for, read_rows
 from ._ledger import Ledger, RowState
+from ._progress import make_progress
+from ._reading import UnreadableInputs, sniff_format
 
 __all__ = ["BatchSummary", "estimate_price", "results_path", "run_batch"]
 
@@ -169,12 +171,23 @@ async def run_batch(
     base_url = client.settings().base_url
     schema = (await client.get_model(model)).get("request_schema") or {}
     batch = fingerprint(model, inputs)
+    try:
+        fmt = sniff_format(inputs)
+    except UnreadableInputs as exc:
+        raise BatchInputError(str(exc)) from None
+    if fmt.note:
+        say(f"{inputs.name}: {fmt.note}")
+    properties = schema.get("properties")
+    names = list(properties) if isinstance(properties, dict) else []
+
+    def rows_of() -> Iterator[dict[str, Any]]:
+        return read_rows(inputs, names, fmt)
 
     # Every row is checked before anything is sent.
     rows = 0
     images_of: dict[int, int] = {}
     problems: list[str] = []
-    for number, row in enumerate(read_rows(inputs), 1):
+    for number, row in enumerate(rows_of(), 1):
         rows = number
         try:
             payload = payload_for(model, schema, row, number, batch)
@@ -214,12 +227,12 @@ async def run_batch(
             return None
 
     ledger = Ledger(progress_path, batch)
-    _find_lost_creates(ledger, client.journal, model, schema, inputs, batch)
+    _find_lost_creates(ledger, client.journal, model, schema, rows_of(), batch)
     results = _Results(target)
     budget = _Budget(max_cost, price)
     save_to = output_dir()
     counts = {"done": 0, "failed": 0, "running": 0}
-    bar = _progress(rows, progress)
+    bar = make_progress(rows, progress)
 
     async def one(number: int, row: dict[str, Any]) -> dict[str, Any]:
         state = ledger.rows.get(number) or RowState()
@@ -242,7 +255,8 @@ async def run_batch(
                     "error": f"not run: --max-cost {max_cost} reached",
                 }
             counts["running"] += 1
-            _show(bar, counts)
+            if bar is not None:
+                bar.show(counts)
             try:
                 generation = await _run_row(client, ledger, number, state, model, payload, save_to)
             except (PredictionCancelledError, asyncio.CancelledError) as exc:
@@ -269,14 +283,15 @@ async def run_batch(
         ledger.finished(number, result)
         return result
 
-    source = enumerate(read_rows(inputs), 1)
+    source = enumerate(rows_of(), 1)
 
     async def worker() -> None:
         for number, row in source:
             result = await one(number, row)
             results.put(number, result)
             counts["done" if result["status"] == "success" else "failed"] += 1
-            _show(bar, counts, advance=True)
+            if bar is not None:
+                bar.show(counts, advance=True)
 
     try:
         await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
@@ -316,7 +331,7 @@ def _find_lost_creates(
     journal: Journal | None,
     model: str,
     schema: dict[str, Any],
-    inputs: Path,
+    rows: Iterator[dict[str, Any]],
     batch: str,
 ) -> None:
     """Rows sent without a recorded answer: the journal may have their prediction (killed
@@ -325,7 +340,7 @@ def _find_lost_creates(
     if not lost or journal is None:
         return
     wanted: dict[str, int] = {}
-    for number, row in enumerate(read_rows(inputs), 1):
+    for number, row in enumerate(rows, 1):
         if number in lost:
             wanted[json.dumps(payload_for(model, schema, row, number, batch), sort_keys=True)] = (
                 number
@@ -352,19 +367,3 @@ def _files_of(journal: Journal | None, prediction_id: str) -> list[str]:
 def _images(payload: dict[str, Any]) -> int:
     count = payload.get("num_images", 1)
     return count if isinstance(count, int) and count > 0 else 1
-
-
-def _progress(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="pred", file=sys.stderr, dynamic_ncols=True)
-
-
-def _show(bar: Any, counts: dict[str, int], advance: bool = False) -> None:
-    if bar is None:
-        return
-    bar.set_postfix(counts, refresh=not advance)
-    if advance:
-        bar.update(1)

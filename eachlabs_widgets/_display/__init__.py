@@ -1,6 +1,7 @@
 """How results look in a notebook: pure presentation, no network and no event loop.
 
 - ``render``: a ``Generation`` and ``Results`` as HTML and text, thumbnails, captions, colours.
+- ``thumbs``: the one function that makes every view's preview of a picture.
 - ``card``: the live card of one prediction (status, bar, time left, Cancel).
 - ``tiles``: a cell's live cards laid out like the result that replaces them.
 - ``tables``: HTML and text tables (models, a schema's inputs, history, settings).

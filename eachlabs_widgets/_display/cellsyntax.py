@@ -26,6 +26,7 @@ __all__ = [
     "Split",
     "fill",
     "fill_value",
+    "plain_line",
     "split_prompts",
     "split_tokens",
     "tokenize",
@@ -64,11 +65,101 @@ class Split:
     inputs: list[ModelOption] = field(default_factory=list)
 
 
+#: What word processors, chat apps and web pages put in place of the line's plain syntax.
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"  # hyphens, en/em dash, minus
+_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+#: What closes a value opened by a curly quote („…“ in German, “…” in English).
+_CLOSING = {
+    "\u201c": "\u201d\u201c",
+    "\u201e": "\u201c\u201d",
+    "\u2018": "\u2019\u2018",
+    "\u201a": "\u2018\u2019",
+}
+_CURLY = "\u201c\u201d\u201e\u2018\u2019\u201a"
+_OPTION_NAME = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+def plain_line(line: str) -> str:
+    """The ``%%eachgen`` line with pasted typography read as the plain syntax it stands for:
+    curly quotes (“ ” „ ‘ ’ ‚) that open and close a value as straight quotes, no-break and
+    other wide spaces between tokens as spaces, invisible characters dropped, and a dash
+    (– — ‐ −) starting an option as ``--`` (``-o``/``-h`` for one letter). Text inside quotes
+    is kept as typed, and an apostrophe (``don’t``) stays a letter. The cell body is never
+    passed here."""
+    out: list[str] = []
+    quote: str | None = None  # what closes the quotes we are in
+    curly = False  # the quotes were curly: written out as straight double quotes
+    start = True  # at the start of a token
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if quote is not None:
+            if c == quote or (curly and c in quote):
+                out.append('"' if curly else c)
+                quote, curly = None, False
+            elif c == "\\" and quote == '"' and i + 1 < len(line):
+                out.append(line[i : i + 2])
+                i += 1
+            elif curly and c in '"\\':
+                out.append("\\" + c)  # content of a curly-quoted value, kept as typed
+            else:
+                out.append(c)
+            i += 1
+            continue
+        if c in "\"'":
+            quote, start = c, False
+            out.append(c)
+        elif c in _CLOSING and (start or out[-1:] == ["="]):  # a value: x or --name=x
+            quote, curly, start = _CLOSING[c], True, False
+            out.append('"')
+        elif c.isspace() or c in _SPACES:
+            out.append(" ")
+            start = True
+        elif c in _INVISIBLE:
+            pass
+        elif start and c in _DASHES + "-" and any(d in _DASHES for d in _dash_run(line, i)):
+            run = _dash_run(line, i)
+            name = _OPTION_NAME.match(line, i + len(run))
+            after = line[i + len(run) : i + len(run) + 1]
+            if name is not None:  # an option: -o and -h are the only one-dash ones
+                out.append("-" if name.group() in ("o", "h") else "--")
+            elif len(run) == 1 and after.isdigit():
+                out.append("-")  # a minus sign before a number
+            else:
+                out.append(c)
+                i += 1
+                start = False
+                continue
+            i += len(run)
+            start = False
+            continue
+        else:
+            out.append(c)
+            start = False
+        i += 1
+    return "".join(out)
+
+
+def _dash_run(line: str, at: int) -> str:
+    end = at
+    while end < len(line) and line[end] in _DASHES + "-":
+        end += 1
+    return line[at:end]
+
+
 def tokenize(line: str) -> list[str]:
+    """The line's tokens, as a POSIX shell splits them, after :func:`plain_line`.
+
+    Raises ``UsageError`` when the quotes do not pair up, naming curly quotes if any are left.
+    """
     try:
-        return shlex.split(line, posix=True)
+        return shlex.split(plain_line(line), posix=True)
     except ValueError as exc:
-        raise UsageError(f"cannot parse the line: {exc} (check the quotes)") from None
+        hint = "check the quotes"
+        if any(q in line for q in _CURLY):
+            hint = "curly quotes: use straight quotes (' or \") around a value"
+        raise UsageError(f"cannot parse the line: {exc} ({hint})") from None
 
 
 def _is_option(token: str) -> bool:

@@ -25,9 +25,9 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from PIL import Image
+from .thumbs import SHEET_GAP, thumbnail_from_bytes, thumbnail_jpeg
 
+if TYPE_CHECKING:
     from .._generation import Generation
 
 __all__ = [
@@ -70,8 +70,6 @@ CARD_HEIGHT = 72
 #: tiles that precede it, so the cell keeps its geometry when one gives way to the other.
 GRID_COLUMNS = "repeat(auto-fill,minmax(200px,1fr))"
 GRID_GAP = 12
-#: The gap between the pictures of a thumbnail sheet (px).
-SHEET_GAP = 6
 #: JPEG quality of embedded thumbnails: small enough that a 20-image sweep saves in ~200 KB.
 THUMBNAIL_QUALITY = 70
 #: The longest file name shown in a caption (the link holds the whole path).
@@ -104,31 +102,6 @@ def set_embed_mode(mode: str) -> None:
 def embed_mode() -> str:
     mode = _embed.get("mode") or os.environ.get("EACHLABS_EMBED", "thumbnail")
     return mode if mode in EMBED_MODES else "thumbnail"
-
-
-def thumbnail_jpeg(
-    images: Sequence[Image.Image], height: int = THUMBNAIL_HEIGHT, quality: int = 78
-) -> bytes | None:
-    """One JPEG holding every image side by side, ``height`` pixels high."""
-    if not images:
-        return None
-    from PIL import Image as PILImage
-
-    scaled = []
-    for image in images:
-        ratio = height / max(1, image.height)
-        size = (max(1, round(image.width * ratio)), height)
-        scaled.append(image.convert("RGB").resize(size, PILImage.Resampling.LANCZOS))
-    gap = SHEET_GAP
-    width = sum(s.width for s in scaled) + gap * (len(scaled) - 1)
-    sheet = PILImage.new("RGB", (width, height), (255, 255, 255))
-    x = 0
-    for s in scaled:
-        sheet.paste(s, (x, 0))
-        x += s.width + gap
-    buffer = io.BytesIO()
-    sheet.save(buffer, "JPEG", quality=quality, optimize=True)
-    return buffer.getvalue()
 
 
 #: Named sizes of the image models, as width / height.
@@ -346,6 +319,10 @@ def _alt(generation: Generation) -> str:
     return html.escape(text[:300], quote=True)
 
 
+#: What every browser shows in an ``<img>``; anything else is embedded as a JPEG of it.
+_BROWSERS_SHOW = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
+
+
 def _pictures(generation: Generation, mode: str, height: int) -> str:
     """The ``<img>`` elements of a figure: one thumbnail sheet, the files as made, or none."""
     if mode == "thumbnail":
@@ -364,24 +341,34 @@ def _pictures(generation: Generation, mode: str, height: int) -> str:
         broken = generation.undecodable
         for index, out in enumerate(generation.outputs):
             if out.is_image and index not in broken:
-                ctype = sniff_content_type(out.data)
-                encoded = base64.b64encode(out.data).decode()
+                ctype, data = sniff_content_type(out.data), out.data
+                if ctype not in _BROWSERS_SHOW:  # HEIC, say: a full-size JPEG of it instead
+                    size = picture_size(data)
+                    ctype, data = (
+                        "image/jpeg",
+                        thumbnail_from_bytes(data, size[1] if size else 1024),
+                    )
+                    if not data:
+                        continue
+                encoded = base64.b64encode(data).decode()
                 imgs.append(
                     f"<img src='data:{ctype};base64,{encoded}' alt='{_alt(generation)}'"
-                    f"{_box(out.data)} style='max-width:100%;height:auto'/>"
+                    f"{_box(data)} style='max-width:100%;height:auto'/>"
                 )
         return "".join(imgs)
     return ""
 
 
 def picture_size(data: bytes) -> tuple[int, int] | None:
-    """A picture's width and height from its header (nothing is decoded); None when it does
-    not open."""
+    """A picture's width and height as shown (upright, by its EXIF orientation) from its
+    header (nothing is decoded); None when it does not open."""
     from PIL import Image as PILImage
 
     try:
         with PILImage.open(io.BytesIO(data)) as image:
-            return image.size
+            width, height = image.size
+            turned = image.getexif().get(0x0112) in (5, 6, 7, 8)  # EXIF: a quarter turn
+            return (height, width) if turned else (width, height)
     except Exception:
         return None
 

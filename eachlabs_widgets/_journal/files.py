@@ -45,7 +45,12 @@ _EXT_BY_TYPE = {
     "image/jpeg": ".jpg",
     "image/webp": ".webp",
     "image/gif": ".gif",
+    "image/avif": ".avif",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/tiff": ".tif",
     "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
     "application/zip": ".zip",
     "application/json": ".json",
 }

@@ -631,6 +631,6 @@ def _imaging_loaded() -> None:
 
     The decoding thread must import nothing: a module imported on a second thread while this
     one imports from the same package can be handed over half-initialised."""
-    from PIL import Image
+    from .._display.thumbs import load_imaging
 
-    Image.init()
+    load_imaging()

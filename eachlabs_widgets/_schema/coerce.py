@@ -34,7 +34,34 @@ def properties_of(schema: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]
     props = schema.get("properties") if isinstance(schema, Mapping) else None
     if not isinstance(props, Mapping):
         return {}
-    return {str(k): (dict(v) if isinstance(v, Mapping) else {}) for k, v in props.items()}
+    return {
+        str(k): (nullable_collapsed(v) if isinstance(v, Mapping) else {}) for k, v in props.items()
+    }
+
+
+def nullable_collapsed(prop: Mapping[str, Any]) -> dict[str, Any]:
+    """A property written as "this, or null" read as "this": Pydantic and FastAPI publish an
+    optional integer as ``{"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}``.
+    When ``anyOf``/``oneOf`` holds one schema besides ``{"type": "null"}``, that schema's
+    keywords join the property's own (which win: ``default``, ``title``, ``description``),
+    and ``nullable`` is set; anything else is returned as it is (copied)."""
+    out = dict(prop)
+    for key in ("anyOf", "oneOf"):
+        branches = out.get(key)
+        if not isinstance(branches, list):
+            continue
+        others = [b for b in branches if not _is_null_schema(b)]
+        if len(others) == len(branches) or len(others) != 1 or not isinstance(others[0], Mapping):
+            continue
+        del out[key]
+        return {**others[0], **out, "nullable": True}
+    return out
+
+
+def _is_null_schema(branch: Any) -> bool:
+    return isinstance(branch, Mapping) and (
+        branch.get("type") == "null" or branch.get("type") == ["null"] or branch == {"const": None}
+    )
 
 
 def required_of(schema: Mapping[str, Any] | None) -> list[str]:

@@ -287,6 +287,8 @@ _MAGIC = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"GIF8", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
     (b"PK\x03\x04", "application/zip"),
     (b"ID3", "audio/mpeg"),
     (b"OggS", "audio/ogg"),
@@ -304,8 +306,31 @@ def sniff_content_type(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return "audio/wav"
     if data[4:8] == b"ftyp":
-        return "video/mp4"
+        return iso_bmff_type(data)
     return "application/octet-stream"
+
+
+#: ISO-BMFF brands (ISO/IEC 23008-12 for HEIF, the AV1 image file format for AVIF) that make
+#: an ``ftyp`` file an image: AVIF first, as an AVIF also lists the generic ``mif1``.
+_AVIF_BRANDS = (b"avif", b"avis")
+_HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
+def iso_bmff_type(data: bytes) -> str:
+    """The content type of an ISO-BMFF file (``....ftyp``) from its major and compatible
+    brands: ``image/avif``, ``image/heic``, ``video/quicktime`` or ``video/mp4``.
+
+    Pillow's own check reads only the major brand and takes ``mif1`` (HEIC's too) for AVIF,
+    so the ``ftyp`` box is read here whole: an AVIF or HEIC is an image, never a video.
+    """
+    size = int.from_bytes(data[:4], "big")
+    end = min(len(data), size if 16 <= size <= 4096 else 64)
+    brands = [data[8:12]] + [data[i : i + 4] for i in range(16, end - 3, 4)]
+    if any(b in _AVIF_BRANDS for b in brands):
+        return "image/avif"
+    if any(b in _HEIC_BRANDS for b in brands):
+        return "image/heic"
+    return "video/quicktime" if data[8:12] == b"qt  " else "video/mp4"
 
 
 def _ext_for(content_type: str) -> str:

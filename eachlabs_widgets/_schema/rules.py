@@ -178,7 +178,9 @@ def _normalized(node: Any, depth: int = 0) -> Any:
                 out[key] = number
         elif key in _COUNTS:
             count = number_of(raw)
-            if count is not None and count >= 0 and float(count).is_integer():
+            # A whole count; an int beyond a float's range (10**400) is whole too.
+            whole = isinstance(count, int) or (isinstance(count, float) and count.is_integer())
+            if count is not None and count >= 0 and whole:
                 out[key] = int(count)
         elif key == "items":
             if isinstance(raw, list):  # the tuple form of drafts before 2020-12
@@ -514,9 +516,29 @@ def _combination(error: ValidationError, path: list[str | int]) -> RuleProblem:
             allowed=allowed,
             suggestion=nearest(error.instance, allowed),
         )
-    best = best_match(error.context) if error.context else None
+    context = list(error.context or [])
+    if error.instance is not None and isinstance(branches, list):
+        # "this, or null" and the value is not null: only the other forms can be meant.
+        kept = [e for e in context if not _null_branch(branches, e)]
+        shown = {e.relative_schema_path[0] for e in kept if e.relative_schema_path}
+        if len(shown) == 1 and len(kept) < len(context):
+            only = best_match(kept)
+            if only is not None:
+                return RuleProblem(path, _problem(only).message)
+        context = kept or context
+    best = best_match(context) if context else None
     closest = f"; the closest: {_problem(best).message}" if best is not None else ""
     return RuleProblem(path, f"{_short(error.instance)} matches none of the allowed forms{closest}")
+
+
+def _null_branch(branches: list[Any], error: ValidationError) -> bool:
+    """The error comes from a branch that allows only null (``{"type": "null"}``)."""
+    where = error.relative_schema_path
+    index = where[0] if where else None
+    if not isinstance(index, int) or not 0 <= index < len(branches):
+        return False
+    branch = branches[index]
+    return isinstance(branch, Mapping) and branch.get("type") in ("null", ["null"])
 
 
 def _literals(branches: Any) -> list[Any] | None:

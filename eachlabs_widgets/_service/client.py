@@ -48,6 +48,7 @@ from .limiter import limiter as shared_limiter
 from .polling import DurationLearner, PollSchedule, observed_duration
 from .prediction import Prediction
 from .retry import RetryPolicy
+from .status import StatusWatch, is_known
 from .uploads import Progress, Uploaded, file_id_of, show_progress
 
 __all__ = ["AsyncEachLabs", "learner"]
@@ -372,6 +373,12 @@ class AsyncEachLabs:
         it by id, or cancel it).
         ``deadline`` is the same bound as a ``time.monotonic()`` instant, for a caller whose
         own ``timeout`` started earlier.
+
+        Every spelling of an end ends the wait at once (API.md, "Poll": ``succeeded``,
+        ``completed``; ``failed``, ``aborted``, ``timeout``, ``canceled``, …). A status word that
+        is no known end counts as running; with neither ``timeout`` nor ``deadline``, one that
+        stands unchanged for :data:`~.status.STALL_LIMIT` seconds (ten minutes) raises
+        :class:`PredictionTimeoutError` naming it. The prediction stays in the journal.
         """
         start = self._clock() if started is None else started
         if timeout is not None:
@@ -383,6 +390,7 @@ class AsyncEachLabs:
         polls = 0
         last_poll: float | None = None  # when the last poll went out, seconds after start
         running_until = 0.0  # when the last poll that saw it running went out
+        watch, status, stalled = StatusWatch(), "starting", False
         try:
             while True:
                 elapsed = self._clock() - start
@@ -421,14 +429,23 @@ class AsyncEachLabs:
                         raise error
                     return prediction
                 last_poll = running_until = sent
+                status = prediction.status
                 if timeout is not None and self._clock() - start >= timeout:
                     raise DeadlineReached("the wait's timeout passed")
                 if deadline is not None and time.monotonic() >= deadline:
                     raise DeadlineReached("the call's deadline passed")
+                # An unknown status word, unchanged for long, ends a wait that has no deadline.
+                if deadline is None and watch.stalled(status, prediction.logs, self._clock()):
+                    stalled = True
+                    raise DeadlineReached("an unknown status stood still")
         except DeadlineReached:
             waited = timeout if timeout is not None else self._clock() - start
             raise PredictionTimeoutError(
-                prediction_id=prediction_id, timeout=waited, model=model
+                prediction_id=prediction_id,
+                timeout=waited,
+                model=model,
+                status=None if is_known(status) else status,
+                stalled=stalled,
             ) from None
 
     async def _seed_learner(self, model: str, base_url: str) -> None:
@@ -782,7 +799,10 @@ class AsyncEachLabs:
             raise
         except PredictionTimeoutError as exc:
             # Still resumable (its status stays as last seen); the note says why it was left.
-            note = f"left running after {exc.timeout:g} s (timeout=); resume it by id"
+            if exc.status:
+                note = f"left at the unknown status {exc.status!r}; resume it by id"
+            else:
+                note = f"left running after {exc.timeout:g} s (timeout=); resume it by id"
             self._record(lambda j: j.update(prediction_id, error=note))
             raise
         except PredictionCancelledError:

@@ -1,4 +1,10 @@
-"""What a poll answer means: status, outputs and the failure envelope. Pure functions."""
+"""What a poll answer means: status, outputs and the failure envelope. Pure functions.
+
+Status words (API.md, "Poll"): the docs say ``success``/``error``/``cancelled``, the OpenAPI
+spec ``failed``, webhooks ``succeeded``/``failed``, an SDK page ``completed``. Every spelling of
+an end ends the wait at once; a word that is no known end counts as running, but not forever
+(:class:`StatusWatch`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,12 @@ from typing import Any
 __all__ = [
     "CANCELLED",
     "FAILED",
+    "RUNNING",
+    "STALL_LIMIT",
+    "SUCCEEDED",
     "Failure",
+    "StatusWatch",
+    "is_known",
     "is_terminal",
     "normalise_status",
     "output_urls",
@@ -19,8 +30,20 @@ __all__ = [
 ]
 
 SUCCEEDED = "success"
-FAILED = frozenset({"error", "failed"})
+#: Other spellings of success, all read as ``success``.
+_SUCCESS_WORDS = frozenset({"success", "succeeded", "successful", "completed", "complete"})
+#: Endings without a result; the word is kept, so the error can say it.
+FAILED = frozenset(
+    {"error", "errored", "failed", "failure", "aborted", "timeout", "timed_out", "expired"}
+)
 CANCELLED = frozenset({"cancelled", "canceled"})
+#: Words known to mean "still running" (the docs' lifecycle and its usual synonyms): these
+#: may last as long as the service needs (``created`` waits for a provider's capacity).
+RUNNING = frozenset(
+    {"created", "starting", "processing", "queued", "in_queue", "in_progress", "running", "pending"}
+)
+#: How long an unknown word may stand unchanged, with no deadline of the call's own.
+STALL_LIMIT = 600.0
 #: Keys under which third-party clients have seen URLs inside an object ``output``.
 _URL_KEYS = (
     "images",
@@ -39,8 +62,11 @@ _URL_KEYS = (
 
 
 def normalise_status(status: Any) -> str:
-    """The status in lower case; ``canceled`` is spelled ``cancelled``; missing is ``starting``."""
-    text = str(status or "starting").strip().lower()
+    """The status trimmed, in lower case, with ``-`` and blanks as ``_``; every spelling of
+    success is ``success``, ``canceled`` is ``cancelled``; missing is ``starting``."""
+    text = "_".join(str(status or "starting").replace("-", " ").split()).lower()
+    if text in _SUCCESS_WORDS:
+        return SUCCEEDED
     return "cancelled" if text == "canceled" else text
 
 
@@ -48,6 +74,31 @@ def is_terminal(status: Any) -> bool:
     """``success`` and the failures end a prediction; anything else is still running."""
     s = normalise_status(status)
     return s == SUCCEEDED or s in FAILED or s in CANCELLED
+
+
+def is_known(status: Any) -> bool:
+    """A word this client knows: an end, or a documented way of still running."""
+    return is_terminal(status) or normalise_status(status) in RUNNING
+
+
+class StatusWatch:
+    """Tells a wait that an unknown status word has stood still too long.
+
+    A word that is neither an end nor a known way of running counts as running, as the docs
+    ask; but when it has not changed (nor the logs with it) for ``limit`` seconds, the wait
+    should end with an error naming the word. Fed each poll answer with the time it came.
+    """
+
+    def __init__(self, limit: float = STALL_LIMIT) -> None:
+        self.limit = limit
+        self._seen: tuple[str, Any] | None = None
+        self._since = 0.0
+
+    def stalled(self, status: str, logs: Any, now: float) -> bool:
+        """True when ``status`` is unknown and it and ``logs`` stood still ``limit`` seconds."""
+        if self._seen != (status, logs):
+            self._seen, self._since = (status, logs), now
+        return not is_known(status) and now - self._since >= self.limit
 
 
 def output_urls(output: Any) -> list[str]:

@@ -8,7 +8,6 @@ print: problems go to the field's error label.
 from __future__ import annotations
 
 import html
-import io
 import math
 import random
 from collections import OrderedDict
@@ -432,16 +431,10 @@ def remember_preview(url: str, data: bytes) -> None:
 
 
 def _preview_jpeg(data: bytes, height: int = 96) -> bytes:
-    from PIL import Image
+    """The preview every view makes (``b""`` for what Pillow cannot read: no preview)."""
+    from .._display.thumbs import thumbnail_from_bytes
 
-    from .._display.render import thumbnail_jpeg
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return thumbnail_jpeg([image], height=height) or b""
-    except Exception:  # not an image Pillow can read: no preview
-        return b""
+    return thumbnail_from_bytes(data, height)
 
 
 def local_media_from_upload(entry: Any) -> LocalMedia:

@@ -30,6 +30,7 @@ from .._display.cellsyntax import (
     ModelOption,
     fill,
     fill_value,
+    plain_line,
     split_prompts,
     split_tokens,
     tokenize,
@@ -279,7 +280,7 @@ class EachGen(Magics):
 
     def _dispatch(self, line: str, cell: str | None) -> Any:
         if cell is None:
-            word, _, rest = line.strip().partition(" ")
+            word, _, rest = plain_line(line).strip().partition(" ")  # pasted spaces too
             if word in ("", "help", "-h", "--help"):
                 return self._help()
             if word in SUBCOMMANDS:

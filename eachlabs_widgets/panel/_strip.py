@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from .._display.render import thumbnail_jpeg
+from .._display.thumbs import thumbnail_from_bytes, thumbnail_jpeg
 from .._schema.media import sniff_content_type
 from ._keys import STATIC
 
@@ -263,7 +263,7 @@ class ResultStrip(anywidget.AnyWidget):
                 if images is not None and shot.index < len(images):
                     jpeg = thumbnail_jpeg([images[shot.index]], THUMB_HEIGHT) or b""
                 else:
-                    jpeg = _thumbnail_of(shot.data())
+                    jpeg = thumbnail_from_bytes(shot.data(), THUMB_HEIGHT)
             if not jpeg:
                 return b""
             self._thumbs[key] = jpeg
@@ -384,18 +384,3 @@ class ResultStrip(anywidget.AnyWidget):
         if answer is not None:
             reply, buffers = answer
             self.send(reply, buffers)
-
-
-def _thumbnail_of(data: bytes) -> bytes:
-    if not data:
-        return b""
-    import io
-
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return thumbnail_jpeg([image], THUMB_HEIGHT) or b""
-    except OSError:
-        return b""

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from .._display.render import short_id, thumbnail_jpeg
+from .._display.render import short_id
+from .._display.thumbs import thumbnail_from_bytes, thumbnail_jpeg
 from ..forms._widgets import size_text
 from ._training import zip_folder, zip_images
 from ._upload import FileDrop
@@ -266,18 +267,12 @@ class TrainingBox(w.VBox):
         import io
         import zipfile
 
-        from PIL import Image
-
         pictures: list[bytes] = []
         with zipfile.ZipFile(io.BytesIO(media.data)) as archive:
             names = [n for n in archive.namelist() if not n.lower().endswith((".txt", "/"))]
             for name in names[:THUMBS_SHOWN]:
-                try:
-                    with Image.open(io.BytesIO(archive.read(name))) as image:
-                        image.load()
-                        pictures.append(thumbnail_jpeg([image], height=48) or b"")
-                except Exception:  # not a picture Pillow reads: counted, not shown
-                    continue
+                # Upright, on the checkerboard; a file Pillow cannot read is counted, not shown.
+                pictures.append(thumbnail_from_bytes(archive.read(name), 48))
         self.count = len(names)
         self.status.value = line(
             f"{self.count} image{'s' if self.count != 1 else ''} from {source} · "
