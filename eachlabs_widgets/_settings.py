@@ -8,6 +8,7 @@ it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,17 @@ EMULATOR = "emulator"
 EMULATOR_KEY = "emulator-demo-key"
 #: Where outputs are saved when nothing says otherwise (relative: next to the notebook).
 DEFAULT_OUTPUT_DIR = "eachgen_outputs"
-#: Predictions an account may have in flight, per the service's documentation. Kept here, in a
-#: module that imports nothing heavy, so ``%load_ext`` can name it without loading the limiter.
-ACCOUNT_CAP = 10
+#: Predictions this process keeps in flight unless told otherwise (``configure(concurrency=)``,
+#: ``EachGen.concurrency``, ``--concurrency``). Not the service's cap: it caps only accounts
+#: with a balance of $10 or less (API.md, "Limits"), and the limiter learns that cap from its
+#: 429s. Kept here, in a module that imports nothing heavy, so ``%load_ext`` can name it
+#: without loading the limiter.
+DEFAULT_CONCURRENCY = 10
 
 _overrides: dict[str, Any] = {}
+#: Told of a new ``configure(concurrency=)`` (the limiter registers itself: it is imported
+#: after this module, never by it).
+_concurrency_listeners: list[Callable[[int], None]] = []
 
 
 def clean_key(value: str) -> str:
@@ -117,12 +124,25 @@ class Settings:
 
 
 def configure(
-    *, api_key: str | None = None, base_url: str | None = None, output_dir: str | None = None
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    output_dir: str | None = None,
+    concurrency: int | None = None,
 ) -> None:
     """Set process-wide defaults that win over the environment (``None`` leaves one as is).
 
-    ``output_dir=""`` turns automatic saving off.
+    ``output_dir=""`` turns automatic saving off. ``concurrency`` (an int ≥ 1, default
+    :data:`DEFAULT_CONCURRENCY`) is the most predictions this process keeps in flight; below
+    it, the client follows the account's cap as the service's 429s reveal it. Raises
+    :class:`ValueError` for a concurrency below 1.
     """
+    if concurrency is not None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be an integer of at least 1, not {concurrency!r}")
+        _overrides["concurrency"] = concurrency
+        for listener in list(_concurrency_listeners):
+            listener(concurrency)
     if output_dir is not None:
         _overrides["output_dir"] = output_dir
     if api_key is not None:
@@ -133,7 +153,23 @@ def configure(
 
 def reset_configuration() -> None:
     """Forget what :func:`configure` set."""
+    had_concurrency = "concurrency" in _overrides
     _overrides.clear()
+    if had_concurrency:
+        for listener in list(_concurrency_listeners):
+            listener(DEFAULT_CONCURRENCY)
+
+
+def concurrency() -> int:
+    """The most predictions in flight at once: ``configure(concurrency=)``, else
+    :data:`DEFAULT_CONCURRENCY`."""
+    value = _overrides.get("concurrency")
+    return value if isinstance(value, int) else DEFAULT_CONCURRENCY
+
+
+def on_concurrency(listener: Callable[[int], None]) -> None:
+    """Call ``listener(n)`` whenever ``configure(concurrency=n)`` sets a new ceiling."""
+    _concurrency_listeners.append(listener)
 
 
 def normalise_base_url(url: str) -> str:

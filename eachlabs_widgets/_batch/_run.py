@@ -163,6 +163,9 @@ async def run_batch(
 ) -> BatchSummary | None:
     """Run ``model`` over every row of ``inputs``; ``None`` if ``confirm`` said no.
 
+    ``concurrency`` is the most predictions in flight: the client's limiter is raised (or
+    lowered) to it for the batch's run and set back after.
+
     Raises :class:`BatchInputError` (naming the row and field) before anything is sent.
     """
     client = client or AsyncEachLabs()
@@ -278,9 +281,13 @@ async def run_batch(
             counts["done" if result["status"] == "success" else "failed"] += 1
             _show(bar, counts, advance=True)
 
+    limiter = client.limiter
+    ceiling = limiter.ceiling
+    limiter.resize(concurrency)
     try:
         await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     finally:
+        limiter.resize(ceiling)
         results.close()
         ledger.close()
         if bar is not None:

@@ -104,6 +104,12 @@ class AsyncEachLabs:
         )
 
     @property
+    def limiter(self) -> PredictionLimiter:
+        """What bounds this client's predictions in flight (shared by the process unless
+        ``limiter=`` was given)."""
+        return self._limiter
+
+    @property
     def emulated(self) -> bool:
         """Whether this client talks to an emulator: the embedded one, or one on a URL whose
         answers said so (``X-EachLabs-Emulator``; known after the first answer)."""

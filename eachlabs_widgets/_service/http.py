@@ -15,7 +15,10 @@ its first request (and a kernel loads them while idle after ``%load_ext``).
 The API key never sits in a plain local or on the client: an :class:`httpx.Auth` flow reads it
 from the :class:`~._settings.Secret` as each request leaves, and only for the API's own origin.
 Redirects are followed by hand, so that an authenticated request never follows one to another
-origin (nor from https to http), and a create is never silently turned into a GET.
+origin (nor from https to http), and a create is never silently turned into a GET. One
+redirect of a write is followed with its body: the same origin adding the trailing slash
+(``/v1/prediction`` to ``/v1/prediction/``, which some gateways require; API.md, "Endpoints"),
+since the redirect itself created nothing.
 """
 
 from __future__ import annotations
@@ -94,7 +97,12 @@ def origin_of(url: httpx.URL | str) -> tuple[str, str, int | None]:
 
 
 class KeyAuth(httpx.Auth):
-    """Adds ``X-API-Key`` to requests for ``origin`` only, reading the key as each one leaves."""
+    """Adds the key to requests for ``origin`` only, reading it as each one leaves.
+
+    Both headers are sent (API.md, "Authentication"): ``Authorization: Bearer``, the one the
+    docs document since 2026-07, and ``X-API-Key``, which older gateways and the seed guide
+    use and the service still accepts.
+    """
 
     def __init__(self, secret: Secret, origin: tuple[str, str, int | None]) -> None:
         self._secret = secret
@@ -106,7 +114,9 @@ class KeyAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if origin_of(request.url) == self._origin:
-            request.headers["X-API-Key"] = self._secret.reveal()
+            key = self._secret.reveal()
+            request.headers["Authorization"] = f"Bearer {key}"
+            request.headers["X-API-Key"] = key
         yield request
 
     def __repr__(self) -> str:
@@ -242,7 +252,7 @@ class HTTP:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         client: httpx.AsyncClient | None = None,
-        on_throttled: Callable[[], None] | None = None,
+        on_throttled: Callable[[APIError], None] | None = None,
     ) -> None:
         self._settings = settings
         self.retry = retry or RetryPolicy()
@@ -352,7 +362,7 @@ class HTTP:
             await response.aclose()
             error = error_from_response(response, key_auth.secret if key_auth is not None else None)
             if response.status_code == 429 and self._on_throttled is not None:
-                self._on_throttled()
+                self._on_throttled(error)
             attempt = Attempt(status=response.status_code, retry_after=error.retry_after)
             delay = self.retry.next_delay(kind, number, attempt, self._rng)
             log.debug("%s %s -> %d (try %d)", method, short, response.status_code, number)
@@ -374,6 +384,7 @@ class HTTP:
     ) -> httpx.Response:
         """Send, following redirects only where that is safe for the key and the method."""
         start = url
+        slashed = False  # the one trailing-slash hop of a write was taken
         for _hop in range(MAX_REDIRECTS + 1):
             built = client.build_request(
                 method, url, json=json, params=params, content=content, headers=headers
@@ -388,6 +399,10 @@ class HTTP:
                 return response
             await response.aclose()
             target = response.url.join(location)
+            if not slashed and _adds_slash(method, response.status_code, response.url, target):
+                slashed = True  # the same request again, body and method kept (once)
+                url, params = target, None
+                continue
             refusal = _redirect_refusal(
                 method, response.status_code, response.url, target, key_auth
             )
@@ -422,6 +437,18 @@ class HTTP:
                 method=method,
                 path=response.request.url.path,
             ) from None
+
+
+def _adds_slash(method: str, status: int, source: httpx.URL, target: httpx.URL) -> bool:
+    """A write redirected by its own origin to its path with a trailing slash (301, 302, 307,
+    308): the gateway wants ``/v1/prediction/``; sending the same body there is safe."""
+    return (
+        method not in ("GET", "HEAD")
+        and status in (301, 302, 307, 308)
+        and origin_of(target) == origin_of(source)
+        and target.path == source.path.rstrip("/") + "/"
+        and target.path != source.path
+    )
 
 
 def _redirect_refusal(

@@ -36,7 +36,7 @@ from .._display.cellsyntax import (
 )
 from .._display.render import EMBED_MODES, embed_mode, error_sentence, set_embed_mode
 from .._exceptions import ConfigurationError, EachLabsError, NotFoundError
-from .._settings import ACCOUNT_CAP, DEFAULT_OUTPUT_DIR
+from .._settings import DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR
 from ._catalogue import CompletionCatalogue, nearest_slugs
 from ._complete import SUBCOMMANDS
 
@@ -93,7 +93,10 @@ class EachGen(Magics):
         EMBED_MODES, help="How results are embedded in the notebook: thumbnail, full or none."
     ).tag(config=True)
     concurrency = Int(
-        ACCOUNT_CAP, help="Predictions in flight at once (the service allows 10 per account)."
+        DEFAULT_CONCURRENCY,
+        help="The most predictions in flight at once; below it, the client follows the "
+        "account's cap as the service's 429s reveal it (only accounts with a balance of $10 "
+        "or less are capped).",
     ).tag(config=True)
     timeout = Float(
         None, allow_none=True, help="Seconds to wait for one prediction (None: no limit)."
