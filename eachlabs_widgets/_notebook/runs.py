@@ -67,6 +67,7 @@ from .._display.tiles import (
 )
 from .._exceptions import PredictionCancelledError
 from .._generation import Generation
+from .._service import cancels
 from .._service.download import off_loop
 
 if TYPE_CHECKING:
@@ -270,8 +271,13 @@ class CellRun:
             return "$0 (reused)"
         if not paid:
             cancelled = (PredictionCancelledError, asyncio.CancelledError)
-            if all(isinstance(o, cancelled) for o in self.outcomes):
-                return "nothing spent"  # a cancelled prediction is never billed (API.md)
+            # Only what the service said is cancelled is never billed (API.md, "Cancel"): an
+            # accepted cancel may still complete.
+            confirmed = all(
+                cancels.outcome(pid) == cancels.CANCELLED for pid in self.prediction_ids.values()
+            )
+            if confirmed and all(isinstance(o, cancelled) for o in self.outcomes):
+                return "nothing spent"
             return None
         if len(costs) < len(paid):
             return "cost not reported"

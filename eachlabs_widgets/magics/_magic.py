@@ -63,7 +63,8 @@ class EachGenError(Exception):
 
 
 class EachGenInterrupted(EachGenError):
-    """The kernel was interrupted while the cell waited; its predictions were cancelled."""
+    """The kernel was interrupted while the cell waited; a cancel of its predictions was asked
+    of the service (the message says what it answered)."""
 
 
 def cell_error(failure: BaseException, runs: int) -> EachGenError:
@@ -253,7 +254,7 @@ class EachGen(Magics):
 
         The cell waits, showing live cards (progress, time left, cost estimate), then leaves the
         static result: thumbnail, caption and links to the saved files, which a saved notebook
-        keeps. Stop the kernel to cancel (cancelled predictions are not billed). With an
+        keeps. Stop the kernel to cancel (a prediction the service cancels is not billed). With an
         explicit --seed, re-running identical inputs reuses the saved result (cost $0) unless
         --force. --background returns at once: the card has a Cancel button, -o NAME is a
         handle at once (NAME.done(), NAME.result(), NAME.cancel()), and the result replaces the
@@ -370,10 +371,9 @@ class EachGen(Magics):
             raise
         if ids is not None:
             if ids:
-                message = (
-                    f"interrupted: cancelled {len(ids)} prediction(s) on the service, not "
-                    f"billed: {', '.join(ids)}"
-                )
+                from .._service import cancels
+
+                message = f"interrupted: {cancels.say(ids)}"
             else:
                 message = "interrupted before any prediction was created: nothing was sent"
             settle(handle, run, embed, failed=True)
@@ -514,9 +514,10 @@ class EachGen(Magics):
             run_sync(run.execute())
         except KeyboardInterrupt:
             settle(handle, run, None, failed=True)
-            raise EachGenInterrupted(
-                f"interrupted: prediction {words[0]} was cancelled on the service, not billed"
-            ) from None
+            from .._service import cancels
+
+            ids = run.cancelled_ids or [words[0]]
+            raise EachGenInterrupted(f"interrupted: prediction {cancels.say(ids)}") from None
         failure = run.failure()
         settle(handle, run, None, failed=failure is not None)
         if isinstance(failure, KeyError):
