@@ -261,7 +261,7 @@ async def run_batch(
                 budget.paid(cost, len(generation.urls))
                 result.update(
                     status="success",
-                    files=_files_of(client.journal, generation.id) if save_to else [],
+                    files=_files_of(client.journal, generation) if save_to else [],
                     cost=cost,
                 )
             finally:
@@ -347,12 +347,16 @@ def _find_lost_creates(
             ledger.created(number, entry.id)
 
 
-def _files_of(journal: Journal | None, prediction_id: str) -> list[str]:
-    """Where the prediction's outputs were saved, as the journal recorded it."""
+def _files_of(journal: Journal | None, generation: Generation) -> list[str]:
+    """Where the prediction's outputs were saved: what the save itself reported (what the
+    journal records too), or the journal's row when the save said nothing. Reading the
+    journal waits for its writes, on the event loop: it is the exception."""
+    if generation.paths:
+        return [str(path) for path in generation.paths]
     flush = getattr(journal, "flush", None)
     if callable(flush):
         flush()
-    entry = journal.get(prediction_id) if journal is not None else None
+    entry = journal.get(generation.id) if journal is not None else None
     return list(entry.files) if entry is not None else []
 
 

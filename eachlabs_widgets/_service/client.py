@@ -362,19 +362,25 @@ class AsyncEachLabs:
         polls = 0
         last_poll: float | None = None  # when the last poll went out, seconds after start
         running_until = 0.0  # when the last poll that saw it running went out
+        queued = False  # the last answer said "created": held in the provider's queue
+        learner.polling(+1)
         try:
             while True:
                 elapsed = self._clock() - start
                 # Asked each time: a same-model prediction that just ended re-plans this one.
                 support = learner.support(model, base_url) if model else None
                 round_trip = learner.round_trip(base_url)
-                target = self._poll.next_poll(elapsed, last_poll, support, round_trip)
+                target = self._poll.next_poll(
+                    elapsed, last_poll, support, round_trip, crowd=learner.crowd, queued=queued
+                )
                 if timeout is not None:
                     target = min(target, timeout)
                 if deadline is not None:
                     target = min(target, elapsed + max(0.0, deadline - time.monotonic()))
                 if target > elapsed:
-                    if model:
+                    # Woken by an end of the same model only while its durations are being
+                    # learned; after that a plain sleep is cheaper (no task per poll).
+                    if model and learner.learning(model, base_url):
                         woken = await learner.sleep(model, base_url, target - elapsed, self._sleep)
                         if woken:
                             continue
@@ -400,6 +406,7 @@ class AsyncEachLabs:
                         raise error
                     return prediction
                 last_poll = running_until = sent
+                queued = prediction.status == "created"
                 if timeout is not None and self._clock() - start >= timeout:
                     raise DeadlineReached("the wait's timeout passed")
                 if deadline is not None and time.monotonic() >= deadline:
@@ -409,6 +416,8 @@ class AsyncEachLabs:
             raise PredictionTimeoutError(
                 prediction_id=prediction_id, timeout=waited, model=model
             ) from None
+        finally:
+            learner.polling(-1)
 
     async def _seed_learner(self, model: str, base_url: str) -> None:
         """Once per process and model: what the journal recorded seeds what was learned. Read

@@ -28,6 +28,7 @@ import contextlib
 import logging
 import platform
 import random
+import sys
 import time
 import uuid
 import weakref
@@ -55,6 +56,15 @@ from .retry import Attempt, Kind, RetryPolicy, parse_retry_after
 with contextlib.suppress(ImportError):  # anyio's own name for it; a later anyio may move it
     import anyio._backends._asyncio  # noqa: F401  (see the module's docstring)
 
+try:
+    import sniffio  # type: ignore[import-not-found]  # noqa: F401  (httpcore asks on each request)
+except ImportError:
+    # httpcore imports sniffio inside each request and falls back to asyncio when it is
+    # missing; a missing module is searched for along the whole sys.path every time (~1 ms,
+    # most of a poll's CPU at 100 in flight). Recorded as missing, the import fails at once,
+    # with the same outcome.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
 # Whatever makes requests needs the TLS context: it is built while the rest loads.
 _warm.start()
 
@@ -73,6 +83,11 @@ USER_AGENT = (
     f"eachlabs-widgets/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: Connections per client, all kept alive. httpx's default keeps 20 of up to 100 alive: at 100
+#: predictions in flight connections were opened and closed all the time, and every request
+#: checks each pooled connection (a few system calls each), so a bounded pool of reused
+#: connections costs least. Requests beyond it wait for a connection (``TIMEOUT``'s pool).
+LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
 MAX_REDIRECTS = 5
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -175,6 +190,7 @@ def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.Async
         transport=transport,
         verify=_warm.ssl_context() if transport is None else True,
         timeout=TIMEOUT,
+        limits=LIMITS,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
     )
