@@ -88,6 +88,25 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 #: checks each pooled connection (a few system calls each), so a bounded pool of reused
 #: connections costs least. Requests beyond it wait for a connection (``TIMEOUT``'s pool).
 LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+#: Requests let into a client's pool at once; the others wait in line here. httpcore's pool
+#: scans every queued request against every connection each time a request starts or ends,
+#: which at 100 predictions in flight cost more CPU than the requests themselves; a line of
+#: our own costs nothing to wait in. Below the pool's size, so streamed downloads (which hold
+#: their connection after the gate is left) still find one.
+GATE = 24
+_gates: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _gate(client: httpx.AsyncClient) -> asyncio.Semaphore:
+    """``client``'s line of requests (a client belongs to one event loop)."""
+    gate = _gates.get(client)
+    if gate is None:
+        gate = _gates[client] = asyncio.Semaphore(GATE)
+    return gate
+
+
 MAX_REDIRECTS = 5
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -405,11 +424,12 @@ class HTTP:
             built = client.build_request(
                 method, url, json=json, params=params, content=content, headers=headers
             )
-            response = await client.send(
-                built,
-                stream=stream,
-                auth=key_auth if key_auth is not None else httpx.USE_CLIENT_DEFAULT,
-            )
+            async with _gate(client):
+                response = await client.send(
+                    built,
+                    stream=stream,
+                    auth=key_auth if key_auth is not None else httpx.USE_CLIENT_DEFAULT,
+                )
             location = response.headers.get("location")
             if response.status_code not in (301, 302, 303, 307, 308) or not location:
                 return response
