@@ -142,3 +142,25 @@ def test_the_ceiling_is_what_the_user_configures():
     finally:
         reset_configuration()
     assert limiter.ceiling == DEFAULT_CONCURRENCY == 10
+
+
+async def test_requests_wait_in_a_line_of_their_own_before_the_pool(monkeypatch, service):
+    from eachlabs_widgets._service import http
+
+    monkeypatch.setattr(http, "GATE", 3)
+    inside = [0, 0]  # now, most
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        inside[0] += 1
+        inside[1] = max(inside[1], inside[0])
+        await asyncio.sleep(0.02)
+        inside[0] -= 1
+        return service.handler(request)
+
+    from eachlabs_widgets import AsyncEachLabs
+
+    async with AsyncEachLabs(
+        api_key=SECRET, base_url="https://api.example", transport=httpx.MockTransport(handler)
+    ) as client:
+        answers = await asyncio.gather(*(client.get_prediction(f"p{i}") for i in range(12)))
+    assert len(answers) == 12 and inside[1] == 3
