@@ -564,8 +564,9 @@ class BackgroundRun:
 
     ``done()`` says whether every prediction ended; ``result(timeout=None)`` waits for it (in a
     kernel, the loop keeps running meanwhile) and returns the ``Generation`` (one run) or
-    ``Results`` (several), raising the error of a run that failed; ``cancel()`` cancels what
-    still runs on the service (not billed). Its repr shows the progress.
+    ``Results`` (several), raising the error of a run that failed; ``cancel()`` asks the
+    service to cancel what still runs (the cards say what it answered: "not billed" only for
+    what it cancelled). Its repr shows the progress.
     """
 
     def __init__(self, run: CellRun, task: asyncio.Task[Any]) -> None:
