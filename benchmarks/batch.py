@@ -2,8 +2,10 @@
 
     python -m benchmarks.batch [--reps 3] [--skip PARTS] [--only PARTS]
 
-PARTS: a comma list of workload, notebook, coldstart, journal, thousand (the notebook sweep
-runs within the workload's repetitions).
+PARTS: a comma list of workload, notebook, coldstart, journal, thousand, scale (the notebook
+sweep runs within the workload's repetitions). ``scale`` is ``eachlabs-batch`` at
+``--concurrency 100`` over 1,000 predictions of 3-5 s on an uncapped account, measured once
+(see ``benchmarks/_scale.py``): ``--only scale`` runs it alone.
 
 The workload: 40 predictions over 8 models created at once (5 rounds of the 8), durations
 drawn uniformly in per-model ranges from 0.6 to 6 s, an account cap of 10 in flight, against
@@ -45,10 +47,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks import _scale
 from benchmarks._workload import CAP, RANGES
 
 PY = sys.executable
-PARTS = ("workload", "notebook", "coldstart", "journal", "thousand")
+PARTS = ("workload", "notebook", "coldstart", "journal", "thousand", "scale")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -378,6 +381,15 @@ def main() -> None:
             )
     history = None if "journal" in skip else safely("history", journal_history_ms)
     batch = None if "thousand" in skip else safely("1,000 predictions", thousand)
+    scaled = None if "scale" in skip else safely("the scale part", _scale.scale)
+    if scaled is not None:
+        print(
+            f"scale: {_scale.N} predictions at --concurrency {_scale.SLOTS}: wall"
+            f" {scaled['wall']:.1f} s against {scaled['ideal']:.1f} s, peak"
+            f" {scaled['peak_in_flight']} in flight, {scaled['polls']:.1f} polls per prediction"
+            f" (server's count), server CPU {scaled['server_cpu']:.1f} s",
+            flush=True,
+        )
 
     def ratio(run: str, ref: str, key: str) -> float | None:
         return med([r[run][key] / r[ref][key] for r in reps]) if reps else None
@@ -503,6 +515,36 @@ def main() -> None:
         )
     else:
         print(row("1,000 predictions via eachlabs-batch", None, "< 200 MB", None))
+    if scaled:
+        print(
+            row(
+                "scale: wall / zero-overhead schedule on 100 slots",
+                scaled["ratio"],
+                f"<= {_scale.WALL_TARGET:.2f}",
+                scaled["ratio"] <= _scale.WALL_TARGET,
+                "{:.3f}",
+            )
+        )
+        print(
+            row(
+                "scale: client CPU per prediction (ms)",
+                scaled["cpu_ms"],
+                f"<= {_scale.CPU_TARGET_MS:.0f}",
+                scaled["cpu_ms"] <= _scale.CPU_TARGET_MS,
+                "{:.1f}",
+            )
+        )
+        print(
+            row(
+                "scale: client peak RSS (MB)",
+                scaled["rss_mb"],
+                f"< {_scale.RSS_TARGET_MB:.0f}",
+                scaled["rss_mb"] < _scale.RSS_TARGET_MB,
+                "{:.0f}",
+            )
+        )
+    elif "scale" not in skip:
+        print(row("scale: 1,000 predictions at 100 in flight", None, "", None))
     if not reps:
         return
     print()

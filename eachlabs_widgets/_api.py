@@ -14,6 +14,7 @@ from ._generation import Generation
 from ._journal.journal import JournalEntry, JournalError, PredictionNotFound, default_journal
 from ._schema.lora import Lora
 from ._schema.trainset import archive_input, training_zip
+from ._service import cancels
 from ._service.client import AsyncEachLabs
 from ._service.polling import PollSchedule
 from ._service.sync import run_sync
@@ -91,8 +92,9 @@ def generate(
 ) -> Generation:
     """Like :func:`agenerate`, from synchronous code (a script, or a cell of a running kernel).
 
-    Ctrl+C (the kernel's stop button) cancels the prediction on the service (not billed) and
-    raises ``KeyboardInterrupt`` saying what was cancelled, in one line in a notebook.
+    Ctrl+C (the kernel's stop button) asks the service to cancel the prediction and raises
+    ``KeyboardInterrupt`` saying, in one line in a notebook, what the service answered:
+    cancelled (not billed), or cancel requested (it may still finish, billed and saved then).
     """
     if prompt is not None:
         inputs["prompt"] = prompt
@@ -112,7 +114,7 @@ def generate(
         raise
     if ids is not None:
         what = (
-            f"prediction {ids[0]} was cancelled on the service (not billed)"
+            f"prediction {cancels.say(ids)}"
             if ids
             else "nothing had been created yet: nothing was sent"
         )
@@ -122,7 +124,8 @@ def generate(
 
 
 class GenerationInterrupted(KeyboardInterrupt):
-    """Ctrl+C stopped a ``generate()`` call; its prediction was cancelled on the service."""
+    """Ctrl+C stopped a ``generate()`` call; a cancel of its prediction was asked of the
+    service (the message says what it answered)."""
 
 
 def one_line(error: BaseException) -> BaseException:
@@ -212,6 +215,10 @@ async def aresume(
     no longer holds it (emulator predictions do not outlive the emulator's process).
     ``save_to`` is the output folder (default: the ``output_dir`` setting; None: do not save);
     ``poll`` the polling schedule (the ``%eachgen`` magic passes its own settings).
+
+    A prediction whose cancel was accepted but not yet carried out ("cancel requested" in
+    :func:`history`) is settled: cancelled (not billed), failed, or finished anyway (its files
+    saved, its cost recorded, noted "finished before the cancel took effect").
     """
     journal = default_journal()
     prediction_id = await _full_id(prediction_id)
@@ -243,6 +250,8 @@ async def aresume(
             save_to=output_dir() if isinstance(save_to, _Default) else save_to,
             created_at=entry.created_at if entry else None,
             on_update=on_update,
+            # Its cancel was accepted earlier: a success is said to have come anyway.
+            after_cancel=entry is not None and entry.cancel_requested,
         )
     except NotFoundError as exc:
         gone = exc.path.startswith("/v1/prediction/")

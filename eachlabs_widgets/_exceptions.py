@@ -208,8 +208,12 @@ class PredictionError(EachLabsError):
 class PredictionFailedError(PredictionError):
     """The prediction ended in ``error`` (or the legacy ``failed``).
 
-    ``message`` is the service's own explanation, ``code`` its ``error_code`` and
-    ``classification`` its category (``content_moderation``, ``invalid_user_input``, …).
+    ``message`` is the service's own explanation (the sentence shown first), ``code`` its
+    ``error_code`` (``INPUT_VALIDATION_ERROR``, ``PROVIDER_REJECTED``, …) and
+    ``classification`` its ``classification.category`` (``VALIDATION``, ``PROVIDER``, ``AUTH``,
+    ``RATE_LIMIT``, ``NETWORK``, ``TIMEOUT``, ``INTERNAL``, ``UNKNOWN``), as the failure
+    envelope gives them (API.md, "Poll"); ``None`` when a minimal envelope has none. A card
+    shows the two on a muted line under the message.
     """
 
     def __init__(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,12 @@ EMULATOR = "emulator"
 EMULATOR_KEY = "emulator-demo-key"
 #: Where outputs are saved when nothing says otherwise (relative: next to the notebook).
 DEFAULT_OUTPUT_DIR = "eachgen_outputs"
-#: Predictions an account may have in flight, per the service's documentation. Kept here, in a
-#: module that imports nothing heavy, so ``%load_ext`` can name it without loading the limiter.
-ACCOUNT_CAP = 10
+#: Predictions this process keeps in flight unless told otherwise (``configure(concurrency=)``,
+#: ``EachGen.concurrency``, ``--concurrency``). Not the service's cap: it caps only accounts
+#: with a balance of $10 or less (API.md, "Limits"), and the limiter learns that cap from its
+#: 429s. Kept here, in a module that imports nothing heavy, so ``%load_ext`` can name it
+#: without loading the limiter.
+DEFAULT_CONCURRENCY = 10
 
 #: Seconds an input file uploaded for a prediction stays public (the service keeps it 180 days
 #: unless asked otherwise: API.md, "Upload"); it is fetched within minutes.
@@ -45,6 +49,9 @@ UPLOAD_EXPIRY_ENV = "EACHLABS_UPLOAD_EXPIRY"
 UPLOAD_EXPIRY_RANGE = (60, 365 * 86_400)
 
 _overrides: dict[str, Any] = {}
+#: Told of a new ``configure(concurrency=)`` (the limiter registers itself: it is imported
+#: after this module, never by it).
+_concurrency_listeners: list[Callable[[int], None]] = []
 
 
 #: Matching quote pairs a key arrives wrapped in: ``docker --env-file``, systemd's
@@ -188,6 +195,7 @@ def configure(
     output_dir: str | None = None,
     truststore: bool | None = None,
     upload_expiry: int | None = None,
+    concurrency: int | None = None,
 ) -> None:
     """Set process-wide defaults that win over the environment (``None`` leaves one as is).
 
@@ -195,11 +203,20 @@ def configure(
     certificate with the operating system's store (as ``EACHLABS_TRUSTSTORE=1``; needs the
     ``truststore`` package) instead of certifi's bundle. ``upload_expiry`` is the seconds an
     input file uploaded for a prediction stays public (60 to 31,536,000; default a day).
+    ``concurrency`` (an int ≥ 1, default :data:`DEFAULT_CONCURRENCY`) is the most predictions
+    this process keeps in flight; below it, the client follows the account's cap as the
+    service's 429s reveal it. Raises :class:`ValueError` for a concurrency below 1.
     """
     if truststore is not None:
         _overrides["truststore"] = bool(truststore)
     if upload_expiry is not None:
         _overrides["upload_expiry"] = _checked_expiry(upload_expiry, "upload_expiry")
+    if concurrency is not None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be an integer of at least 1, not {concurrency!r}")
+        _overrides["concurrency"] = concurrency
+        for listener in list(_concurrency_listeners):
+            listener(concurrency)
     if output_dir is not None:
         _overrides["output_dir"] = output_dir
     if api_key is not None:
@@ -217,7 +234,23 @@ def _secret_or_none(value: str) -> Secret | None:
 
 def reset_configuration() -> None:
     """Forget what :func:`configure` set."""
+    had_concurrency = "concurrency" in _overrides
     _overrides.clear()
+    if had_concurrency:
+        for listener in list(_concurrency_listeners):
+            listener(DEFAULT_CONCURRENCY)
+
+
+def concurrency() -> int:
+    """The most predictions in flight at once: ``configure(concurrency=)``, else
+    :data:`DEFAULT_CONCURRENCY`."""
+    value = _overrides.get("concurrency")
+    return value if isinstance(value, int) else DEFAULT_CONCURRENCY
+
+
+def on_concurrency(listener: Callable[[int], None]) -> None:
+    """Call ``listener(n)`` whenever ``configure(concurrency=n)`` sets a new ceiling."""
+    _concurrency_listeners.append(listener)
 
 
 def normalise_base_url(url: str) -> str:

@@ -60,6 +60,9 @@ class FakeService:
         ]
         self.fail_next: list[Callable[[httpx.Request], httpx.Response | None]] = []
         self.created = 0
+        #: False: a cancel is accepted but the prediction goes on as scripted (API.md,
+        #: "Cancel": it may still complete); True: the next polls say "cancelled".
+        self.cancel_takes_effect = True
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -87,6 +90,8 @@ class FakeService:
                 200, json={"status": "success", "predictionID": f"p{self.created}"}
             )
         if path.endswith("/cancel"):
+            if self.cancel_takes_effect:
+                self.statuses = [{"status": "cancelled", "metrics": {"cost": 0}}]
             return httpx.Response(200, json={"status": "cancelled"})
         if path.startswith("/v1/prediction/"):
             step = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]

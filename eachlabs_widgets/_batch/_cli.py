@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=10,
         metavar="N",
-        help="predictions in flight at most (default 10, the account's cap)",
+        help="predictions in flight at most (default 10); below it, the account's cap as the "
+        "service's 429s reveal it (only accounts with a balance of $10 or less are capped)",
     )
     parser.add_argument(
         "--yes", action="store_true", help="go on without asking (required without a terminal)"

@@ -165,6 +165,9 @@ async def run_batch(
 ) -> BatchSummary | None:
     """Run ``model`` over every row of ``inputs``; ``None`` if ``confirm`` said no.
 
+    ``concurrency`` is the most predictions in flight: the client's limiter is raised (or
+    lowered) to it for the batch's run and set back after.
+
     Raises :class:`BatchInputError` (naming the row and field) before anything is sent.
     """
     client = client or AsyncEachLabs()
@@ -272,7 +275,7 @@ async def run_batch(
                 budget.paid(cost, len(generation.urls))
                 result.update(
                     status="success",
-                    files=_files_of(client.journal, generation.id) if save_to else [],
+                    files=_files_of(client.journal, generation) if save_to else [],
                     cost=cost,
                 )
             finally:
@@ -293,9 +296,13 @@ async def run_batch(
             if bar is not None:
                 bar.show(counts, advance=True)
 
+    limiter = client.limiter
+    ceiling = limiter.ceiling
+    limiter.resize(concurrency)
     try:
         await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     finally:
+        limiter.resize(ceiling)
         results.close()
         ledger.close()
         if bar is not None:
@@ -355,12 +362,16 @@ def _find_lost_creates(
             ledger.created(number, entry.id)
 
 
-def _files_of(journal: Journal | None, prediction_id: str) -> list[str]:
-    """Where the prediction's outputs were saved, as the journal recorded it."""
+def _files_of(journal: Journal | None, generation: Generation) -> list[str]:
+    """Where the prediction's outputs were saved: what the save itself reported (what the
+    journal records too), or the journal's row when the save said nothing. Reading the
+    journal waits for its writes, on the event loop: it is the exception."""
+    if generation.paths:
+        return [str(path) for path in generation.paths]
     flush = getattr(journal, "flush", None)
     if callable(flush):
         flush()
-    entry = journal.get(prediction_id) if journal is not None else None
+    entry = journal.get(generation.id) if journal is not None else None
     return list(entry.files) if entry is not None else []
 
 

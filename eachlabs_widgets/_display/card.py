@@ -37,6 +37,7 @@ from .render import (
     SUCCESS,
     SURFACE,
     WARN,
+    error_codes,
     error_sentence,
     short_id,
     short_name,
@@ -71,9 +72,18 @@ _COLOURS = {
     "error": ERROR,
     "failed": ERROR,
     "cancelled": WARN,
+    "cancel requested": WARN,
     "timeout": WARN,
 }
-_ENDED = ("success", "error", "failed", "cancelled", "timeout")
+#: "cancel requested" ends the card's run (the call returned), but not its story: the
+#: service's later word on how the prediction ended still reaches it (see update()).
+_ENDED = ("success", "error", "failed", "cancelled", "cancel requested", "timeout")
+CANCEL_REQUESTED = "cancel requested"
+#: What a card says of an accepted cancel whose outcome the service has not told yet.
+CANCEL_PENDING = "the service may still finish it (then it is billed and saved)"
+#: After this many seconds in ``created``, a prediction is said to be held in the provider's
+#: queue (API.md, "Poll": ``created`` can last long while a provider's capacity holds it).
+PROVIDER_QUEUE_AFTER = 10.0
 #: The status pill: the theme's text colour on the theme's background, edged in the status's
 #: colour (coloured text would fall below 4.5:1 in some themes).
 _PILL = "display:inline-block;padding:0 6px;border-radius:8px;font-weight:600;line-height:1.5;"
@@ -81,7 +91,7 @@ _EMULATOR = (
     f"<span class='eachlabs-emulator' style='{_PILL}border:1px solid {WARN};"
     "font-size:85%'>emulator</span>"
 )
-FOREGROUND_HINT = "stop the kernel (■) to cancel; a cancelled prediction is not billed"
+FOREGROUND_HINT = "stop the kernel (■) to cancel it on the service"
 TRAINING_GUESS = 300.0
 """Seconds a training run is assumed to take before one of its trainer was seen to end (a
 guess, said as such on the card): trainers take minutes, and a bar that never moves looks
@@ -181,6 +191,8 @@ class LiveCard(widgets.VBox):
         self.prompt = prompt
         self.status = "queued"
         self.detail = ""
+        #: A muted second line: the service's classification of a failure.
+        self.subline = ""
         self.prediction_id: str | None = None
         self.expected = expected
         self.guess = guess
@@ -202,7 +214,7 @@ class LiveCard(widgets.VBox):
         if on_cancel is not None:
             self.cancel_button = widgets.Button(
                 description="Cancel",
-                tooltip="cancel this prediction on the service (not billed)",
+                tooltip="ask the service to cancel this prediction",
                 layout=widgets.Layout(width="auto", align_self="flex-start"),
             )
             self.cancel_button.on_click(lambda _: on_cancel())
@@ -249,6 +261,13 @@ class LiveCard(widgets.VBox):
             return 0.95, "downloading"
         since = self._running_since or self._started
         running = time.monotonic() - since
+        fraction, words = self._time_left(running)
+        if self.status == "created" and running >= PROVIDER_QUEUE_AFTER:
+            words = "queued at the provider (its capacity holds the job)"
+        return fraction, words
+
+    def _time_left(self, running: float) -> tuple[float, str]:
+        """The bar's fraction and words from how long it has run (seconds)."""
         expected = self.expected or self.guess
         if expected:
             fraction = min(0.95, 0.05 + 0.9 * running / expected)  # created: past uploading
@@ -284,8 +303,10 @@ class LiveCard(widgets.VBox):
                 f"{html.escape(words)}</span></div>"
             )
         hint = ""
+        if self.subline:
+            hint = f"<div style='color:{MUTED};font-size:85%'>{html.escape(self.subline)}</div>"
         if self.hint and not self.ended:
-            hint = f"<div style='color:{MUTED};font-size:85%'>{html.escape(self.hint)}</div>"
+            hint += f"<div style='color:{MUTED};font-size:85%'>{html.escape(self.hint)}</div>"
         prompt = (
             f"<div style='color:{MUTED};font-size:90%'>{html.escape(self.prompt[:200])}</div>"
             if self.prompt
@@ -339,7 +360,11 @@ class LiveCard(widgets.VBox):
     def update(self, prediction: Prediction) -> None:
         """A poll answer arrived. Once the card has ended, none changes it: a run cancelled
         while it waited for a slot may have its create answered later (and cancelled on the
-        service), which must not turn a "cancelled" card back into "created"."""
+        service), which must not turn a "cancelled" card back into "created". The one
+        exception: a card whose cancel was requested learns how the prediction ended."""
+        if self.status == CANCEL_REQUESTED and prediction.done:
+            self._settled(prediction)
+            return
         if self.ended:
             return
         self.prediction_id = prediction.id or self.prediction_id
@@ -348,6 +373,20 @@ class LiveCard(widgets.VBox):
         self._leave_queue(prediction.status)
         self.queue_position = None
         self._render()
+
+    def _settled(self, prediction: Prediction) -> None:
+        """The service said how a prediction whose cancel was requested ended."""
+        if prediction.cancelled:
+            self.set_status("cancelled", "not billed")
+        elif prediction.succeeded:
+            cost = prediction.metrics.get("cost")
+            paid = f", ${cost:.2f}" if isinstance(cost, int | float) else ""
+            self.set_status("success", f"finished before the cancel took effect: saved{paid}")
+        else:
+            error = prediction.error()
+            self.set_status("error", error_sentence(error) if error else prediction.status)
+            self.subline = error_codes(error) if error else ""
+            self._render()
 
     def set_status(self, status: str, detail: str = "") -> None:
         """Show ``status`` (``uploading``, an end the card was told of…) and a ``detail``."""
@@ -410,16 +449,27 @@ class LiveCard(widgets.VBox):
         return pictures
 
     def fail(self, error: BaseException, *, say_why: bool = True) -> None:
-        """Show how the prediction ended: cancelled (not billed), timed out, or failed with the
-        service's own message (``say_why=False``: only the status, where the message is said
-        elsewhere, as on the panel's message line)."""
+        """Show how the call ended: cancelled ("not billed" only when the service said
+        ``cancelled``; "nothing was sent" before a create; otherwise "cancel requested" until
+        the service says how it ended), timed out, or failed with the service's own message
+        and, on a muted second line, its classification and error code (``say_why=False``:
+        only the status, where the message is said elsewhere, as on the panel's message
+        line)."""
         from .._exceptions import PredictionCancelledError, PredictionTimeoutError
 
-        if isinstance(error, (PredictionCancelledError, asyncio.CancelledError, KeyboardInterrupt)):
-            self.set_status("cancelled", "not billed")
+        if isinstance(error, PredictionCancelledError) or self.status == "cancelled":
+            self.set_status("cancelled", "not billed")  # the service said so
+        elif isinstance(error, (asyncio.CancelledError, KeyboardInterrupt)):
+            if self.prediction_id is None:
+                self.set_status("cancelled", "nothing was sent")
+            elif self.status == "downloading":  # it succeeded: billed, only the files wait
+                self.set_status("cancelled", "the download was stopped; resume(id) fetches it")
+            else:  # accepted is not done (API.md, "Cancel"): the service's word is awaited
+                self.set_status(CANCEL_REQUESTED, CANCEL_PENDING)
         elif isinstance(error, PredictionTimeoutError):
             self.set_status("timeout", str(error) if say_why else "")
         else:
+            self.subline = error_codes(error)
             self.set_status("error", error_sentence(error) if say_why else "")
 
     def close(self) -> None:

@@ -199,6 +199,17 @@ def error_sentence(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def error_codes(error: BaseException) -> str:
+    """The service's classification of a failure, for a muted line under its message:
+    ``PROVIDER · PROVIDER_REJECTED`` (API.md, "Poll": ``classification.category`` and
+    ``error_code``); empty when the failure carries neither."""
+    from .._exceptions import PredictionFailedError
+
+    if not isinstance(error, PredictionFailedError):
+        return ""
+    return " · ".join(str(part) for part in (error.classification, error.code) if part)
+
+
 def facts(generation: Generation) -> list[str]:
     """Its seed, the time it took and its cost, as plain text: what every caption says."""
     facts = []

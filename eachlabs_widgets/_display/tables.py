@@ -167,7 +167,9 @@ def history_table(entries: Sequence[JournalEntry]) -> Table:
             [
                 e.id,
                 e.model + (" (emulator)" if e.emulator else ""),
-                e.status,
+                # The service's last word, and that a cancel of it is pending (not "cancelled":
+                # only the service says that).
+                e.status + (" · cancel requested" if e.cancel_requested else ""),
                 e.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
                 prompt[:60],
                 len(e.files),

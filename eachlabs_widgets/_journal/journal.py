@@ -56,6 +56,7 @@ from .store import (
 from .ticket import Ticket
 
 __all__ = [
+    "CANCEL_REQUESTED",
     "Journal",
     "JournalBusyError",
     "JournalCorruptError",
@@ -65,6 +66,7 @@ __all__ = [
     "PredictionNotFound",
     "current_session",
     "default_journal",
+    "finished_after_cancel",
     "input_key",
 ]
 
@@ -115,6 +117,26 @@ _V1_COLUMNS = (
 )
 
 
+#: The note of a row whose cancel the service accepted but has not yet carried out (API.md,
+#: "Cancel": the 200 means accepted; the prediction may still complete, and is billed then).
+#: The row's status keeps the service's last word until it says how the prediction ended.
+CANCEL_REQUESTED = (
+    "cancel requested: the service may still finish it (then it is billed and its files are "
+    "saved); resume(id) settles it"
+)
+
+
+def finished_after_cancel(cost: Any) -> str:
+    """The one-line notice for a prediction that completed although its cancel was accepted:
+    ``finished before the cancel took effect: saved, $0.01`` (``cost`` in USD, if known)."""
+    paid = (
+        f", ${cost:.2f}"
+        if isinstance(cost, int | float) and not isinstance(cost, bool)
+        else ", cost not reported"
+    )
+    return f"finished before the cancel took effect: saved{paid}"
+
+
 class JournalWarning(UserWarning):
     """Something happened to the journal file that the user should know (said once)."""
 
@@ -158,7 +180,9 @@ class JournalEntry:
     """One recorded prediction (read-only).
 
     ``id``, ``model``, ``status``, ``base_url``; ``inputs`` (dict), ``urls`` (list of str),
-    ``metrics`` (dict), ``error`` (str or None), ``files`` (paths saved, list of str);
+    ``metrics`` (dict), ``error`` (str or None: why it failed, or a note), ``files`` (paths
+    saved, list of str); ``cancel_requested``: its cancel was accepted and the service has not
+    yet said how it ended (``status`` is the service's last word);
     ``created_at``: when its create answered (aware datetime, UTC); ``duration``: seconds it
     ran on the service, once known; ``emulator``: whether an emulator made it; ``session``:
     which process recorded it; ``starred`` (bool) and ``tags`` (list of str): the marks
@@ -269,6 +293,10 @@ class JournalEntry:
     def files(self) -> list[str]:
         value: list[str] = self._json("_files", 9, [])
         return value
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._row[8] == CANCEL_REQUESTED
 
     @property
     def emulator(self) -> bool:

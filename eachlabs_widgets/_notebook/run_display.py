@@ -126,8 +126,8 @@ def show_in_background(
         try:
             if task.cancelled():
                 for card in run.cards:
-                    if not card.ended:
-                        card.set_status("cancelled", "not billed")
+                    if not card.ended:  # says "not billed" only if the service did
+                        card.fail(asyncio.CancelledError())
             on_result(run.result())
             bundle = static_or_error(run, embed)
             if voila:

@@ -67,6 +67,7 @@ from .._display.tiles import (
 )
 from .._exceptions import PredictionCancelledError
 from .._generation import Generation
+from .._service import cancels
 from .._service.download import off_loop
 
 if TYPE_CHECKING:
@@ -270,8 +271,13 @@ class CellRun:
             return "$0 (reused)"
         if not paid:
             cancelled = (PredictionCancelledError, asyncio.CancelledError)
-            if all(isinstance(o, cancelled) for o in self.outcomes):
-                return "nothing spent"  # a cancelled prediction is never billed (API.md)
+            # Only what the service said is cancelled is never billed (API.md, "Cancel"): an
+            # accepted cancel may still complete.
+            confirmed = all(
+                cancels.outcome(pid) == cancels.CANCELLED for pid in self.prediction_ids.values()
+            )
+            if confirmed and all(isinstance(o, cancelled) for o in self.outcomes):
+                return "nothing spent"
             return None
         if len(costs) < len(paid):
             return "cost not reported"
@@ -558,8 +564,9 @@ class BackgroundRun:
 
     ``done()`` says whether every prediction ended; ``result(timeout=None)`` waits for it (in a
     kernel, the loop keeps running meanwhile) and returns the ``Generation`` (one run) or
-    ``Results`` (several), raising the error of a run that failed; ``cancel()`` cancels what
-    still runs on the service (not billed). Its repr shows the progress.
+    ``Results`` (several), raising the error of a run that failed; ``cancel()`` asks the
+    service to cancel what still runs (the cards say what it answered: "not billed" only for
+    what it cancelled). Its repr shows the progress.
     """
 
     def __init__(self, run: CellRun, task: asyncio.Task[Any]) -> None:

@@ -4,7 +4,8 @@
 - ``retry``: what is retried and how long to wait; ``coalesce``: one request for concurrent
   lookups; ``limiter``: call order and the in-flight ceiling learned from 429s.
 - ``polling``: the poll schedule and what each model's durations teach; ``status``: what a
-  status word means; ``prediction``: a poll answer as a ``Prediction``.
+  status word means; ``prediction``: a poll answer as a ``Prediction``; ``cancels``: what
+  the service said of each cancel this process asked for.
 - ``client``: ``AsyncEachLabs``, every endpoint and the create, wait, download flow;
   ``sync_client``: ``EachLabs``; ``sync``: running a coroutine from synchronous code.
 - ``download``: output files streamed to disk under the size cap; ``warm``: the TLS context

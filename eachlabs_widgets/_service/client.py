@@ -24,7 +24,7 @@ from .._exceptions import (
     PredictionTimeoutError,
 )
 from .._generation import Generation, Output
-from .._journal.journal import Journal, default_journal
+from .._journal.journal import CANCEL_REQUESTED, Journal, default_journal, finished_after_cancel
 from .._schema.inputs import choose_seed, properties_of, validate_inputs
 from .._schema.lora import TRAINERS, lora_from_output, set_default_fetcher
 from .._schema.media import (
@@ -39,6 +39,7 @@ from .._schema.media import (
 )
 from .._schema.trainset import UPLOAD_LIMIT
 from .._settings import EMULATOR, Secret, Settings, resolve, upload_expiry
+from . import cancels
 from . import uploads as upload_registry
 from .coalesce import SingleFlight
 from .download import download_all, download_to_file, off_loop, read_staged
@@ -62,6 +63,9 @@ MAX_PAGES = 50
 CREATE_HOLD = 10.0
 #: How long cancelling a prediction may take before it is left in the journal for resume().
 CANCEL_HOLD = 10.0
+#: How long a prediction whose cancel was accepted is followed in the background until the
+#: service says how it ended (seconds); past it, ``resume(id)`` settles it.
+SETTLE_LIMIT = 900.0
 #: How long a wait may spend reading the journal's durations for a model, once per process.
 SEED_WAIT = 1.0
 #: How long deleting a trainer's uploads may hold up the end of its run.
@@ -113,6 +117,12 @@ class AsyncEachLabs:
             client=self._own_client,
             on_throttled=self._limiter.throttled,
         )
+
+    @property
+    def limiter(self) -> PredictionLimiter:
+        """What bounds this client's predictions in flight (shared by the process unless
+        ``limiter=`` was given)."""
+        return self._limiter
 
     @property
     def emulated(self) -> bool:
@@ -351,7 +361,12 @@ class AsyncEachLabs:
         return Prediction.from_json(body, prediction_id)
 
     async def cancel_prediction(self, prediction_id: str) -> dict[str, Any]:
-        """Ask the service to cancel (best effort; a cancelled prediction is not billed)."""
+        """Ask the service to cancel; returns its answer (a JSON object).
+
+        The answer means the cancel was accepted, not that it happened (API.md, "Cancel"):
+        the prediction may still complete or fail, and is billed if it completes. Only a
+        prediction that then polls as ``cancelled`` is not billed. Raises :class:`APIError`
+        (e.g. for a prediction that already ended)."""
         body = await self._http.json("POST", f"/v1/prediction/{prediction_id}/cancel")
         return body if isinstance(body, dict) else {}
 
@@ -391,19 +406,25 @@ class AsyncEachLabs:
         last_poll: float | None = None  # when the last poll went out, seconds after start
         running_until = 0.0  # when the last poll that saw it running went out
         watch, status, stalled = StatusWatch(), "starting", False
+        queued = False  # the last answer said "created": held in the provider's queue
+        learner.polling(+1)
         try:
             while True:
                 elapsed = self._clock() - start
                 # Asked each time: a same-model prediction that just ended re-plans this one.
                 support = learner.support(model, base_url) if model else None
                 round_trip = learner.round_trip(base_url)
-                target = self._poll.next_poll(elapsed, last_poll, support, round_trip)
+                target = self._poll.next_poll(
+                    elapsed, last_poll, support, round_trip, crowd=learner.crowd, queued=queued
+                )
                 if timeout is not None:
                     target = min(target, timeout)
                 if deadline is not None:
                     target = min(target, elapsed + max(0.0, deadline - time.monotonic()))
                 if target > elapsed:
-                    if model:
+                    # Woken by an end of the same model only while its durations are being
+                    # learned; after that a plain sleep is cheaper (no task per poll).
+                    if model and learner.learning(model, base_url):
                         woken = await learner.sleep(model, base_url, target - elapsed, self._sleep)
                         if woken:
                             continue
@@ -430,6 +451,7 @@ class AsyncEachLabs:
                     return prediction
                 last_poll = running_until = sent
                 status = prediction.status
+                queued = status == "created"
                 if timeout is not None and self._clock() - start >= timeout:
                     raise DeadlineReached("the wait's timeout passed")
                 if deadline is not None and time.monotonic() >= deadline:
@@ -447,6 +469,8 @@ class AsyncEachLabs:
                 status=None if is_known(status) else status,
                 stalled=stalled,
             ) from None
+        finally:
+            learner.polling(-1)
 
     async def _seed_learner(self, model: str, base_url: str) -> None:
         """Once per process and model: what the journal recorded seeds what was learned. Read
@@ -737,27 +761,35 @@ class AsyncEachLabs:
                 # Still waiting for a slot or for capacity: nothing was sent, nothing to hold.
                 create.cancel()
                 # Should a create slip through anyway, it is recorded and cancelled.
-                create.add_done_callback(lambda task: self._late_create(task, created))
+                create.add_done_callback(
+                    lambda task: self._late_create(task, created, model, payload)
+                )
                 raise
             made = await _settle(create, CREATE_HOLD)
             if made is not None:
                 created(made)
-                await self._cancel_and_record(made)
+                await self._cancel_and_record(made, model=model, inputs=payload)
             elif not create.done():
                 # Still unanswered: whenever it answers, record and cancel what it made.
-                create.add_done_callback(lambda task: self._late_create(task, created))
+                create.add_done_callback(
+                    lambda task: self._late_create(task, created, model, payload)
+                )
             raise
         created(prediction_id)
         return prediction_id
 
-    def _late_create(self, task: asyncio.Future[str], created: Callable[[str], None]) -> None:
+    def _late_create(
+        self,
+        task: asyncio.Future[str],
+        created: Callable[[str], None],
+        model: str,
+        payload: dict[str, Any],
+    ) -> None:
         if task.cancelled() or task.exception() is not None:
             return
         prediction_id = task.result()
         created(prediction_id)
-        cleanup = asyncio.ensure_future(self._cancel_and_record(prediction_id))
-        _background.add(cleanup)
-        cleanup.add_done_callback(_background.discard)
+        _in_background(self._cancel_and_record(prediction_id, model=model, inputs=payload))
 
     async def follow(
         self,
@@ -772,13 +804,16 @@ class AsyncEachLabs:
         created_at: datetime | None = None,
         deadline: float | None = None,
         recorded: bool = False,
+        after_cancel: bool = False,
     ) -> Generation:
         """Wait for an existing prediction, download and save its outputs; creates nothing.
 
         Unless ``recorded`` (the caller journaled it), the journal gets a row for it if it has
         none yet (made by another process killed before its row reached the disk, say), so
         its end and files are in ``history()``. If this task is cancelled (Ctrl+C, a Cancel
-        button), the prediction is cancelled on the service too, so it is not billed.
+        button), a cancel is asked of the service too (see :meth:`_cancel_and_record`).
+        ``after_cancel``: its cancel was accepted earlier; a success is then noted as
+        "finished before the cancel took effect" with its cost.
         """
         if not recorded:
             base_url = self.settings().base_url
@@ -795,18 +830,29 @@ class AsyncEachLabs:
                 deadline=deadline,
             )
         except asyncio.CancelledError:
-            await self._cancel_and_record(prediction_id)
+            if not after_cancel:  # a settling follow is not asked to cancel again
+                await self._cancel_and_record(
+                    prediction_id,
+                    model=model,
+                    inputs=inputs,
+                    save_to=save_to,
+                    on_update=on_update,
+                )
             raise
         except PredictionTimeoutError as exc:
             # Still resumable (its status stays as last seen); the note says why it was left.
-            if exc.status:
+            if after_cancel:
+                note = CANCEL_REQUESTED
+            elif exc.status:
                 note = f"left at the unknown status {exc.status!r}; resume it by id"
             else:
                 note = f"left running after {exc.timeout:g} s (timeout=); resume it by id"
             self._record(lambda j: j.update(prediction_id, error=note))
             raise
         except PredictionCancelledError:
-            self._record(lambda j: j.update(prediction_id, status="cancelled"))
+            # The service says so: "cancelled (not billed)" is its word, not ours.
+            cancels.record(prediction_id, cancels.CANCELLED)
+            self._record(lambda j: j.update(prediction_id, status="cancelled", error=""))
             raise
         except PredictionError as exc:
             message = str(exc)
@@ -890,30 +936,110 @@ class AsyncEachLabs:
         finally:  # whatever was not moved into place (nothing, normally) goes
             for item in staged:
                 item.discard()
+        if after_cancel:
+            notice = finished_after_cancel(prediction.metrics.get("cost"))
+            notes.insert(0, notice)
+            cancels.record(prediction_id, cancels.FINISHED)
+            log.warning("prediction %s (%s) %s", prediction_id, model, notice)
         error = "; ".join(notes)  # empty: clears what an earlier, failed attempt noted
         self._record(lambda j: j.update(prediction_id, status="success", files=files, error=error))
         return generation
 
-    async def _cancel_and_record(self, prediction_id: str) -> None:
-        """Cancel on the service, absorbing further interrupts for up to :data:`CANCEL_HOLD`
-        seconds, and journal how it went (a failed cancel leaves the row resumable)."""
+    async def _cancel_and_record(
+        self,
+        prediction_id: str,
+        *,
+        model: str = "",
+        inputs: dict[str, Any] | None = None,
+        save_to: str | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> str:
+        """Ask the service to cancel, absorbing further interrupts for up to
+        :data:`CANCEL_HOLD` seconds, and journal what the service says; returns the outcome
+        (a word of :mod:`.cancels`).
+
+        An accepted cancel is a request (API.md, "Cancel"): the prediction is polled once at
+        once. If the service says ``cancelled``, the row says so before this returns.
+        Otherwise the row keeps the service's last status with the :data:`CANCEL_REQUESTED`
+        note, and the prediction is followed in the background (at most
+        :data:`SETTLE_LIMIT` seconds, on this event loop) until the service says how it
+        ended: cancelled, failed, or completed (then its files are saved to ``save_to`` and
+        its cost recorded, with a one-line notice). A cancel that fails leaves the row
+        resumable.
+        """
         cancel = asyncio.ensure_future(self.cancel_prediction(prediction_id))
         answered = await _settle(cancel, CANCEL_HOLD)
-        if answered is not None:
-            self._record(lambda j: j.update(prediction_id, status="cancelled"))
-            return
-        if not cancel.done():
-            cancel.cancel()
-        problem = "no answer" if not cancel.done() or cancel.cancelled() else cancel.exception()
-        log.warning(
-            "could not cancel prediction %s (%s); it may still run and be billed: "
-            "eachlabs_widgets.resume(%r) picks it up",
-            prediction_id,
-            problem,
-            prediction_id,
+        if answered is None:
+            if not cancel.done():
+                cancel.cancel()
+            problem = "no answer" if not cancel.done() or cancel.cancelled() else cancel.exception()
+            log.warning(
+                "could not cancel prediction %s (%s); it may still run and be billed: "
+                "eachlabs_widgets.resume(%r) picks it up",
+                prediction_id,
+                problem,
+                prediction_id,
+            )
+            message = f"could not be cancelled ({problem}); resume it by id"
+            self._record(lambda j: j.update(prediction_id, error=message))
+            cancels.record(prediction_id, cancels.REFUSED)
+            return cancels.REFUSED
+        # Accepted is not done: ask at once how it stands.
+        poll = asyncio.ensure_future(self.get_prediction(prediction_id))
+        seen: Prediction | None = await _settle(poll, CANCEL_HOLD)
+        if seen is not None and on_update is not None:
+            on_update(seen)
+        if seen is not None and seen.cancelled:
+            cancels.record(prediction_id, cancels.CANCELLED)
+            self._record(lambda j: j.update(prediction_id, status="cancelled", error=""))
+            return cancels.CANCELLED
+        # The row keeps the service's last word (an end not yet downloaded is left to the
+        # settling follow, which records it with its files).
+        status = seen.status if seen is not None and not seen.done else None
+        cancels.record(prediction_id, cancels.REQUESTED)
+        self._record(lambda j: j.update(prediction_id, status=status, error=CANCEL_REQUESTED))
+        _in_background(
+            self._settle_cancel(prediction_id, model, dict(inputs or {}), save_to, on_update)
         )
-        message = f"could not be cancelled ({problem}); resume it by id"
-        self._record(lambda j: j.update(prediction_id, error=message))
+        return cancels.REQUESTED
+
+    async def _settle_cancel(
+        self,
+        prediction_id: str,
+        model: str,
+        inputs: dict[str, Any],
+        save_to: str | None,
+        on_update: OnUpdate | None,
+    ) -> None:
+        """Follow a prediction whose cancel was accepted until the service says how it ended
+        (see :meth:`_cancel_and_record`); never raises."""
+        try:
+            await self.follow(
+                prediction_id,
+                model,
+                inputs,
+                timeout=SETTLE_LIMIT,
+                on_update=on_update,
+                save_to=save_to,
+                recorded=True,
+                after_cancel=True,
+            )
+        except PredictionCancelledError:
+            pass  # recorded by follow: "cancelled", the service's word
+        except PredictionTimeoutError:
+            log.warning(
+                "prediction %s: its cancel was accepted, but after %g s the service still has "
+                "not said how it ended; eachlabs_widgets.resume(%r) settles it",
+                prediction_id,
+                SETTLE_LIMIT,
+                prediction_id,
+            )
+        except PredictionError:
+            cancels.record(prediction_id, cancels.FAILED)
+        except asyncio.CancelledError:
+            pass  # the loop is ending: the journal keeps "cancel requested" for resume()
+        except Exception as exc:  # in the background: said in the log, kept in the journal
+            log.warning("prediction %s: settling its cancel failed: %s", prediction_id, exc)
 
     def _record(self, action: Callable[[Journal], None]) -> None:
         journal = self.journal
@@ -929,6 +1055,13 @@ class AsyncEachLabs:
 
 
 _background: set[asyncio.Future[Any]] = set()
+
+
+def _in_background(work: Awaitable[Any]) -> None:
+    """Run ``work`` on this loop, kept alive until it ends (the loop holds tasks weakly)."""
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 async def _settle(task: asyncio.Future[Any], limit: float) -> Any:

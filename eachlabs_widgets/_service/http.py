@@ -15,7 +15,10 @@ its first request (and a kernel loads them while idle after ``%load_ext``).
 The API key never sits in a plain local or on the client: an :class:`httpx.Auth` flow reads it
 from the :class:`~._settings.Secret` as each request leaves, and only for the API's own origin.
 Redirects are followed by hand, so that an authenticated request never follows one to another
-origin (nor from https to http), and a create is never silently turned into a GET.
+origin (nor from https to http), and a create is never silently turned into a GET. One
+redirect of a write is followed with its body: the same origin adding the trailing slash
+(``/v1/prediction`` to ``/v1/prediction/``, which some gateways require; API.md, "Endpoints"),
+since the redirect itself created nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import contextlib
 import logging
 import platform
 import random
+import sys
 import time
 import uuid
 import weakref
@@ -54,6 +58,15 @@ from .trust import certificate_error
 with contextlib.suppress(ImportError):  # anyio's own name for it; a later anyio may move it
     import anyio._backends._asyncio  # noqa: F401  (see the module's docstring)
 
+try:
+    import sniffio  # type: ignore[import-not-found]  # noqa: F401  (httpcore asks on each request)
+except ImportError:
+    # httpcore imports sniffio inside each request and falls back to asyncio when it is
+    # missing; a missing module is searched for along the whole sys.path every time (~1 ms,
+    # most of a poll's CPU at 100 in flight). Recorded as missing, the import fails at once,
+    # with the same outcome.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
 # Whatever makes requests needs the TLS context: it is built while the rest loads.
 _warm.start()
 
@@ -72,6 +85,30 @@ USER_AGENT = (
     f"eachlabs-widgets/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: Connections per client, all kept alive. httpx's default keeps 20 of up to 100 alive: at 100
+#: predictions in flight connections were opened and closed all the time, and every request
+#: checks each pooled connection (a few system calls each), so a bounded pool of reused
+#: connections costs least. Requests beyond it wait for a connection (``TIMEOUT``'s pool).
+LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+#: Requests let into a client's pool at once; the others wait in line here. httpcore's pool
+#: scans every queued request against every connection each time a request starts or ends,
+#: which at 100 predictions in flight cost more CPU than the requests themselves; a line of
+#: our own costs nothing to wait in. Below the pool's size, so streamed downloads (which hold
+#: their connection after the gate is left) still find one.
+GATE = 24
+_gates: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _gate(client: httpx.AsyncClient) -> asyncio.Semaphore:
+    """``client``'s line of requests (a client belongs to one event loop)."""
+    gate = _gates.get(client)
+    if gate is None:
+        gate = _gates[client] = asyncio.Semaphore(GATE)
+    return gate
+
+
 MAX_REDIRECTS = 5
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -96,7 +133,12 @@ def origin_of(url: httpx.URL | str) -> tuple[str, str, int | None]:
 
 
 class KeyAuth(httpx.Auth):
-    """Adds ``X-API-Key`` to requests for ``origin`` only, reading the key as each one leaves."""
+    """Adds the key to requests for ``origin`` only, reading it as each one leaves.
+
+    Both headers are sent (API.md, "Authentication"): ``Authorization: Bearer``, the one the
+    docs document since 2026-07, and ``X-API-Key``, which older gateways and the seed guide
+    use and the service still accepts.
+    """
 
     def __init__(self, secret: Secret, origin: tuple[str, str, int | None]) -> None:
         self._secret = secret
@@ -108,7 +150,9 @@ class KeyAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if origin_of(request.url) == self._origin:
-            request.headers["X-API-Key"] = self._secret.reveal()
+            key = self._secret.reveal()
+            request.headers["Authorization"] = f"Bearer {key}"
+            request.headers["X-API-Key"] = key
         yield request
 
     def __repr__(self) -> str:
@@ -168,6 +212,7 @@ def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.Async
         transport=transport if transport is not None else NetworkTransport(),
         trust_env=False,
         timeout=TIMEOUT,
+        limits=LIMITS,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
     )
@@ -245,7 +290,7 @@ class HTTP:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         client: httpx.AsyncClient | None = None,
-        on_throttled: Callable[[], None] | None = None,
+        on_throttled: Callable[[APIError], None] | None = None,
     ) -> None:
         self._settings = settings
         self.retry = retry or RetryPolicy()
@@ -362,7 +407,7 @@ class HTTP:
             await response.aclose()
             error = error_from_response(response, key_auth.secret if key_auth is not None else None)
             if response.status_code == 429 and self._on_throttled is not None:
-                self._on_throttled()
+                self._on_throttled(error)
             attempt = Attempt(status=response.status_code, retry_after=error.retry_after)
             delay = self.retry.next_delay(kind, number, attempt, self._rng)
             log.debug("%s %s -> %d (try %d)", method, short, response.status_code, number)
@@ -384,20 +429,26 @@ class HTTP:
     ) -> httpx.Response:
         """Send, following redirects only where that is safe for the key and the method."""
         start = url
+        slashed = False  # the one trailing-slash hop of a write was taken
         for _hop in range(MAX_REDIRECTS + 1):
             built = client.build_request(
                 method, url, json=json, params=params, content=content, headers=headers
             )
-            response = await client.send(
-                built,
-                stream=stream,
-                auth=key_auth if key_auth is not None else httpx.USE_CLIENT_DEFAULT,
-            )
+            async with _gate(client):
+                response = await client.send(
+                    built,
+                    stream=stream,
+                    auth=key_auth if key_auth is not None else httpx.USE_CLIENT_DEFAULT,
+                )
             location = response.headers.get("location")
             if response.status_code not in (301, 302, 303, 307, 308) or not location:
                 return response
             await response.aclose()
             target = response.url.join(location)
+            if not slashed and _adds_slash(method, response.status_code, response.url, target):
+                slashed = True  # the same request again, body and method kept (once)
+                url, params = target, None
+                continue
             refusal = _redirect_refusal(
                 method, response.status_code, response.url, target, key_auth
             )
@@ -432,6 +483,18 @@ class HTTP:
                 method=method,
                 path=response.request.url.path,
             ) from None
+
+
+def _adds_slash(method: str, status: int, source: httpx.URL, target: httpx.URL) -> bool:
+    """A write redirected by its own origin to its path with a trailing slash (301, 302, 307,
+    308): the gateway wants ``/v1/prediction/``; sending the same body there is safe."""
+    return (
+        method not in ("GET", "HEAD")
+        and status in (301, 302, 307, 308)
+        and origin_of(target) == origin_of(source)
+        and target.path == source.path.rstrip("/") + "/"
+        and target.path != source.path
+    )
 
 
 def _redirect_refusal(

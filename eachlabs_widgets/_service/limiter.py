@@ -1,8 +1,10 @@
 """One limiter per process for predictions in flight, shared by every call and every loop.
 
-The service caps an account's predictions in flight (10 by its documentation; 2 for some
-metered models) and refuses a create beyond that with a 429 that creates nothing. The limiter
-keeps us under the cap and follows what the service admits:
+The ceiling is what the user asks for (``configure(concurrency=)``, ``EachGen.concurrency``,
+``eachlabs-batch --concurrency``; default 10), not a fixed account cap: the service caps only
+accounts with a balance of $10 or less (10 in flight, 2 for metered models) and refuses a
+create beyond that with a 429 that creates nothing (API.md, "Limits"). Below the ceiling the
+limiter follows what the service admits:
 
 - A call takes a *ticket* when it starts (:meth:`PredictionLimiter.place`), before its model
   lookup or uploads, and slots are granted in ticket order: creation follows the order of the
@@ -10,11 +12,16 @@ keeps us under the cap and follows what the service admits:
   a large upload, holds later ones back for at most ``order_grace`` seconds.)
 - A slot means "running on the service": it is held from just before the create until the
   moment a poll shows the end, not through the download and save that follow.
-- A create refused with 429 gives its slot back, shrinks the limit to what we have running,
-  and waits for capacity (one of our predictions ending, or a backoff when none of ours runs)
-  before trying again at the head of the queue, until the call's deadline. Such refusals never
-  use up the request retry budget. The limit grows by one per prediction that ends and up to
-  what is running when a create succeeds.
+- A create refused with the cap's 429 gives its slot back, shrinks the limit to what we have
+  running, and waits for capacity (one of our predictions ending, or a backoff when none of
+  ours runs) before trying again at the head of the queue, until the call's deadline. Such
+  refusals never use up the request retry budget. The limit grows by one per prediction that
+  ends and up to what is running when a create succeeds.
+- The other 429 ("too many executions were started at once") is a burst, not a cap: the
+  create backs off and tries again without shrinking the limit.
+- A 402 for in-flight reservations ("the estimated cost of your in-flight executions exceeds
+  your current balance") clears when one of them ends: while ours run, it is handled like the
+  cap's 429; with none of ours running it is final and raised at once.
 
 Plain threading primitives plus a future on the waiter's own loop let a script's private loop
 and a kernel's loop share one limiter.
@@ -34,18 +41,24 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TypeVar
 
-from .._exceptions import RateLimitError
-from .._settings import ACCOUNT_CAP
+from .._exceptions import APIError, PaymentRequiredError, RateLimitError
+from .._settings import DEFAULT_CONCURRENCY, concurrency, on_concurrency
 from .retry import Attempt, Kind, RetryPolicy
 
 __all__ = [
     "ACCOUNT_CAP",
     "CAPACITY_WAIT",
+    "DEFAULT_CONCURRENCY",
     "Place",
     "PredictionLimiter",
     "capacity_aware",
+    "is_burst",
+    "is_in_flight_payment",
     "limiter",
 ]
+
+#: The default ceiling under its former name.
+ACCOUNT_CAP = DEFAULT_CONCURRENCY
 
 #: How long a refused create waits for capacity when its call has no deadline (seconds).
 CAPACITY_WAIT = 900.0
@@ -70,10 +83,25 @@ class _Waiter:
         return self.ticket < other.ticket
 
 
-class PredictionLimiter:
-    """Slots for predictions in flight. ``limit``: the ceiling (the account's cap)."""
+def is_burst(error: APIError) -> bool:
+    """The 429 for too many creates started at once (API.md, "Create"): temporary, and not
+    the account's cap on predictions in flight."""
+    text = f"{error.message} {error.details or ''}".lower()
+    return error.status_code == 429 and "at once" in text
 
-    def __init__(self, limit: int = ACCOUNT_CAP, *, order_grace: float = 1.0) -> None:
+
+def is_in_flight_payment(error: APIError) -> bool:
+    """The 402 for in-flight reservations (API.md, "Create"): it clears when one ends."""
+    text = f"{error.message} {error.details or ''}".lower().replace("-", " ")
+    return isinstance(error, PaymentRequiredError) and "in flight" in text
+
+
+class PredictionLimiter:
+    """Slots for predictions in flight. ``limit``: the ceiling (default: the configured
+    concurrency, :func:`~eachlabs_widgets._settings.concurrency`)."""
+
+    def __init__(self, limit: int | None = None, *, order_grace: float = 1.0) -> None:
+        limit = concurrency() if limit is None else max(1, limit)
         self._max = limit
         self._limit = limit
         self._in_flight = 0  # slots held: creating or running
@@ -89,7 +117,13 @@ class PredictionLimiter:
 
     @property
     def limit(self) -> int:
+        """What may be in flight now: the ceiling, or less after the service's 429s."""
         return self._limit
+
+    @property
+    def ceiling(self) -> int:
+        """The most ever let in flight (what the user asked for)."""
+        return self._max
 
     @property
     def in_flight(self) -> int:
@@ -239,8 +273,11 @@ class PredictionLimiter:
                 self._limit += 1
         self._wake()
 
-    def throttled(self) -> None:
-        """The service answered 429 to some request: shrink the limit to what is in flight."""
+    def throttled(self, error: APIError | None = None) -> None:
+        """The service answered 429 to some request: shrink the limit to what is in flight
+        (not for a burst's 429, which says nothing of the cap)."""
+        if error is not None and is_burst(error):
+            return
         with self._lock:
             self._limit = max(1, min(self._limit, self._in_flight))
 
@@ -349,16 +386,33 @@ class Place:
             token = _refusals_handled.set(True)
             try:
                 result = await send()
-            except RateLimitError as refused:
+            except (RateLimitError, PaymentRequiredError) as refused:
                 self._state = "ticket"
+                if is_burst(refused):
+                    # Too many creates at once, not too many running: back off, limit kept.
+                    owner.release(finished=False)
+                    remaining = limit_at - clock()
+                    if remaining <= 0:
+                        raise
+                    await sleep(min(_backoff(refused, backoff), remaining))
+                    backoff = min(4.0, backoff * 2)
+                    continue
+                if isinstance(refused, PaymentRequiredError) and (
+                    not is_in_flight_payment(refused) or owner.running == 0
+                ):
+                    owner.release(finished=False)
+                    self._state = "done"
+                    raise  # the balance itself is short: nothing of ours will free it
                 running = owner._refused()
                 remaining = limit_at - clock()
                 if remaining <= 0:
                     raise
+                if isinstance(refused, PaymentRequiredError):
+                    probe_after = None  # only an end of ours frees the reservation
+                    continue
                 if running == 0:
                     # None of ours will end to tell us: wait as the service asks, else back off.
-                    delay = refused.retry_after if refused.retry_after is not None else backoff
-                    await sleep(min(max(delay, 0.0) * random.uniform(1.0, 1.2), remaining))
+                    await sleep(min(_backoff(refused, backoff), remaining))
                     owner._probe()
                     probe_after = None
                 else:
@@ -373,6 +427,13 @@ class Place:
             self._state = "running"
             owner._created()
             return result
+
+
+def _backoff(refused: APIError, backoff: float) -> float:
+    """The wait before trying again: as the service asks (``Retry-After``), else ``backoff``;
+    with jitter, so that refused creates do not come back together."""
+    delay = refused.retry_after if refused.retry_after is not None else backoff
+    return max(delay, 0.0) * random.uniform(1.0, 1.2)
 
 
 def _gave_up() -> RateLimitError:
@@ -413,3 +474,4 @@ def _resolve(future: asyncio.Future[None], owner: PredictionLimiter) -> None:
 
 
 limiter = PredictionLimiter()
+on_concurrency(limiter.resize)

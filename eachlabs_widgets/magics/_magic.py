@@ -37,7 +37,7 @@ from .._display.cellsyntax import (
 )
 from .._display.render import EMBED_MODES, embed_mode, error_sentence, set_embed_mode
 from .._exceptions import ConfigurationError, EachLabsError, NotFoundError
-from .._settings import ACCOUNT_CAP, DEFAULT_OUTPUT_DIR
+from .._settings import DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR
 from ._catalogue import CompletionCatalogue, nearest_slugs
 from ._complete import SUBCOMMANDS
 
@@ -64,7 +64,8 @@ class EachGenError(Exception):
 
 
 class EachGenInterrupted(EachGenError):
-    """The kernel was interrupted while the cell waited; its predictions were cancelled."""
+    """The kernel was interrupted while the cell waited; a cancel of its predictions was asked
+    of the service (the message says what it answered)."""
 
 
 def cell_error(failure: BaseException, runs: int) -> EachGenError:
@@ -94,7 +95,10 @@ class EachGen(Magics):
         EMBED_MODES, help="How results are embedded in the notebook: thumbnail, full or none."
     ).tag(config=True)
     concurrency = Int(
-        ACCOUNT_CAP, help="Predictions in flight at once (the service allows 10 per account)."
+        DEFAULT_CONCURRENCY,
+        help="The most predictions in flight at once; below it, the client follows the "
+        "account's cap as the service's 429s reveal it (only accounts with a balance of $10 "
+        "or less are capped).",
     ).tag(config=True)
     timeout = Float(
         None, allow_none=True, help="Seconds to wait for one prediction (None: no limit)."
@@ -251,7 +255,7 @@ class EachGen(Magics):
 
         The cell waits, showing live cards (progress, time left, cost estimate), then leaves the
         static result: thumbnail, caption and links to the saved files, which a saved notebook
-        keeps. Stop the kernel to cancel (cancelled predictions are not billed). With an
+        keeps. Stop the kernel to cancel (a prediction the service cancels is not billed). With an
         explicit --seed, re-running identical inputs reuses the saved result (cost $0) unless
         --force. --background returns at once: the card has a Cancel button, -o NAME is a
         handle at once (NAME.done(), NAME.result(), NAME.cancel()), and the result replaces the
@@ -373,10 +377,9 @@ class EachGen(Magics):
             raise
         if ids is not None:
             if ids:
-                message = (
-                    f"interrupted: cancelled {len(ids)} prediction(s) on the service, not "
-                    f"billed: {', '.join(ids)}"
-                )
+                from .._service import cancels
+
+                message = f"interrupted: {cancels.say(ids)}"
             else:
                 message = "interrupted before any prediction was created: nothing was sent"
             settle(handle, run, embed, failed=True)
@@ -517,9 +520,10 @@ class EachGen(Magics):
             run_sync(run.execute())
         except KeyboardInterrupt:
             settle(handle, run, None, failed=True)
-            raise EachGenInterrupted(
-                f"interrupted: prediction {words[0]} was cancelled on the service, not billed"
-            ) from None
+            from .._service import cancels
+
+            ids = run.cancelled_ids or [words[0]]
+            raise EachGenInterrupted(f"interrupted: prediction {cancels.say(ids)}") from None
         failure = run.failure()
         settle(handle, run, None, failed=failure is not None)
         if isinstance(failure, KeyError):

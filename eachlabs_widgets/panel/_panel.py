@@ -146,7 +146,7 @@ class Panel(w.VBox):
             description="Cancel",
             icon="stop",
             disabled=True,
-            tooltip="cancel every running prediction (cancelled ones are not billed)",
+            tooltip="ask the service to cancel every running prediction",
         )
         self.generate_button.add_class("eachlabs-generate")
         self.cancel_button.add_class("eachlabs-cancel")
@@ -603,7 +603,7 @@ class Panel(w.VBox):
         return card
 
     def _cancel_card(self, card: LiveCard) -> None:
-        """The card's own Cancel: cancel its run only (its prediction is not billed)."""
+        """The card's own Cancel: cancel its run only (the card says what the service answers)."""
         for task, shown in list(self._run_tasks.items()):
             if shown is card:
                 task.cancel()
@@ -665,7 +665,7 @@ class Panel(w.VBox):
     def _finish_run(self, task: asyncio.Task[Any], model: str, card: LiveCard) -> None:
         try:
             if task.cancelled():
-                # The card says "cancelled — not billed": a note on the message line too
+                # The card says what the service answered: a note on the message line too
                 # would stay there, stale, after the runs that go on succeed.
                 card.fail(asyncio.CancelledError())
                 return

@@ -104,7 +104,7 @@ def test_progress_moves_forward_and_ends_only_at_success(monkeypatch):
     card.set_status("uploading")
     seen.append(card.progress())
     assert seen[-1] == (0.02, "uploading the inputs") and "uploading" in card.header.value
-    card.update(Prediction(id="p1", status="created"))
+    card.update(Prediction(id="p1", status="starting"))  # a long "created" is the provider's queue
     for step in (0.0, 5.0, 19.5, 60.0):
         clock.now = 1000.0 + step
         seen.append(card.progress())

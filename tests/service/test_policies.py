@@ -231,3 +231,66 @@ async def test_a_sleeper_wakes_when_a_prediction_of_its_model_ends():
     assert await learner.sleep("m", "a", 0.05) is False
     asyncio.get_running_loop().create_task(end_soon("m"))
     assert await asyncio.wait_for(learner.sleep("m", "a", 30), 5) is True
+
+
+def test_a_crowd_widens_the_spacing_by_its_square_root_beyond_crowd_free():
+    schedule = PollSchedule()
+    support = (3.0, 5.0)
+    alone = schedule.next_poll(3.0, 3.0, support) - 3.0
+    ten = schedule.next_poll(3.0, 3.0, support, crowd=10) - 3.0
+    hundred = schedule.next_poll(3.0, 3.0, support, crowd=100) - 3.0
+    assert alone == pytest.approx(ten) == pytest.approx(schedule.spacing)
+    assert hundred == pytest.approx(schedule.spacing * 10**0.5)
+    unknown_alone = schedule.next_poll(1.0, 1.0, None) - 1.0
+    unknown_crowd = schedule.next_poll(1.0, 1.0, None, crowd=100) - 1.0
+    assert unknown_crowd == pytest.approx(unknown_alone * 10**0.5)
+
+
+def test_a_prediction_long_in_created_is_polled_less_and_less_often():
+    schedule = PollSchedule()
+    support = (3.0, 5.0)
+    # Held in the provider's queue past queued_after: no dense polling across the support.
+    gaps = []
+    last = 10.0
+    for _ in range(6):
+        nxt = schedule.next_poll(last, last, support, queued=True)
+        gaps.append(nxt - last)
+        last = nxt
+    assert gaps == sorted(gaps) and gaps[0] >= schedule.unknown_spacing
+    assert gaps[-1] <= schedule.max_interval
+    # Before queued_after, "created" is the usual start: the support's schedule holds.
+    assert schedule.next_poll(3.0, 3.0, support, queued=True) == schedule.next_poll(
+        3.0, 3.0, support
+    )
+
+
+def test_an_end_wakes_the_sleepers_of_its_model_only_while_learning():
+    from eachlabs_widgets._service.polling import DurationLearner
+
+    learner = DurationLearner(wake_until=3)
+
+    async def woken_by_an_end() -> bool:
+        sleeper = asyncio.ensure_future(learner.sleep("m", "u", 30.0))
+        await asyncio.sleep(0.01)
+        learner.observe("m", 4.0, "u")
+        try:
+            return await asyncio.wait_for(sleeper, 0.5)
+        except asyncio.TimeoutError:
+            return False
+
+    async def run() -> list[bool]:
+        return [await woken_by_an_end() for _ in range(5)]
+
+    assert asyncio.run(run()) == [True, True, True, False, False]
+    assert learner.learning("m", "u") is False
+
+
+def test_the_support_is_computed_once_per_new_duration():
+    from eachlabs_widgets._service.polling import DurationLearner
+
+    learner = DurationLearner()
+    learner.observe("m", 4.0, "u")
+    first = learner.support("m", "u")
+    assert learner.support("m", "u") is first  # cached
+    learner.observe("m", 6.0, "u")
+    assert learner.support("m", "u") != first

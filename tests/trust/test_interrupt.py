@@ -31,6 +31,20 @@ def _running(handler):
     return 200, {}, as_json({"id": handler.path.split("/")[3], "status": "processing"})
 
 
+def _running_until_cancelled(api):
+    """Polls say "processing" until a cancel of the prediction was posted, then "cancelled"
+    (a cancel that takes effect; the service's 200 alone says only that it was accepted)."""
+
+    def answer(handler):
+        prediction_id = handler.path.split("/")[3]
+        posted = [r["path"] for r in api.requests("POST") if r["path"].endswith("/cancel")]
+        cancelled = f"/v1/prediction/{prediction_id}/cancel" in posted
+        status = "cancelled" if cancelled else "processing"
+        return 200, {}, as_json({"id": prediction_id, "status": status})
+
+    return answer
+
+
 async def _until(predicate, limit: float = 20.0) -> None:
     end = time.monotonic() + limit
     while not predicate():
@@ -44,7 +58,7 @@ def _cancels(api) -> list[str]:
 
 async def test_a_cancel_during_the_create_cancels_what_it_made(api, tmp_path):
     api.routes["POST /v1/prediction"] = _slow_create(1.0)
-    api.routes["GET /v1/prediction/"] = _running
+    api.routes["GET /v1/prediction/"] = _running_until_cancelled(api)
     journal = Journal(tmp_path / "j.sqlite3")
     client = el.AsyncEachLabs(api_key=SECRET, base_url=api.url, journal=journal)
     told: list[str] = []
@@ -110,7 +124,7 @@ SCRIPT = textwrap.dedent(
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_in_a_script_during_the_create_cancels_the_prediction(api, tmp_path):
     api.routes["POST /v1/prediction"] = _slow_create(1.5)
-    api.routes["GET /v1/prediction/"] = _running
+    api.routes["GET /v1/prediction/"] = _running_until_cancelled(api)
     env = {**os.environ, "EACHLABS_HOME": str(tmp_path / "home")}
     code = SCRIPT.format(key=SECRET, url=api.url, model=MODEL_SLUG)
     proc = subprocess.Popen(
@@ -138,7 +152,7 @@ def test_the_stop_button_during_the_create_cancels_the_prediction(api, tmp_path)
     from tests.kernel_driver import Kernel
 
     api.routes["POST /v1/prediction"] = _slow_create(2.0)
-    api.routes["GET /v1/prediction/"] = _running
+    api.routes["GET /v1/prediction/"] = _running_until_cancelled(api)
     env = {
         "EACHLABS_API_KEY": SECRET,
         "EACHLABS_BASE_URL": api.url,
