@@ -10,6 +10,7 @@ import ipywidgets as widgets
 from eachlabs_widgets import AsyncEachLabs
 from eachlabs_widgets._notebook.run_display import _once_shown
 from eachlabs_widgets._notebook.runs import CellRun, Job, close_tree, in_voila
+from eachlabs_widgets._service import cancels
 
 TURBO = "flux-2-turbo-text-to-image"
 
@@ -122,6 +123,14 @@ async def test_an_ended_run_says_what_it_spent_and_counts_cancelled_apart(monkey
             break
     cancelled.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    # "nothing spent" only once the service said the prediction is cancelled (its answer to
+    # the poll after the cancel may come after the run ended, on a loaded machine)
+    [pid] = cancelled.prediction_ids.values()
+    for _ in range(250):
+        if cancels.outcome(pid) is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert cancels.outcome(pid) == cancels.CANCELLED
     assert cancelled.summary() == "1 run · 1 cancelled · nothing spent"
 
 

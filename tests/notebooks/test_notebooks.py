@@ -65,9 +65,9 @@ def test_tour_runs_every_text_to_image_model(env, tmp_path):
     executed, _ = run_notebook(NOTEBOOKS / "tour.ipynb", tmp_path, timeout=300)
     notebook = nbformat.read(executed, as_version=4)
     text = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
-    assert "21 models" in text
+    assert "20 models" in text  # every model that needs only a prompt, LoRA models aside
     assert "Error" not in text
-    assert len(list((tmp_path / "eachgen_outputs").glob("*.json"))) >= 21
+    assert len(list((tmp_path / "eachgen_outputs").glob("*.json"))) >= 20
 
 
 def test_lora_flow(env, tmp_path):
