@@ -241,6 +241,8 @@ class EachGen(Magics):
             %%eachgen flux-2-pro,imagen-4-fast          compare models
             --seed 1,2,3                                sweep a number (one run per value)
             --seed 1,2 --image_size square,portrait_4_3 two sweeps: a 2 x 2 matrix
+            (given no --seed, every cell shares one seed, said above the grid;
+            --seed random gives each cell its own)
             (a free-text input never sweeps: its commas are part of the value)
 
         Notebook variables: {name} in the body or a value is filled in ({{ and }} for literal
@@ -303,6 +305,7 @@ class EachGen(Magics):
     def _generate(self, line: str, cell: str | None) -> Any:
         from .._notebook.runs import CellRun
         from .._schema.inputs import properties_of
+        from ._fair import share_seed, wants_random_seeds
         from ._parse import build_jobs
 
         body = cell or ""
@@ -343,7 +346,10 @@ class EachGen(Magics):
                     f"or use the cell form, %%eachgen {','.join(slugs)} with the prompt as the "
                     "cell body"
                 )
+        options, random_seeds = wants_random_seeds(options)
         jobs = build_jobs(models, prompts, options, max_runs=self.max_runs)
+        if not random_seeds:  # one seed for every cell: an X/Y plot compares what it sweeps
+            share_seed(jobs, dict(models))
         run = CellRun(
             client,
             jobs,
