@@ -23,12 +23,14 @@ import io
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from .._generation import Generation
+    from .sheet import Sheet
 
 __all__ = [
     "CARD_HEIGHT",
@@ -515,11 +517,15 @@ class Results:
         self,
         items: Sequence[tuple[str, Generation | BaseException]],
         axes: Sequence[Mapping[str, Any]] | None = None,
+        folder: str | os.PathLike[str] | None = None,
     ) -> None:
         self.items = list(items)
         self.axes = [dict(a) for a in axes] if axes is not None else [{} for _ in self.items]
         if len(self.axes) != len(self.items):
             raise ValueError("axes must give one mapping per item")
+        #: Where ``sheet`` is saved (the run's output folder); else beside the first file.
+        self.folder = Path(folder) if folder else None
+        self._sheet: Path | None = None
 
     @property
     def generations(self) -> list[Generation | None]:
@@ -632,3 +638,106 @@ class Results:
             else:
                 lines.append(f"[{label}] " + _plain(item).replace("\n", "\n    "))
         return {"text/plain": "\n".join(lines), "text/html": head + grid}
+
+    # -- the grid as one picture ---------------------------------------------------------------
+
+    @property
+    def sheet(self) -> Path:
+        """The whole grid as one PNG (``pathlib.Path``), made on first use and saved in the
+        output folder (beside the first saved file when the folder is not known): the pictures
+        ``SHEET_CELL_HEIGHT`` (256) px high, column and row labels, the model and prompt above,
+        and A1111's ``parameters`` text chunk describing the grid (see :meth:`save_sheet`).
+
+        Raises ``ValueError`` when nothing was saved (saving is off): ``save_sheet(path)``
+        writes it where you say; ``OSError`` when the folder cannot be written."""
+        if self._sheet is not None and self._sheet.is_file():
+            return self._sheet
+        folder = self.folder
+        if folder is None:
+            saved = [g.paths[0] for g in self.generations if g is not None and g.paths]
+            if not saved:
+                raise ValueError(
+                    "this grid's pictures were not saved (saving is off), so it has no output "
+                    "folder: results.save_sheet(path) writes the sheet where you say"
+                )
+            folder = saved[0].parent
+        self._sheet = self.save_sheet(folder / self._sheet_name())
+        return self._sheet
+
+    def save_sheet(self, path: str | os.PathLike[str]) -> Path:
+        """Write the grid as one PNG to ``path`` (a file, or a folder to put it in) and return
+        its ``Path``. Its ``parameters`` text chunk (as A1111's X/Y/Z plot writes it) holds what
+        every cell shares (prompt, seed, steps …, model) and each axis with its values, so
+        Civitai or A1111's "PNG Info" read the grid. A cell that failed shows the service's
+        message in its place. Raises ``OSError`` when the file cannot be written."""
+        from .sheet import sheet_png
+
+        target = Path(path).expanduser()
+        if target.is_dir():
+            target = target / self._sheet_name()
+        sheet, parameters = self._sheet_layout()
+        data = sheet_png(sheet, parameters)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return target
+
+    def _sheet_name(self) -> str:
+        import hashlib
+
+        ids = "\n".join(g.id if g is not None else "-" for g in self.generations)
+        digest = hashlib.sha256(ids.encode()).hexdigest()[:10]
+        return f"grid_{len(self.items)}cells_{digest}.png"
+
+    def _sheet_layout(self) -> tuple[Sheet, str]:
+        """What the sheet shows (see :meth:`_repr_mimebundle_`: the same rows and columns) and
+        its ``parameters`` text."""
+        from .sheet import Sheet, grid_parameters
+
+        def cell(index: int | None) -> Sequence[Image.Image] | str | None:
+            if index is None:
+                return None
+            item = self.items[index][1]
+            if isinstance(item, BaseException):
+                return _failure_text(item)
+            return item.images or "no picture (see the result's links)"
+
+        keys = grid_keys(self.axes)
+        rows: list[str] = []
+        if len(keys) == 2:
+            row_values, col_values, where = matrix(self.axes, keys)
+            columns = [axis_text(keys[1], c) for c in col_values]
+            rows = [axis_text(keys[0], r) for r in row_values]
+            cells = [[cell(where.get((r, c))) for c in col_values] for r in row_values]
+        else:  # one varying input, or the cells' own labels: one labelled row
+            columns = [
+                cell_title(label, a, keys)
+                for (label, _), a in zip(self.items, self.axes, strict=True)
+            ]
+            cells = [[cell(i) for i in range(len(self.items))]]
+        model, prompt, emulated = self._shared()
+        done = [g for g in self.generations if g is not None]
+        models = list(dict.fromkeys(g.model for g in done))
+        title = [(model or " · ".join(models)) + (" · emulator" if emulated else "")]
+        if prompt:
+            title.append(prompt)
+        varies = [name for a in self.axes for name in a]
+        seeds = {g.seed for g in done}
+        facts_line = [self.summary()]
+        if "seed" not in varies and len(seeds) == 1 and None not in seeds:
+            facts_line.insert(0, f"seed {next(iter(seeds))} for every cell")
+        title.append(" · ".join(facts_line))
+        # What every cell shares, and each axis (columns first, as A1111's X, then Y, Z).
+        shared: dict[str, Any] = {}
+        if done:
+            first = done[0].inputs
+            shared = {
+                k: v
+                for k, v in first.items()
+                if k not in varies
+                and isinstance(v, (str, int, float, bool))
+                and all(g.inputs.get(k) == v for g in done)
+            }
+        order = list(reversed(keys)) if keys else list(dict.fromkeys(varies))
+        axes = [(name, list(dict.fromkeys(a.get(name) for a in self.axes))) for name in order]
+        parameters = grid_parameters(model or "", shared, axes)
+        return Sheet(cells, columns, rows, title), parameters

@@ -458,7 +458,7 @@ class CellRun:
         items: list[tuple[str, Generation | BaseException]] = []
         for job, outcome in zip(self.jobs, self.outcomes, strict=True):
             items.append((job.label, outcome if outcome is not None else RuntimeError("not run")))
-        return Results(items, [job.axes for job in self.jobs])
+        return Results(items, [job.axes for job in self.jobs], folder=self.save_to)
 
     def failure(self) -> BaseException | None:
         """The error to raise for this run: the one error of a single job, or a summary when
