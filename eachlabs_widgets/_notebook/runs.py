@@ -162,6 +162,7 @@ class CellRun:
         reuse: bool = True,
         background: bool = False,
         runner: Runner | None = None,
+        estimate: str | None = None,
     ) -> None:
         self.client = client
         self.jobs = list(jobs)
@@ -186,7 +187,9 @@ class CellRun:
         self.parts = TileParts()
         self.cards = [self._tile(i, job) for i, job in enumerate(self.jobs)]
         self.header = self.parts.html_widget()
-        self.estimate = "price unknown"
+        # Given: what the caller estimated before creating anything (reused cells at $0).
+        self._estimate_given = estimate is not None
+        self.estimate = estimate or "price unknown"
         # The placeholders are replaced by thumbnails at the end: keep them to close them.
         self._widgets: list[Any] = [w for card in self.cards for w in card.gallery.children]
         # One run's figure has no head: its tile's caption says the estimate instead.
@@ -309,6 +312,8 @@ class CellRun:
         self._listeners.append(listener)
 
     async def _estimate(self) -> None:
+        if self._estimate_given:
+            return
         journal = self.client.journal
         prices: dict[str, float | None] = {}
         for model in dict.fromkeys(job.model for job in self.jobs):

@@ -14,7 +14,7 @@ from PIL import Image
 from eachlabs_widgets._journal.metadata import parse_a1111
 from eachlabs_widgets.emulator import Emulator, serve
 
-from ..kernel_driver import Kernel
+from ..kernel_driver import Kernel, widget_states
 from .conftest import FLUX
 from .test_kernel import KEY
 from .test_kernel_results import shown_text
@@ -83,3 +83,51 @@ def test_seed_random_and_a_background_grids_sheet(served):
     assert reply["status"] == "ok", reply
     out = kernel.execute("bg2.result(timeout=60)\nprint(bg2.sheet)")
     assert (workdir / out.strip()).is_file()
+
+
+# -- cost first ----------------------------------------------------------------------------------
+
+
+def _learn_a_price(kernel: Kernel) -> float:
+    out = kernel.execute(f"%%eachgen {FLUX} --seed 9999 -o first\na price to learn\n")
+    out = kernel.execute("print(first.cost)")
+    return float(out.strip())
+
+
+def _answer(kernel: Kernel, code: str, reply: str) -> tuple[str, dict, list]:
+    """Run ``code`` as a frontend that shows ``input()`` boxes; answer the first with
+    ``reply``. Returns the question, the execute reply and the cell's messages."""
+    msg_id = kernel.kc.execute(code, store_history=False, allow_stdin=True)
+    request = kernel.kc.get_stdin_msg(timeout=30)
+    assert request["msg_type"] == "input_request"
+    kernel.kc.input(reply)
+    result = kernel.wait_idle(msg_id, 60)
+    return request["content"]["prompt"], result, kernel.of(msg_id)
+
+
+def test_a_grid_above_the_limit_asks_in_the_notebook_and_headless_says_add_yes(served):
+    emulator, kernel, _ = served
+    price = _learn_a_price(kernel)
+    kernel.execute(f"%config EachGen.confirm_above = {price * 2}")
+    cell = f"%%eachgen {FLUX} --image_size square,square_hd,portrait_4_3 -o c\na heron\n"
+    before = emulator.stats.predictions_created
+    question, reply, _ = _answer(kernel, cell, "n")
+    assert f"3 predictions of {FLUX}: est. ${price * 3:.3f}" in question and "[y/N]" in question
+    assert reply["status"] == "ok" and emulator.stats.predictions_created == before
+    question, reply, messages = _answer(kernel, cell, "y")
+    assert reply["status"] == "ok" and emulator.stats.predictions_created == before + 3
+    # the estimate is in the grid's header from its first paint, before any create
+    headers = [
+        state["value"]
+        for _, state in widget_states(messages)
+        if "eachlabs-summary" in str(state.get("value", ""))
+    ]
+    assert headers and f"est. ${price * 3:.3f}" in headers[0]
+    # where no one can answer (nbconvert, papermill): it stops and says to add --yes
+    msg_id = kernel.kc.execute(cell.replace("a heron", "an egret"), allow_stdin=False)
+    reply = kernel.wait_idle(msg_id, 60)
+    assert reply["status"] == "error" and emulator.stats.predictions_created == before + 3
+    assert "add --yes" in shown_text(kernel.of(msg_id))
+    reply, _ = kernel.run(cell.replace("-o c", "--yes -o c").replace("a heron", "an egret"), 60)
+    assert reply["status"] == "ok" and emulator.stats.predictions_created == before + 6
+    kernel.execute("%config EachGen.confirm_above = 0.5")
