@@ -47,6 +47,7 @@ __all__ = [
     "facts",
     "generation_bundle",
     "grid_keys",
+    "grid_pages",
     "matrix",
     "picture_aspect",
     "picture_size",
@@ -474,6 +475,21 @@ def grid_keys(axes: Sequence[Mapping[str, Any]]) -> list[str]:
     return keys
 
 
+def grid_pages(axes: Sequence[Mapping[str, Any]]) -> tuple[str | None, list[Any], list[str]]:
+    """A grid of three varying inputs is one grid per value of the first (the one that varies
+    slowest, as the runs are made): ``(that input, its values, the two inner keys)``. Any other
+    grid is one page: ``(None, [None], grid_keys(axes))``."""
+    keys = list(axes[0]) if axes else []
+    if len(keys) == 3 and all(list(a) == keys for a in axes):
+        return keys[0], list(dict.fromkeys(a[keys[0]] for a in axes)), keys[1:]
+    return None, [None], grid_keys(axes)
+
+
+def page_indices(axes: Sequence[Mapping[str, Any]], key: str | None, value: Any) -> list[int]:
+    """The runs on the page of ``key`` = ``value`` (every run when ``key`` is None)."""
+    return [i for i, a in enumerate(axes) if key is None or a.get(key) == value]
+
+
 def matrix(
     axes: Sequence[Mapping[str, Any]], keys: Sequence[str]
 ) -> tuple[list[Any], list[Any], dict[tuple[Any, Any], int]]:
@@ -576,23 +592,15 @@ class Results:
             return _failure_html(item)
         return _figure(item, mode, GRID_HEIGHT, shared=shared)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        mode = embed_mode()
-        model, prompt, emulated = self._shared()
-        keys = grid_keys(self.axes)
-        shared = model is not None and prompt is not None and bool(keys)
-        head_parts = []
-        if shared:
-            head_parts.append(f"<b>{html.escape(str(model))}</b>")
-            if emulated:
-                head_parts.append(EMULATOR_TAG)
-        head_parts.append(html.escape(self.summary()))
-        head = f"<div class='eachlabs-summary'>{' · '.join(head_parts)}</div>"
-        if shared and prompt:
-            head += f"<div style='color:{MUTED}'>{html.escape(prompt)}</div>"
+    def _grid_html(
+        self, indices: Sequence[int], keys: Sequence[str], mode: str, shared: bool
+    ) -> str:
+        """The runs ``indices`` as a matrix (two keys: row and column headers) or a row of cells
+        titled by their value of the one key (or their labels)."""
         th = f"style='text-align:left;padding:4px;border-bottom:1px solid {BORDER}'"
         if len(keys) == 2:
-            rows, cols, where = matrix(self.axes, keys)
+            rows, cols, local = matrix([self.axes[i] for i in indices], keys)
+            where = {at: indices[j] for at, j in local.items()}
             # JupyterLab right-aligns table cells and stripes and highlights rows: a grid of
             # pictures wants none of that.
             tr = "style='background:transparent'"
@@ -612,25 +620,49 @@ class Results:
                     + "".join(cells)
                     + "</tr>"
                 )
-            grid = (
+            return (
                 "<table class='eachlabs-matrix' style='border-collapse:collapse'>"
                 f"<thead>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             )
-        else:
-            cells = []
-            for i, (label, _) in enumerate(self.items):
-                title = cell_title(label, self.axes[i], keys)
-                cells.append(
-                    "<div style='min-width:0'>"
-                    f"<div style='font-weight:600'>{html.escape(title)}</div>"
-                    f"{self._cell(i, mode, shared)}</div>"
-                )
-            grid = (
-                "<div class='eachlabs-grid' style='display:grid;"
-                f"grid-template-columns:{GRID_COLUMNS};gap:{GRID_GAP}px'>"
-                + "".join(cells)
-                + "</div>"
+        cells = []
+        for i in indices:
+            title = cell_title(self.items[i][0], self.axes[i], keys)
+            cells.append(
+                "<div style='min-width:0'>"
+                f"<div style='font-weight:600'>{html.escape(title)}</div>"
+                f"{self._cell(i, mode, shared)}</div>"
             )
+        return (
+            "<div class='eachlabs-grid' style='display:grid;"
+            f"grid-template-columns:{GRID_COLUMNS};gap:{GRID_GAP}px'>" + "".join(cells) + "</div>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        mode = embed_mode()
+        model, prompt, emulated = self._shared()
+        page_key, pages, keys = grid_pages(self.axes)
+        shared = model is not None and prompt is not None and bool(keys)
+        head_parts = []
+        if shared:
+            head_parts.append(f"<b>{html.escape(str(model))}</b>")
+            if emulated:
+                head_parts.append(EMULATOR_TAG)
+        head_parts.append(html.escape(self.summary()))
+        head = f"<div class='eachlabs-summary'>{' · '.join(head_parts)}</div>"
+        if shared and prompt:
+            head += f"<div style='color:{MUTED}'>{html.escape(prompt)}</div>"
+        grids = []
+        for value in pages:
+            indices = page_indices(self.axes, page_key, value)
+            grid = self._grid_html(indices, keys, mode, shared)
+            if page_key is not None:
+                title = html.escape(axis_text(page_key, value))
+                grid = (
+                    "<div class='eachlabs-page-title' style='font-weight:600;margin:0.8em 0 "
+                    f"0.2em'>{title}</div>{grid}"
+                )
+            grids.append(grid)
+        grid = "".join(grids)
         lines = [self.summary()]
         for label, item in self.items:
             if isinstance(item, BaseException):
@@ -688,9 +720,10 @@ class Results:
         digest = hashlib.sha256(ids.encode()).hexdigest()[:10]
         return f"grid_{len(self.items)}cells_{digest}.png"
 
-    def _sheet_layout(self) -> tuple[Sheet, str]:
-        """What the sheet shows (see :meth:`_repr_mimebundle_`: the same rows and columns) and
-        its ``parameters`` text."""
+    def _sheet_layout(self) -> tuple[list[Sheet], str]:
+        """What the sheet shows (see :meth:`_repr_mimebundle_`: the same rows and columns; with
+        three varying inputs a title, then one grid per page, each titled) and its
+        ``parameters`` text."""
         from .sheet import Sheet, grid_parameters
 
         def cell(index: int | None) -> Sequence[Image.Image] | str | None:
@@ -701,19 +734,22 @@ class Results:
                 return _failure_text(item)
             return item.images or "no picture (see the result's links)"
 
-        keys = grid_keys(self.axes)
-        rows: list[str] = []
-        if len(keys) == 2:
-            row_values, col_values, where = matrix(self.axes, keys)
-            columns = [axis_text(keys[1], c) for c in col_values]
-            rows = [axis_text(keys[0], r) for r in row_values]
-            cells = [[cell(where.get((r, c))) for c in col_values] for r in row_values]
-        else:  # one varying input, or the cells' own labels: one labelled row
-            columns = [
-                cell_title(label, a, keys)
-                for (label, _), a in zip(self.items, self.axes, strict=True)
-            ]
-            cells = [[cell(i) for i in range(len(self.items))]]
+        page_key, pages, keys = grid_pages(self.axes)
+        sheets: list[Sheet] = []
+        for value in pages:
+            indices = page_indices(self.axes, page_key, value)
+            rows: list[str] = []
+            if len(keys) == 2:
+                row_values, col_values, local = matrix([self.axes[i] for i in indices], keys)
+                where = {at: indices[j] for at, j in local.items()}
+                columns = [axis_text(keys[1], c) for c in col_values]
+                rows = [axis_text(keys[0], r) for r in row_values]
+                cells = [[cell(where.get((r, c))) for c in col_values] for r in row_values]
+            else:  # one varying input, or the cells' own labels: one labelled row
+                columns = [cell_title(self.items[i][0], self.axes[i], keys) for i in indices]
+                cells = [[cell(i) for i in indices]]
+            heading = [axis_text(page_key, value)] if page_key is not None else []
+            sheets.append(Sheet(cells, columns, rows, heading))
         model, prompt, emulated = self._shared()
         done = [g for g in self.generations if g is not None]
         models = list(dict.fromkeys(g.model for g in done))
@@ -738,6 +774,10 @@ class Results:
                 and all(g.inputs.get(k) == v for g in done)
             }
         order = list(reversed(keys)) if keys else list(dict.fromkeys(varies))
+        if page_key is not None:
+            order.append(page_key)  # A1111's Z: one grid per value
         axes = [(name, list(dict.fromkeys(a.get(name) for a in self.axes))) for name in order]
         parameters = grid_parameters(model or "", shared, axes)
-        return Sheet(cells, columns, rows, title), parameters
+        if page_key is None:
+            return [Sheet(sheets[0].cells, sheets[0].columns, sheets[0].rows, title)], parameters
+        return [Sheet([], [], [], title), *sheets], parameters

@@ -194,8 +194,26 @@ def grid_parameters(
     return f"{text}\n{extra}"
 
 
-def sheet_png(sheet: Sheet, parameters: str | None, height: int = SHEET_CELL_HEIGHT) -> bytes:
-    """The sheet as PNG bytes, with ``parameters`` in A1111's ``parameters`` text chunk."""
+def _stacked(sheets: Sequence[Sheet], height: int) -> Image.Image:
+    """Several sheets (a title, then one grid per page) one under the other."""
+    from PIL import Image as PILImage
+
+    drawn = [draw_sheet(sheet, height) for sheet in sheets]
+    canvas = PILImage.new(
+        "RGB", (max(d.width for d in drawn), sum(d.height for d in drawn)), _BACKGROUND
+    )
+    y = 0
+    for d in drawn:
+        canvas.paste(d, (0, y))
+        y += d.height
+    return canvas
+
+
+def sheet_png(
+    sheet: Sheet | Sequence[Sheet], parameters: str | None, height: int = SHEET_CELL_HEIGHT
+) -> bytes:
+    """The sheet (or sheets, one under the other: a title, then a grid per page) as PNG
+    bytes, with ``parameters`` in A1111's ``parameters`` text chunk."""
     from PIL import PngImagePlugin
 
     info = PngImagePlugin.PngInfo()
@@ -206,5 +224,6 @@ def sheet_png(sheet: Sheet, parameters: str | None, height: int = SHEET_CELL_HEI
         except UnicodeEncodeError:
             info.add_itxt(A1111_KEY, parameters)
     buffer = io.BytesIO()
-    draw_sheet(sheet, height).save(buffer, "PNG", pnginfo=info, optimize=True)
+    image = draw_sheet(sheet, height) if isinstance(sheet, Sheet) else _stacked(sheet, height)
+    image.save(buffer, "PNG", pnginfo=info, optimize=True)
     return buffer.getvalue()

@@ -50,7 +50,7 @@ from .._display.render import (
     cell_title,
     embed_mode,
     error_sentence,
-    grid_keys,
+    grid_pages,
     picture_aspect,
     prepare,
     said_once,
@@ -63,7 +63,7 @@ from .._display.tiles import (
     Tile,
     TileParts,
     caption_lines,
-    lay_out,
+    lay_out_pages,
 )
 from .._exceptions import PredictionCancelledError
 from .._generation import Generation
@@ -178,7 +178,9 @@ class CellRun:
         # grid with what every run shares said once above it.
         grid = len(self.jobs) > 1
         axes = [job.axes for job in self.jobs]
-        self.keys = grid_keys(axes) if grid else []
+        # Three varying inputs: one grid per value of the first, each titled (grid_pages).
+        self.pages = grid_pages(axes) if grid else (None, [None], [])
+        self.keys = list(self.pages[2])
         model, prompt = said_once(
             (job.model for job in self.jobs), (_prompt(job) for job in self.jobs), axes
         )
@@ -193,7 +195,9 @@ class CellRun:
         # The placeholders are replaced by thumbnails at the end: keep them to close them.
         self._widgets: list[Any] = [w for card in self.cards for w in card.gallery.children]
         # One run's figure has no head: its tile's caption says the estimate instead.
-        shown = [self.header, lay_out(self.cards, axes, self.keys, self.parts)] if grid else []
+        shown = (
+            [self.header, lay_out_pages(self.cards, axes, self.pages, self.parts)] if grid else []
+        )
         self.view = widgets.VBox(shown or self.cards, layout=self.parts.plain)
         self.view.add_class("eachlabs-run")
         self.prediction_ids: dict[int, str] = {}

@@ -68,7 +68,7 @@ def test_a_sweep_of_one_input_is_one_labelled_row_and_save_sheet_writes_where_as
 ):
     shell.run_cell_magic("eachgen", f"{FLUX} --seed 1,2,3,4 -o t_g", "a red fox")
     results = shell.user_ns["t_g"]
-    layout, parameters = results._sheet_layout()
+    [layout], parameters = results._sheet_layout()
     assert layout.columns == ["seed=1", "seed=2", "seed=3", "seed=4"] and layout.rows == []
     assert len(layout.cells) == 1 and all(len(c) == 1 for c in layout.cells[0])
     assert layout.title[0].startswith(FLUX) and layout.title[1] == "a red fox"
@@ -87,7 +87,7 @@ def test_a_sweep_of_one_input_is_one_labelled_row_and_save_sheet_writes_where_as
 def test_models_and_prompts_label_the_sheet_and_a_failure_keeps_its_cell(shell):
     shell.run_cell_magic("eachgen", f"{FLUX},{NANO} -o t_g", "a cat\n---\n[moderate] a dog")
     results = shell.user_ns["t_g"]
-    layout, parameters = results._sheet_layout()
+    [layout], parameters = results._sheet_layout()
     assert layout.rows == [FLUX, NANO] and layout.columns == ["a cat", "[moderate] a dog"]
     flux_fail = layout.cells[0][1]
     assert isinstance(flux_fail, str) and "content moderation" in flux_fail
@@ -104,3 +104,36 @@ def test_without_saved_files_the_sheet_says_to_save_it_where_you_say(shell, tmp_
     with pytest.raises(ValueError, match=r"save_sheet\(path\)"):
         results.sheet  # noqa: B018
     assert results.save_sheet(tmp_path / "s.png").is_file()
+
+
+def test_three_varying_inputs_are_one_titled_grid_per_value_of_the_first(shell, displays):
+    shell.run_cell_magic(
+        "eachgen",
+        f"{FLUX} --guidance_scale 2,6 --seed 1,2 --image_size square,landscape_4_3 -o t_g --yes",
+        "a heron",
+    )
+    results = shell.user_ns["t_g"]
+    html = displays.final["text/html"]
+    # the page titles, in order, each followed by its own 2 x 2 matrix
+    first, second = html.index(">guidance_scale=2<"), html.index(">guidance_scale=6<")
+    assert first < second and html.count("class='eachlabs-page-title'") == 2
+    assert html.count("<table class='eachlabs-matrix'") == 2
+    assert html.count("seed=1</th>") == 2 and html.count("image_size=square</th>") == 2
+    sheets, parameters = results._sheet_layout()
+    head, *pages = sheets
+    assert head.cells == [] and head.title[0].startswith(FLUX) and head.title[1] == "a heron"
+    assert [p.title for p in pages] == [["guidance_scale=2"], ["guidance_scale=6"]]
+    assert all(p.rows == ["seed=1", "seed=2"] for p in pages)
+    assert all(p.columns == ["image_size=square", "image_size=landscape_4_3"] for p in pages)
+    settings = parse_a1111(parameters)["settings"]
+    assert (settings["X Type"], settings["Y Type"], settings["Z Type"]) == (
+        "image_size",
+        "seed",
+        "guidance_scale",
+    )
+    if os.environ.get("EACHLABS_KEEP_SHEET"):
+        Path(os.environ["EACHLABS_KEEP_SHEET"] + ".pages.png").write_bytes(
+            results.sheet.read_bytes()
+        )
+    with Image.open(results.sheet) as image:
+        assert image.height > 4 * SHEET_CELL_HEIGHT
