@@ -525,8 +525,9 @@ class Results:
     Each item is ``(label, Generation)`` or ``(label, Exception)``; ``results[i]`` and
     iteration give the generations (``None`` where one failed). ``axes`` gives, per item, what
     varies between the runs (``{"seed": 1, "image_size": "square"}``): with two varying
-    inputs the grid is a matrix with row and column headers, with one a labelled row; the
-    model and prompt shared by every run are said once, above the grid.
+    inputs the grid is a matrix with row and column headers, with one a labelled row, with
+    three one titled matrix per value of the first; the model and prompt shared by every run
+    are said once, above the grid. :attr:`sheet` and :meth:`save_sheet` make the grid one PNG.
     """
 
     def __init__(

@@ -131,3 +131,21 @@ def test_a_grid_above_the_limit_asks_in_the_notebook_and_headless_says_add_yes(s
     reply, _ = kernel.run(cell.replace("-o c", "--yes -o c").replace("a heron", "an egret"), 60)
     assert reply["status"] == "ok" and emulator.stats.predictions_created == before + 6
     kernel.execute("%config EachGen.confirm_above = 0.5")
+
+
+def test_three_varying_inputs_are_titled_grids_in_the_saved_output(served):
+    _, kernel, _ = served
+    reply, messages = kernel.run(
+        f"%%eachgen {FLUX} --seed 1,2 --image_size square,square_hd -o p\na wren\n---\na crow\n",
+        timeout=60,
+    )
+    assert reply["status"] == "ok", reply
+    finals = [
+        m["content"]["data"].get("text/html", "")
+        for m in messages
+        if m["msg_type"] == "update_display_data"
+    ]
+    assert finals, "the cards were not replaced by the result"
+    final = finals[-1]
+    assert final.count("eachlabs-page-title") == 2 and final.count("eachlabs-matrix") == 2
+    assert final.index(">a wren</div>") < final.index(">a crow</div>")
