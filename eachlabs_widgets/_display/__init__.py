@@ -3,6 +3,7 @@
 - ``render``: a ``Generation`` and ``Results`` as HTML and text, thumbnails, captions, colours.
 - ``card``: the live card of one prediction (status, bar, time left, Cancel).
 - ``tiles``: a cell's live cards laid out like the result that replaces them.
+- ``sheet``: a grid as one labelled PNG with A1111's ``parameters`` text (``Results.sheet``).
 - ``tables``: HTML and text tables (models, a schema's inputs, history, settings).
 - ``cellsyntax``: the text of a ``%%eachgen`` cell, shared by the magic and the panel's Copy.
 

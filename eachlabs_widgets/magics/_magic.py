@@ -255,6 +255,8 @@ class EachGen(Magics):
             --seed 1,2 --image_size square,portrait_4_3 two sweeps: a 2 x 2 matrix
             (given no --seed, every cell shares one seed, said above the grid;
             --seed random gives each cell its own)
+            three varying inputs: one titled grid per value of the first
+            -o NAME keeps the grid: NAME.sheet is one labelled PNG of it, in the output folder
             (a free-text input never sweeps: its commas are part of the value)
 
         Notebook variables: {name} in the body or a value is filled in ({{ and }} for literal
