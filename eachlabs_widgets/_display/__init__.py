@@ -4,6 +4,7 @@
 - ``thumbs``: the one function that makes every view's preview of a picture.
 - ``card``: the live card of one prediction (status, bar, time left, Cancel).
 - ``tiles``: a cell's live cards laid out like the result that replaces them.
+- ``sheet``: a grid as one labelled PNG with A1111's ``parameters`` text (``Results.sheet``).
 - ``tables``: HTML and text tables (models, a schema's inputs, history, settings).
 - ``cellsyntax``: the text of a ``%%eachgen`` cell, shared by the magic and the panel's Copy.
 

@@ -23,12 +23,16 @@ import io
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .thumbs import SHEET_GAP, thumbnail_from_bytes, thumbnail_jpeg
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from .._generation import Generation
+    from .sheet import Sheet
 
 __all__ = [
     "CARD_HEIGHT",
@@ -45,6 +49,7 @@ __all__ = [
     "facts",
     "generation_bundle",
     "grid_keys",
+    "grid_pages",
     "matrix",
     "picture_aspect",
     "picture_size",
@@ -470,6 +475,21 @@ def grid_keys(axes: Sequence[Mapping[str, Any]]) -> list[str]:
     return keys
 
 
+def grid_pages(axes: Sequence[Mapping[str, Any]]) -> tuple[str | None, list[Any], list[str]]:
+    """A grid of three varying inputs is one grid per value of the first (the one that varies
+    slowest, as the runs are made): ``(that input, its values, the two inner keys)``. Any other
+    grid is one page: ``(None, [None], grid_keys(axes))``."""
+    keys = list(axes[0]) if axes else []
+    if len(keys) == 3 and all(list(a) == keys for a in axes):
+        return keys[0], list(dict.fromkeys(a[keys[0]] for a in axes)), keys[1:]
+    return None, [None], grid_keys(axes)
+
+
+def page_indices(axes: Sequence[Mapping[str, Any]], key: str | None, value: Any) -> list[int]:
+    """The runs on the page of ``key`` = ``value`` (every run when ``key`` is None)."""
+    return [i for i, a in enumerate(axes) if key is None or a.get(key) == value]
+
+
 def matrix(
     axes: Sequence[Mapping[str, Any]], keys: Sequence[str]
 ) -> tuple[list[Any], list[Any], dict[tuple[Any, Any], int]]:
@@ -505,19 +525,24 @@ class Results:
     Each item is ``(label, Generation)`` or ``(label, Exception)``; ``results[i]`` and
     iteration give the generations (``None`` where one failed). ``axes`` gives, per item, what
     varies between the runs (``{"seed": 1, "image_size": "square"}``): with two varying
-    inputs the grid is a matrix with row and column headers, with one a labelled row; the
-    model and prompt shared by every run are said once, above the grid.
+    inputs the grid is a matrix with row and column headers, with one a labelled row, with
+    three one titled matrix per value of the first; the model and prompt shared by every run
+    are said once, above the grid. :attr:`sheet` and :meth:`save_sheet` make the grid one PNG.
     """
 
     def __init__(
         self,
         items: Sequence[tuple[str, Generation | BaseException]],
         axes: Sequence[Mapping[str, Any]] | None = None,
+        folder: str | os.PathLike[str] | None = None,
     ) -> None:
         self.items = list(items)
         self.axes = [dict(a) for a in axes] if axes is not None else [{} for _ in self.items]
         if len(self.axes) != len(self.items):
             raise ValueError("axes must give one mapping per item")
+        #: Where ``sheet`` is saved (the run's output folder); else beside the first file.
+        self.folder = Path(folder) if folder else None
+        self._sheet: Path | None = None
 
     @property
     def generations(self) -> list[Generation | None]:
@@ -568,23 +593,15 @@ class Results:
             return _failure_html(item)
         return _figure(item, mode, GRID_HEIGHT, shared=shared)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        mode = embed_mode()
-        model, prompt, emulated = self._shared()
-        keys = grid_keys(self.axes)
-        shared = model is not None and prompt is not None and bool(keys)
-        head_parts = []
-        if shared:
-            head_parts.append(f"<b>{html.escape(str(model))}</b>")
-            if emulated:
-                head_parts.append(EMULATOR_TAG)
-        head_parts.append(html.escape(self.summary()))
-        head = f"<div class='eachlabs-summary'>{' · '.join(head_parts)}</div>"
-        if shared and prompt:
-            head += f"<div style='color:{MUTED}'>{html.escape(prompt)}</div>"
+    def _grid_html(
+        self, indices: Sequence[int], keys: Sequence[str], mode: str, shared: bool
+    ) -> str:
+        """The runs ``indices`` as a matrix (two keys: row and column headers) or a row of cells
+        titled by their value of the one key (or their labels)."""
         th = f"style='text-align:left;padding:4px;border-bottom:1px solid {BORDER}'"
         if len(keys) == 2:
-            rows, cols, where = matrix(self.axes, keys)
+            rows, cols, local = matrix([self.axes[i] for i in indices], keys)
+            where = {at: indices[j] for at, j in local.items()}
             # JupyterLab right-aligns table cells and stripes and highlights rows: a grid of
             # pictures wants none of that.
             tr = "style='background:transparent'"
@@ -604,25 +621,49 @@ class Results:
                     + "".join(cells)
                     + "</tr>"
                 )
-            grid = (
+            return (
                 "<table class='eachlabs-matrix' style='border-collapse:collapse'>"
                 f"<thead>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             )
-        else:
-            cells = []
-            for i, (label, _) in enumerate(self.items):
-                title = cell_title(label, self.axes[i], keys)
-                cells.append(
-                    "<div style='min-width:0'>"
-                    f"<div style='font-weight:600'>{html.escape(title)}</div>"
-                    f"{self._cell(i, mode, shared)}</div>"
-                )
-            grid = (
-                "<div class='eachlabs-grid' style='display:grid;"
-                f"grid-template-columns:{GRID_COLUMNS};gap:{GRID_GAP}px'>"
-                + "".join(cells)
-                + "</div>"
+        cells = []
+        for i in indices:
+            title = cell_title(self.items[i][0], self.axes[i], keys)
+            cells.append(
+                "<div style='min-width:0'>"
+                f"<div style='font-weight:600'>{html.escape(title)}</div>"
+                f"{self._cell(i, mode, shared)}</div>"
             )
+        return (
+            "<div class='eachlabs-grid' style='display:grid;"
+            f"grid-template-columns:{GRID_COLUMNS};gap:{GRID_GAP}px'>" + "".join(cells) + "</div>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        mode = embed_mode()
+        model, prompt, emulated = self._shared()
+        page_key, pages, keys = grid_pages(self.axes)
+        shared = model is not None and prompt is not None and bool(keys)
+        head_parts = []
+        if shared:
+            head_parts.append(f"<b>{html.escape(str(model))}</b>")
+            if emulated:
+                head_parts.append(EMULATOR_TAG)
+        head_parts.append(html.escape(self.summary()))
+        head = f"<div class='eachlabs-summary'>{' · '.join(head_parts)}</div>"
+        if shared and prompt:
+            head += f"<div style='color:{MUTED}'>{html.escape(prompt)}</div>"
+        grids = []
+        for value in pages:
+            indices = page_indices(self.axes, page_key, value)
+            grid = self._grid_html(indices, keys, mode, shared)
+            if page_key is not None:
+                title = html.escape(axis_text(page_key, value))
+                grid = (
+                    "<div class='eachlabs-page-title' style='font-weight:600;margin:0.8em 0 "
+                    f"0.2em'>{title}</div>{grid}"
+                )
+            grids.append(grid)
+        grid = "".join(grids)
         lines = [self.summary()]
         for label, item in self.items:
             if isinstance(item, BaseException):
@@ -630,3 +671,114 @@ class Results:
             else:
                 lines.append(f"[{label}] " + _plain(item).replace("\n", "\n    "))
         return {"text/plain": "\n".join(lines), "text/html": head + grid}
+
+    # -- the grid as one picture ---------------------------------------------------------------
+
+    @property
+    def sheet(self) -> Path:
+        """The whole grid as one PNG (``pathlib.Path``), made on first use and saved in the
+        output folder (beside the first saved file when the folder is not known): the pictures
+        ``SHEET_CELL_HEIGHT`` (256) px high, column and row labels, the model and prompt above,
+        and A1111's ``parameters`` text chunk describing the grid (see :meth:`save_sheet`).
+
+        Raises ``ValueError`` when nothing was saved (saving is off): ``save_sheet(path)``
+        writes it where you say; ``OSError`` when the folder cannot be written."""
+        if self._sheet is not None and self._sheet.is_file():
+            return self._sheet
+        folder = self.folder
+        if folder is None:
+            saved = [g.paths[0] for g in self.generations if g is not None and g.paths]
+            if not saved:
+                raise ValueError(
+                    "this grid's pictures were not saved (saving is off), so it has no output "
+                    "folder: results.save_sheet(path) writes the sheet where you say"
+                )
+            folder = saved[0].parent
+        self._sheet = self.save_sheet(folder / self._sheet_name())
+        return self._sheet
+
+    def save_sheet(self, path: str | os.PathLike[str]) -> Path:
+        """Write the grid as one PNG to ``path`` (a file, or a folder to put it in) and return
+        its ``Path``. Its ``parameters`` text chunk (as A1111's X/Y/Z plot writes it) holds what
+        every cell shares (prompt, seed, steps …, model) and each axis with its values, so
+        Civitai or A1111's "PNG Info" read the grid. A cell that failed shows the service's
+        message in its place. Raises ``OSError`` when the file cannot be written."""
+        from .sheet import sheet_png
+
+        target = Path(path).expanduser()
+        if target.is_dir():
+            target = target / self._sheet_name()
+        sheet, parameters = self._sheet_layout()
+        data = sheet_png(sheet, parameters)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return target
+
+    def _sheet_name(self) -> str:
+        import hashlib
+
+        ids = "\n".join(g.id if g is not None else "-" for g in self.generations)
+        digest = hashlib.sha256(ids.encode()).hexdigest()[:10]
+        return f"grid_{len(self.items)}cells_{digest}.png"
+
+    def _sheet_layout(self) -> tuple[list[Sheet], str]:
+        """What the sheet shows (see :meth:`_repr_mimebundle_`: the same rows and columns; with
+        three varying inputs a title, then one grid per page, each titled) and its
+        ``parameters`` text."""
+        from .sheet import Sheet, grid_parameters
+
+        def cell(index: int | None) -> Sequence[Image.Image] | str | None:
+            if index is None:
+                return None
+            item = self.items[index][1]
+            if isinstance(item, BaseException):
+                return _failure_text(item)
+            return item.images or "no picture (see the result's links)"
+
+        page_key, pages, keys = grid_pages(self.axes)
+        sheets: list[Sheet] = []
+        for value in pages:
+            indices = page_indices(self.axes, page_key, value)
+            rows: list[str] = []
+            if len(keys) == 2:
+                row_values, col_values, local = matrix([self.axes[i] for i in indices], keys)
+                where = {at: indices[j] for at, j in local.items()}
+                columns = [axis_text(keys[1], c) for c in col_values]
+                rows = [axis_text(keys[0], r) for r in row_values]
+                cells = [[cell(where.get((r, c))) for c in col_values] for r in row_values]
+            else:  # one varying input, or the cells' own labels: one labelled row
+                columns = [cell_title(self.items[i][0], self.axes[i], keys) for i in indices]
+                cells = [[cell(i) for i in indices]]
+            heading = [axis_text(page_key, value)] if page_key is not None else []
+            sheets.append(Sheet(cells, columns, rows, heading))
+        model, prompt, emulated = self._shared()
+        done = [g for g in self.generations if g is not None]
+        models = list(dict.fromkeys(g.model for g in done))
+        title = [(model or " · ".join(models)) + (" · emulator" if emulated else "")]
+        if prompt:
+            title.append(prompt)
+        varies = [name for a in self.axes for name in a]
+        seeds = {g.seed for g in done}
+        facts_line = [self.summary()]
+        if "seed" not in varies and len(seeds) == 1 and None not in seeds:
+            facts_line.insert(0, f"seed {next(iter(seeds))} for every cell")
+        title.append(" · ".join(facts_line))
+        # What every cell shares, and each axis (columns first, as A1111's X, then Y, Z).
+        shared: dict[str, Any] = {}
+        if done:
+            first = done[0].inputs
+            shared = {
+                k: v
+                for k, v in first.items()
+                if k not in varies
+                and isinstance(v, (str, int, float, bool))
+                and all(g.inputs.get(k) == v for g in done)
+            }
+        order = list(reversed(keys)) if keys else list(dict.fromkeys(varies))
+        if page_key is not None:
+            order.append(page_key)  # A1111's Z: one grid per value
+        axes = [(name, list(dict.fromkeys(a.get(name) for a in self.axes))) for name in order]
+        parameters = grid_parameters(model or "", shared, axes)
+        if page_key is None:
+            return [Sheet(sheets[0].cells, sheets[0].columns, sheets[0].rows, title)], parameters
+        return [Sheet([], [], [], title), *sheets], parameters

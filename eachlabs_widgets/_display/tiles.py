@@ -49,6 +49,7 @@ __all__ = [
     "TileParts",
     "caption_lines",
     "lay_out",
+    "lay_out_pages",
 ]
 
 #: A notebook's rendered HTML text (where the static result is drawn): font size, line height.
@@ -281,3 +282,31 @@ def lay_out(
     )
     grid.add_class("eachlabs-tiles")
     return grid
+
+
+def lay_out_pages(
+    tiles: Sequence[Tile],
+    axes: Sequence[Mapping[str, Any]],
+    pages: tuple[str | None, Sequence[Any], Sequence[str]],
+    parts: CardParts,
+) -> widgets.Widget:
+    """:func:`lay_out`, once per page of a grid of three varying inputs, each under its title
+    as the result shows it (``pages`` is :func:`._render.grid_pages`)."""
+    page_key, values, keys = pages
+    if page_key is None:
+        return lay_out(tiles, axes, keys, parts)
+    children: list[widgets.Widget] = []
+    for value in values:
+        indices = [i for i, a in enumerate(axes) if a.get(page_key) == value]
+        title = html.escape(axis_text(page_key, value))
+        children.append(
+            widgets.HTML(
+                f"<div style='{CONTENT_TEXT};font-weight:600;margin:0.8em 0 0.2em'>{title}</div>",
+                layout=parts.plain,
+                style=parts.html,
+            )
+        )
+        children.append(
+            lay_out([tiles[i] for i in indices], [axes[i] for i in indices], keys, parts)
+        )
+    return widgets.VBox(children, layout=parts.plain)

@@ -50,7 +50,7 @@ from .._display.render import (
     cell_title,
     embed_mode,
     error_sentence,
-    grid_keys,
+    grid_pages,
     picture_aspect,
     prepare,
     said_once,
@@ -63,7 +63,7 @@ from .._display.tiles import (
     Tile,
     TileParts,
     caption_lines,
-    lay_out,
+    lay_out_pages,
 )
 from .._exceptions import PredictionCancelledError
 from .._generation import Generation
@@ -163,6 +163,7 @@ class CellRun:
         reuse: bool = True,
         background: bool = False,
         runner: Runner | None = None,
+        estimate: str | None = None,
     ) -> None:
         self.client = client
         self.jobs = list(jobs)
@@ -178,7 +179,9 @@ class CellRun:
         # grid with what every run shares said once above it.
         grid = len(self.jobs) > 1
         axes = [job.axes for job in self.jobs]
-        self.keys = grid_keys(axes) if grid else []
+        # Three varying inputs: one grid per value of the first, each titled (grid_pages).
+        self.pages = grid_pages(axes) if grid else (None, [None], [])
+        self.keys = list(self.pages[2])
         model, prompt = said_once(
             (job.model for job in self.jobs), (_prompt(job) for job in self.jobs), axes
         )
@@ -187,11 +190,15 @@ class CellRun:
         self.parts = TileParts()
         self.cards = [self._tile(i, job) for i, job in enumerate(self.jobs)]
         self.header = self.parts.html_widget()
-        self.estimate = "price unknown"
+        # Given: what the caller estimated before creating anything (reused cells at $0).
+        self._estimate_given = estimate is not None
+        self.estimate = estimate or "price unknown"
         # The placeholders are replaced by thumbnails at the end: keep them to close them.
         self._widgets: list[Any] = [w for card in self.cards for w in card.gallery.children]
         # One run's figure has no head: its tile's caption says the estimate instead.
-        shown = [self.header, lay_out(self.cards, axes, self.keys, self.parts)] if grid else []
+        shown = (
+            [self.header, lay_out_pages(self.cards, axes, self.pages, self.parts)] if grid else []
+        )
         self.view = widgets.VBox(shown or self.cards, layout=self.parts.plain)
         self.view.add_class("eachlabs-run")
         self.prediction_ids: dict[int, str] = {}
@@ -315,6 +322,8 @@ class CellRun:
         self._listeners.append(listener)
 
     async def _estimate(self) -> None:
+        if self._estimate_given:
+            return
         journal = self.client.journal
         prices: dict[str, float | None] = {}
         for model in dict.fromkeys(job.model for job in self.jobs):
@@ -464,7 +473,7 @@ class CellRun:
         items: list[tuple[str, Generation | BaseException]] = []
         for job, outcome in zip(self.jobs, self.outcomes, strict=True):
             items.append((job.label, outcome if outcome is not None else RuntimeError("not run")))
-        return Results(items, [job.axes for job in self.jobs])
+        return Results(items, [job.axes for job in self.jobs], folder=self.save_to)
 
     def failure(self) -> BaseException | None:
         """The error to raise for this run: the one error of a single job, or a summary when

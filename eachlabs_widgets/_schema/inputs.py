@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._exceptions import InputValidationError
@@ -43,6 +43,7 @@ __all__ = [
     "properties_of",
     "required_of",
     "seed_property",
+    "shared_seed",
     "validate_inputs",
 ]
 
@@ -283,3 +284,21 @@ def choose_seed(
     high = min(int(hi), SEED_MAX) if hi is not None else SEED_MAX
     seed = (rng or random.SystemRandom()).randint(low, max(low, high))
     return {**payload, "seed": seed}
+
+
+def shared_seed(
+    schemas: Sequence[Mapping[str, Any] | None], rng: random.Random | None = None
+) -> int | None:
+    """One seed every model of ``schemas`` that takes an integer ``seed`` accepts (within all
+    their bounds, at most ``SEED_MAX``), for a grid whose cells should differ only by what it
+    sweeps; None when none of them takes a seed, or their bounds do not meet."""
+    props = [p for p in (seed_property(s) for s in schemas) if p is not None]
+    if not props:
+        return None
+    lows = [_bound(p, "minimum") for p in props]
+    highs = [_bound(p, "maximum") for p in props]
+    low = max([0, *(int(lo) for lo in lows if lo is not None)])
+    high = min([SEED_MAX, *(int(hi) for hi in highs if hi is not None)])
+    if high < low:
+        return None
+    return (rng or random.SystemRandom()).randint(low, high)

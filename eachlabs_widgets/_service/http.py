@@ -28,7 +28,6 @@ import contextlib
 import logging
 import platform
 import random
-import sys
 import time
 import uuid
 import weakref
@@ -58,14 +57,7 @@ from .trust import certificate_error
 with contextlib.suppress(ImportError):  # anyio's own name for it; a later anyio may move it
     import anyio._backends._asyncio  # noqa: F401  (see the module's docstring)
 
-try:
-    import sniffio  # type: ignore[import-not-found]  # noqa: F401  (httpcore asks on each request)
-except ImportError:
-    # httpcore imports sniffio inside each request and falls back to asyncio when it is
-    # missing; a missing module is searched for along the whole sys.path every time (~1 ms,
-    # most of a poll's CPU at 100 in flight). Recorded as missing, the import fails at once,
-    # with the same outcome.
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+import sniffio  # noqa: F401  (httpcore imports it on each request: loaded here, once)
 
 # Whatever makes requests needs the TLS context: it is built while the rest loads.
 _warm.start()

@@ -107,6 +107,11 @@ class EachGen(Magics):
         config=True
     )
     max_runs = Int(32, help="The most predictions one cell may start.").tag(config=True)
+    confirm_above = Float(
+        0.50,
+        help="USD: a cell of several predictions estimated above this asks first (--yes "
+        "answers; nothing is asked while the price is unknown).",
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -132,6 +137,12 @@ class EachGen(Magics):
         if proposal["value"] < 1:
             raise ValueError("concurrency must be at least 1")
         return int(proposal["value"])
+
+    @validate("confirm_above")
+    def _check_confirm_above(self, proposal: Any) -> float:
+        if not proposal["value"] >= 0:
+            raise ValueError("confirm_above is in USD and cannot be negative")
+        return float(proposal["value"])
 
     @observe("concurrency")
     def _concurrency_changed(self, change: Any) -> None:
@@ -216,6 +227,7 @@ class EachGen(Magics):
     @argument("--force", action="store_true", help="run even if an identical result exists")
     @argument("--background", action="store_true", help="return at once; NAME is set at the end")
     @argument("--emulator", action="store_true", help="use the embedded emulator for this cell")
+    @argument("--yes", action="store_true", help="run without asking, whatever the estimate")
     @line_cell_magic
     def eachgen(self, line: str, cell: str | None = None) -> Any:
         """Generate images with EachLabs models; the cell body is the prompt.
@@ -246,6 +258,10 @@ class EachGen(Magics):
             %%eachgen flux-2-pro,imagen-4-fast          compare models
             --seed 1,2,3                                sweep a number (one run per value)
             --seed 1,2 --image_size square,portrait_4_3 two sweeps: a 2 x 2 matrix
+            (given no --seed, every cell shares one seed, said above the grid;
+            --seed random gives each cell its own)
+            three varying inputs: one titled grid per value of the first
+            -o NAME keeps the grid: NAME.sheet is one labelled PNG of it, in the output folder
             (a free-text input never sweeps: its commas are part of the value)
 
         Notebook variables: {name} in the body or a value is filled in ({{ and }} for literal
@@ -277,8 +293,12 @@ class EachGen(Magics):
                                          search the prompts of what was made (a grid)
             %eachgen recall PATH|ID      an image's (or prediction's) settings, as the next cell
 
+        Cost first: a cell of several predictions shows its estimate (the learned price per
+        image x the cells) before anything is created; above EachGen.confirm_above (USD) it
+        asks first, and --yes answers (required where no one can answer, e.g. nbconvert).
+
         Settings: %config EachGen.default_model, output_dir, embed, concurrency, timeout,
-        poll_interval, max_runs (also in ipython_config.py).
+        poll_interval, max_runs, confirm_above (also in ipython_config.py).
         """
         return self._dispatch(line, cell)
 
@@ -308,6 +328,7 @@ class EachGen(Magics):
     def _generate(self, line: str, cell: str | None) -> Any:
         from .._notebook.runs import CellRun
         from .._schema.inputs import properties_of
+        from ._fair import share_seed, wants_random_seeds
         from ._parse import build_jobs
 
         body = cell or ""
@@ -348,7 +369,15 @@ class EachGen(Magics):
                     f"or use the cell form, %%eachgen {','.join(slugs)} with the prompt as the "
                     "cell body"
                 )
+        options, random_seeds = wants_random_seeds(options)
         jobs = build_jobs(models, prompts, options, max_runs=self.max_runs)
+        if not random_seeds:  # one seed for every cell: an X/Y plot compares what it sweeps
+            share_seed(jobs, dict(models))
+        said = None
+        if len(jobs) > 1:  # the cost first: before anything is created
+            said = self._cost_first(client, jobs, reuse=not args.force, yes=args.yes)
+            if said is None:
+                return None
         run = CellRun(
             client,
             jobs,
@@ -356,10 +385,33 @@ class EachGen(Magics):
             save_to=self._save_to(args.output_dir),
             reuse=not args.force,
             background=args.background,
+            estimate=said,
         )
         if args.background:
             return self._background(run, args.out, args.embed)
         return self._blocking(run, args.out, args.embed)
+
+    def _cost_first(
+        self, client: AsyncEachLabs, jobs: Sequence[Any], *, reuse: bool, yes: bool
+    ) -> str | None:
+        """The estimate of a cell of several predictions (shown in its header from the start),
+        after asking when it is above ``confirm_above``; None when the person said no."""
+        from .._doctor.ask import ask
+        from ._cost import estimate, must_ask
+
+        cost = estimate(jobs, client.journal, client.settings().base_url, reuse=reuse)
+        models = ", ".join(dict.fromkeys(job.model for job in jobs))
+        what = f"{cost.paid} prediction{'s' if cost.paid != 1 else ''} of {models}"
+        go = must_ask(cost, self.confirm_above, yes, ask, what)
+        if go is None:
+            raise EachGenError(
+                f"{what}: {cost.text}, above EachGen.confirm_above (${self.confirm_above:.2f}), "
+                "and no one can answer here: add --yes to the line to run it (nothing was sent)"
+            )
+        if not go:
+            print(f"not run: nothing was sent ({what}: {cost.text})")
+            return None
+        return cost.text
 
     def _store(self, name: str | None, value: Any) -> None:
         self.last = value
@@ -564,6 +616,7 @@ class EachGen(Magics):
             ("timeout", self.timeout if self.timeout is not None else "none", "EachGen.timeout"),
             ("poll_interval", self.poll_interval, "EachGen.poll_interval"),
             ("max_runs", self.max_runs, "EachGen.max_runs"),
+            ("confirm_above", f"${self.confirm_above:.2f}", "EachGen.confirm_above"),
             ("journal", default_journal().path, "EACHLABS_HOME"),
         ]
         if settings.is_emulator:

@@ -200,7 +200,10 @@ def test_sweeps_and_prompts_make_one_labelled_grid(shell, displays, emulator):
         assert f"seed={g.seed}" in label and g.inputs["image_size"] in label
     assert created(emulator) == 8
     html = displays.final["text/html"]
-    assert all(label in html for label in labels)
+    # three varying inputs: one titled matrix per prompt (seed rows, image_size columns)
+    assert html.index(">a red fox</div>") < html.index(">a blue cat</div>")
+    assert html.count("<table class='eachlabs-matrix'") == 2
+    assert html.count("seed=2</th>") == 2 and html.count("image_size=landscape_16_9</th>") == 2
 
 
 def test_a_list_in_the_namespace_sweeps(shell):
