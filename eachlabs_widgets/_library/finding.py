@@ -65,7 +65,7 @@ def _generation_or_error(entry: JournalEntry) -> Generation | BaseException:
         created_at=entry.created_at,
         emulated=bool(entry.emulator) or entry.base_url == EMULATOR,
         paths=[p for _, p in present],
-        reused=True,
+        reused=False,  # a past run shown again: it cost what the journal says, not $0
         output=list(entry.urls),
     )
 

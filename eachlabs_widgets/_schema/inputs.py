@@ -241,7 +241,7 @@ def _unknown_names(unknown: list[str], props: Mapping[str, Any]) -> list[dict[st
         out.append(
             {
                 "field": name,
-                "message": f"unknown parameter {shown!r}{hint} Known: {known}",
+                "message": f"unknown parameter {shown!r}{hint}; known: {known}",
                 "suggestion": near[0] if near else None,
                 "unknown": True,
             }

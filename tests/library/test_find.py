@@ -137,3 +137,12 @@ def test_an_index_whose_triggers_were_lost_is_built_again(made) -> None:
     default_journal()._store_state().pop("fts", None)  # a new process
     assert ids(el.find("windmill")) == [made["blur"].id]
     assert ids(el.find("lighthouse")) == []
+
+
+def test_found_results_say_what_they_cost_not_reused(made) -> None:
+    found = el.find("fox")
+    fox = next(g for g in found if g is not None and g.id == made["fox"].id)
+    assert fox.cost == made["fox"].cost and fox.cost
+    assert not fox.reused and "nothing spent" not in repr(fox)
+    html = found._repr_mimebundle_()["text/html"]
+    assert "(reused)" not in html
