@@ -8,6 +8,7 @@ import asyncio
 import ipywidgets as widgets
 
 from eachlabs_widgets import AsyncEachLabs
+from eachlabs_widgets._embedded import shared_emulator
 from eachlabs_widgets._notebook.run_display import _once_shown
 from eachlabs_widgets._notebook.runs import CellRun, Job, close_tree, in_voila
 from eachlabs_widgets._service import cancels
@@ -115,6 +116,8 @@ async def test_an_ended_run_says_what_it_spent_and_counts_cancelled_apart(monkey
     await done.execute()
     assert done.summary().startswith("1 run · 1 done · spent $0.0")
 
+    # slow enough that the cancel reaches it before it ends, however loaded the machine
+    monkeypatch.setattr(shared_emulator(), "speed", 5.0)
     cancelled = CellRun(client, [Job("b", TURBO, {"prompt": "a fox", "seed": 2})])
     task = asyncio.ensure_future(cancelled.execute())
     for _ in range(200):
