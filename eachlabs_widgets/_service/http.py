@@ -50,7 +50,7 @@ from .._exceptions import (
 from .._settings import Secret, Settings
 from .._version import __version__
 from . import warm as _warm
-from .network import NetworkTransport, route_note
+from .network import LIMITS, NetworkTransport, route_note
 from .retry import Attempt, Kind, RetryPolicy, parse_retry_after
 from .trust import certificate_error
 
@@ -77,11 +77,6 @@ USER_AGENT = (
     f"eachlabs-widgets/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-#: Connections per client, all kept alive. httpx's default keeps 20 of up to 100 alive: at 100
-#: predictions in flight connections were opened and closed all the time, and every request
-#: checks each pooled connection (a few system calls each), so a bounded pool of reused
-#: connections costs least. Requests beyond it wait for a connection (``TIMEOUT``'s pool).
-LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
 #: Requests let into a client's pool at once; the others wait in line here. httpcore's pool
 #: scans every queued request against every connection each time a request starts or ends,
 #: which at 100 predictions in flight cost more CPU than the requests themselves; a line of

@@ -21,7 +21,14 @@ from .._exceptions import ConfigurationError
 from . import proxies, trust
 from . import warm as _warm
 
-__all__ = ["NetworkTransport", "facts", "route_note"]
+__all__ = ["LIMITS", "NetworkTransport", "facts", "route_note"]
+
+#: Connections per pool, all kept alive. httpx's default keeps 20 of up to 100 alive: at 100
+#: predictions in flight connections were opened and closed all the time, and every request
+#: checks each pooled connection (a few system calls each), so a bounded pool of reused
+#: connections costs least. Requests beyond it wait for a connection (the pool timeout). Given
+#: to each pool here: a client given a transport ignores its own ``limits``.
+LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
 
 
 class _Routes:
@@ -40,7 +47,9 @@ class _Routes:
             proxy = None
             if chosen is not None:
                 proxy = _proxy(*chosen, self.context)
-            pool = httpx.AsyncHTTPTransport(verify=self.context, trust_env=False, proxy=proxy)
+            pool = httpx.AsyncHTTPTransport(
+                verify=self.context, trust_env=False, proxy=proxy, limits=LIMITS
+            )
             self.pools[proxy_url] = pool
         return pool
 

@@ -312,3 +312,23 @@ def test_configure_truststore_wins_over_the_environment(monkeypatch):
         assert trust.source() == trust.CASource(trust.TRUSTSTORE, None)
     finally:
         _settings.reset_configuration()
+
+
+async def test_every_pool_keeps_the_bounded_connection_limits(monkeypatch):
+    # A client given a transport ignores its own ``limits``: each pool must get them itself,
+    # or every pool opens up to 100 connections and keeps only 20 (httpx's default).
+    import httpx
+
+    from eachlabs_widgets._service.network import LIMITS, NetworkTransport
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "direct.example")
+    transport = NetworkTransport()
+    try:
+        for url in ("https://direct.example/v1/models", "https://api.example/v1/models"):
+            pool = transport._current().pool(httpx.URL(url))
+            inner = pool._pool  # httpcore's pool: where the limits end up
+            assert inner._max_connections == LIMITS.max_connections
+            assert inner._max_keepalive_connections == LIMITS.max_keepalive_connections
+    finally:
+        await transport.aclose()
