@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ._exceptions import (
     APIError,
     AuthenticationError,
+    BudgetExceededError,
     CertificateError,
     ConfigurationError,
     EachLabsError,
@@ -77,6 +78,7 @@ __all__ = [
     "APIError",
     "AsyncEachLabs",
     "AuthenticationError",
+    "BudgetExceededError",
     "CertificateError",
     "ConfigurationError",
     "EachLabs",

@@ -3,6 +3,7 @@
     EachLabsError                  anything this package raises on purpose
     ├── ConfigurationError         a setting is missing or wrong (e.g. no API key)
     ├── InputValidationError       inputs do not match the model's request_schema (nothing sent)
+    ├── BudgetExceededError        a create would pass the budget (nothing sent)
     ├── APIError                   the service answered with an HTTP error
     │   ├── AuthenticationError    401: missing or wrong API key
     │   ├── PaymentRequiredError   402: the account balance is too low
@@ -28,6 +29,7 @@ from typing import Any
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BudgetExceededError",
     "CertificateError",
     "ConfigurationError",
     "EachLabsError",
@@ -73,6 +75,49 @@ class InputValidationError(EachLabsError, ValueError):
     @property
     def fields(self) -> list[str]:
         return [p["field"] for p in self.problems]
+
+
+class BudgetExceededError(EachLabsError):
+    """A create was not sent: what it is estimated to cost would take the spend past a budget.
+
+    ``budget`` is the limit (USD), ``spent`` what the service reported (``metrics.cost``,
+    API.md "Poll") for the runs counted against it, ``reserved`` the estimates of runs still
+    in flight, ``estimate`` this run's learned price (``None`` while the price is unknown: then
+    it is refused only once ``spent`` reached the budget), ``model`` the model. ``setting``
+    names where the limit comes from (``budget``, ``--max-cost``).
+    """
+
+    def __init__(
+        self,
+        *,
+        budget: float,
+        spent: float,
+        reserved: float = 0.0,
+        estimate: float | None = None,
+        model: str | None = None,
+        setting: str = "budget",
+    ) -> None:
+        self.budget = budget
+        self.spent = spent
+        self.reserved = reserved
+        self.estimate = estimate
+        self.model = model
+        self.setting = setting
+        run = f"a run of {model}" if model else "this run"
+        if estimate is None:
+            why = f"{run} of unknown price is not sent once the spend reached the budget"
+        else:
+            why = f"{run}, estimated at ${estimate:.3f} (learned price), would pass it"
+        held = f", ${reserved:.3f} reserved by runs in flight" if reserved > 1e-12 else ""
+        raise_it = (
+            "el.configure(budget=USD) or %config EachGen.budget raises it"
+            if setting == "budget"
+            else f"a larger {setting} allows more"
+        )
+        super().__init__(
+            f"{setting} ${budget:.3f}: ${spent:.3f} spent{held}; {why}: nothing was sent "
+            f"({raise_it})"
+        )
 
 
 class APIError(EachLabsError):

@@ -22,6 +22,7 @@ __all__ = [
     "EMULATOR",
     "Secret",
     "Settings",
+    "budget",
     "configure",
     "resolve",
     "upload_expiry",
@@ -196,6 +197,7 @@ def configure(
     truststore: bool | None = None,
     upload_expiry: int | None = None,
     concurrency: int | None = None,
+    budget: float | None = None,
 ) -> None:
     """Set process-wide defaults that win over the environment (``None`` leaves one as is).
 
@@ -206,7 +208,12 @@ def configure(
     ``concurrency`` (an int ≥ 1, default :data:`DEFAULT_CONCURRENCY`) is the most predictions
     this process keeps in flight; below it, the client follows the account's cap as the
     service's 429s reveal it. Raises :class:`ValueError` for a concurrency below 1.
+    ``budget`` (USD, ≥ 0) is the most this process may spend: a create whose learned price
+    would take the session's reported spend past it is not sent (``BudgetExceededError``);
+    ``math.inf`` lifts it. Raises :class:`ConfigurationError` for a negative budget.
     """
+    if budget is not None:
+        set_budget(_checked_budget(budget, "budget"))
     if truststore is not None:
         _overrides["truststore"] = bool(truststore)
     if upload_expiry is not None:
@@ -239,6 +246,46 @@ def reset_configuration() -> None:
     if had_concurrency:
         for listener in list(_concurrency_listeners):
             listener(DEFAULT_CONCURRENCY)
+
+
+BUDGET_ENV = "EACHLABS_BUDGET"
+
+
+def _checked_budget(value: Any, where: str) -> float | None:
+    """``value`` as USD (``None`` for no limit: infinity, or an empty variable)."""
+    try:
+        dollars = float(str(value).strip().lstrip("$"))
+    except ValueError:
+        dollars = -1.0
+    if isinstance(value, bool) or not dollars >= 0:
+        raise ConfigurationError(
+            f"{where} is the most to spend in USD, a number of at least 0 (math.inf: no "
+            f"limit), not {value!r}"
+        )
+    return None if dollars == float("inf") else dollars
+
+
+def set_budget(dollars: float | None) -> None:
+    """Set the session's budget in USD (``None``: none, the environment aside); the magics'
+    ``EachGen.budget`` sets it through here."""
+    if dollars is None:
+        _overrides.pop("budget", None)
+        _overrides["no_budget"] = True
+    else:
+        _overrides.pop("no_budget", None)
+        _overrides["budget"] = dollars
+
+
+def budget() -> float | None:
+    """The most this process may spend, in USD: ``configure(budget=)`` or ``EachGen.budget`` >
+    ``EACHLABS_BUDGET`` > none (``None``). Raises :class:`ConfigurationError` for a value that
+    is not a number of at least 0."""
+    if "budget" in _overrides:
+        return float(_overrides["budget"])
+    if _overrides.get("no_budget"):
+        return None
+    raw = os.environ.get(BUDGET_ENV, "").strip()
+    return _checked_budget(raw, BUDGET_ENV) if raw else None
 
 
 def concurrency() -> int:

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import json
 import statistics
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from .._exceptions import (
+    BudgetExceededError,
     EachLabsError,
     PredictionCancelledError,
     PredictionTimeoutError,
 )
 from .._generation import Generation
 from .._journal.journal import Journal
+from .._service.budget import Budget
 from .._service.client import AsyncEachLabs
 from .._service.prediction import Prediction
 from .._settings import output_dir
@@ -109,48 +110,6 @@ class _Results:
         self._file.close()
 
 
-class _Budget:
-    """Stops creating before spending more than ``limit`` USD (reported costs + reserved)."""
-
-    def __init__(self, limit: float | None, price: float | None) -> None:
-        self.limit = limit
-        self.price = price
-        self.spent = 0.0
-        self.reserved = 0.0
-        self._learning = asyncio.Lock()  # one row at a time while the price is unknown
-
-    @contextlib.asynccontextmanager
-    async def admit(self, images: int) -> AsyncIterator[bool]:
-        if self.limit is None:
-            yield True
-            return
-        learning = self.price is None
-        if learning:
-            await self._learning.acquire()
-        try:
-            if self.price is not None and learning:
-                learning = False
-                self._learning.release()
-            cost = (self.price or 0.0) * images
-            if self.spent + self.reserved + cost > self.limit + 1e-9:
-                yield False
-                return
-            self.reserved += cost
-            try:
-                yield True
-            finally:
-                self.reserved -= cost
-        finally:
-            if learning:
-                self._learning.release()
-
-    def paid(self, cost: Any, images: int) -> None:
-        if isinstance(cost, int | float) and not isinstance(cost, bool):
-            self.spent += float(cost)
-            if self.price is None and images > 0 and cost > 0:
-                self.price = float(cost) / images
-
-
 async def run_batch(
     model: str,
     inputs: Path,
@@ -232,7 +191,8 @@ async def run_batch(
     ledger = Ledger(progress_path, batch)
     _find_lost_creates(ledger, client.journal, model, schema, rows_of(), batch)
     results = _Results(target)
-    budget = _Budget(max_cost, price)
+    # Per batch run, on top of the session's budget that every create reserves against.
+    budget = Budget(max_cost, setting="--max-cost")
     save_to = output_dir()
     counts = {"done": 0, "failed": 0, "running": 0}
     bar = make_progress(rows, progress)
@@ -250,39 +210,43 @@ async def run_batch(
             note = "created again: the earlier create was sent but never answered"
         else:
             note = None
-        async with budget.admit(_images(payload)) as admitted:
-            if not admitted:
-                return {
-                    **result,
-                    "status": "skipped",
-                    "error": f"not run: --max-cost {max_cost} reached",
-                }
-            counts["running"] += 1
-            if bar is not None:
-                bar.show(counts)
-            try:
-                generation = await _run_row(client, ledger, number, state, model, payload, save_to)
-            except (PredictionCancelledError, asyncio.CancelledError) as exc:
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                result.update(status="cancelled", error=str(exc))
-            except PredictionTimeoutError as exc:
-                result.update(status="timeout", error=str(exc))
-            except (EachLabsError, OSError) as exc:
-                result.update(status="error", error=str(exc))
-            else:
-                cost = generation.metrics.get("cost")
-                budget.paid(cost, len(generation.urls))
-                result.update(
-                    status="success",
-                    files=_files_of(client.journal, generation) if save_to else [],
-                    cost=cost,
-                )
-            finally:
-                counts["running"] -= 1
-            result["id"] = ledger.rows[number].id if number in ledger.rows else None
-            if note:
-                result["note"] = note
+        try:
+            reservation = await budget.reserve(model, _images(payload), price)
+        except BudgetExceededError:
+            return {
+                **result,
+                "status": "skipped",
+                "error": f"not run: --max-cost {max_cost} reached",
+            }
+        counts["running"] += 1
+        if bar is not None:
+            bar.show(counts)
+        cost: Any = 0.0  # what the reservation is settled with: nothing billed unless said
+        try:
+            generation = await _run_row(client, ledger, number, state, model, payload, save_to)
+        except (PredictionCancelledError, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                cost = None  # a cancel not confirmed: it may still be billed
+                raise
+            result.update(status="cancelled", error=str(exc))
+        except PredictionTimeoutError as exc:
+            cost = None  # still running on the service: billed if it succeeds
+            result.update(status="timeout", error=str(exc))
+        except (EachLabsError, OSError) as exc:
+            result.update(status="error", error=str(exc))
+        else:
+            cost = generation.metrics.get("cost")
+            result.update(
+                status="success",
+                files=_files_of(client.journal, generation) if save_to else [],
+                cost=cost,
+            )
+        finally:
+            counts["running"] -= 1
+            reservation.settle(cost)
+        result["id"] = ledger.rows[number].id if number in ledger.rows else None
+        if note:
+            result["note"] = note
         ledger.finished(number, result)
         return result
 

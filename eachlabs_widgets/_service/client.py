@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import statistics
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,6 +22,7 @@ from .._exceptions import (
     NotFoundError,
     PredictionCancelledError,
     PredictionError,
+    PredictionFailedError,
     PredictionTimeoutError,
 )
 from .._generation import Generation, Output
@@ -41,6 +43,8 @@ from .._schema.trainset import UPLOAD_LIMIT
 from .._settings import EMULATOR, Secret, Settings, resolve, upload_expiry
 from . import cancels
 from . import uploads as upload_registry
+from .budget import Budget, Reservation, images_of
+from .budget import session as session_budget
 from .coalesce import SingleFlight
 from .download import download_all, download_to_file, off_loop, read_staged
 from .http import HTTP, DeadlineReached, Sleep, new_client
@@ -101,6 +105,7 @@ class AsyncEachLabs:
         clock: Callable[[], float] = time.monotonic,
         journal: Journal | bool = True,
         limiter: PredictionLimiter | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self._api_key = Secret(api_key) if api_key else None
         self._base_url = base_url
@@ -110,6 +115,7 @@ class AsyncEachLabs:
         self._clock = clock
         self._journal_choice = journal
         self._limiter = limiter or shared_limiter
+        self._budget = budget or session_budget
         self._http = HTTP(
             self.settings,
             retry=capacity_aware(retry),
@@ -123,6 +129,12 @@ class AsyncEachLabs:
         """What bounds this client's predictions in flight (shared by the process unless
         ``limiter=`` was given)."""
         return self._limiter
+
+    @property
+    def budget(self) -> Budget:
+        """What this client's creates reserve against: the session's budget (the process's,
+        :func:`~eachlabs_widgets.configure` ``budget=``) unless ``budget=`` was given."""
+        return self._budget
 
     @property
     def emulated(self) -> bool:
@@ -697,19 +709,37 @@ class AsyncEachLabs:
                 entry = await journal.afind_reusable(model, payload, base_url)
                 if entry is not None:
                     return Generation.from_entry(entry)
-            prediction_id = await self._create(
-                lambda: place.create(
-                    lambda: self.create_prediction(model, payload),
-                    clock_deadline,
-                    clock=self._clock,
-                    sleep=self._sleep,
-                ),
-                model,
-                payload,
-                base_url,
-                on_update,
-                withdraw=place.withdraw,
-            )
+            # Held before the create is sent: runs racing for the last dollar cannot both pass.
+            reservation = await self._reserve(model, payload, base_url, journal)
+            withdrawn = False
+
+            def withdraw() -> bool:
+                nonlocal withdrawn
+                withdrawn = place.withdraw()
+                return withdrawn
+
+            try:
+                prediction_id = await self._create(
+                    lambda: place.create(
+                        lambda: self.create_prediction(model, payload),
+                        clock_deadline,
+                        clock=self._clock,
+                        sleep=self._sleep,
+                    ),
+                    model,
+                    payload,
+                    base_url,
+                    on_update,
+                    withdraw=withdraw,
+                )
+            except BaseException as exc:
+                # An answered error or a create never sent made nothing; anything else may
+                # have (a lost answer, an interrupt mid-create): its estimate stays held.
+                if withdrawn or isinstance(exc, APIError):
+                    reservation.release()
+                else:
+                    reservation.settle(None)
+                raise
             started = self._clock()
             created_at = datetime.now(timezone.utc)
 
@@ -719,18 +749,41 @@ class AsyncEachLabs:
                 if on_update is not None:
                     on_update(prediction)
 
-            return await self.follow(
-                prediction_id,
-                model,
-                payload,
-                timeout=timeout,
-                on_update=update,
-                save_to=save_to,
-                started=started,
-                created_at=created_at,
-                deadline=deadline,
-                recorded=True,
-            )
+            try:
+                generation = await self.follow(
+                    prediction_id,
+                    model,
+                    payload,
+                    timeout=timeout,
+                    on_update=update,
+                    save_to=save_to,
+                    started=started,
+                    created_at=created_at,
+                    deadline=deadline,
+                    recorded=True,
+                )
+            except BaseException as exc:
+                reservation.settle(_cost_of_failure(prediction_id, exc))
+                raise
+            reservation.settle(generation.metrics.get("cost"))
+            return generation
+
+    async def _reserve(
+        self, model: str, payload: Mapping[str, Any], base_url: str, journal: Journal | None
+    ) -> Reservation:
+        """This run's hold on the budget: the journal's learned price per image (the median
+        of what the service reported, as the cost estimate before a grid uses) × the images
+        asked. Raises :class:`BudgetExceededError` when it does not fit."""
+        price = None
+        if self._budget.limit is not None and self._budget.price(model) is None:
+            costs: list[float] = []
+            if journal is not None:
+                try:
+                    costs = await journal.acosts(model, base_url)
+                except Exception:  # the journal is a help here, never a requirement
+                    costs = []
+            price = statistics.median(costs) if costs else None
+        return await self._budget.reserve(model, images_of(payload), price)
 
     async def _create(
         self,
@@ -1055,6 +1108,18 @@ class AsyncEachLabs:
 
 
 _background: set[asyncio.Future[Any]] = set()
+
+
+def _cost_of_failure(prediction_id: str, error: BaseException) -> float | None:
+    """What a created prediction that did not end in a saved success is known to cost:
+    ``0`` for a failure or a cancel the service confirmed (API.md, "Poll" and "Cancel"),
+    ``None`` when it may still be billed (left running, a cancel not confirmed, a success whose
+    files did not download)."""
+    if isinstance(error, (PredictionCancelledError, PredictionFailedError)):
+        return 0.0
+    if isinstance(error, asyncio.CancelledError):
+        return 0.0 if cancels.outcome(prediction_id) == cancels.CANCELLED else None
+    return None
 
 
 def _in_background(work: Awaitable[Any]) -> None:

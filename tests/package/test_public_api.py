@@ -21,6 +21,7 @@ PINNED = {
     "ServerError",
     "TransportError",
     "InputValidationError",
+    "BudgetExceededError",
     "PredictionFailedError",
     "PredictionCancelledError",
     "PredictionTimeoutError",
@@ -60,7 +61,13 @@ def test_errors_form_the_documented_tree():
         assert issubclass(cls, e.APIError)
     for cls in (e.PredictionFailedError, e.PredictionCancelledError, e.PredictionTimeoutError):
         assert issubclass(cls, e.PredictionError)
-    for cls in (e.APIError, e.TransportError, e.InputValidationError, e.PredictionError):
+    for cls in (
+        e.APIError,
+        e.TransportError,
+        e.InputValidationError,
+        e.PredictionError,
+        e.BudgetExceededError,
+    ):
         assert issubclass(cls, e.EachLabsError)
 
 
