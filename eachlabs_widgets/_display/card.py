@@ -74,10 +74,11 @@ _COLOURS = {
     "cancelled": WARN,
     "cancel requested": WARN,
     "timeout": WARN,
+    "not run": WARN,
 }
 #: "cancel requested" ends the card's run (the call returned), but not its story: the
 #: service's later word on how the prediction ended still reaches it (see update()).
-_ENDED = ("success", "error", "failed", "cancelled", "cancel requested", "timeout")
+_ENDED = ("success", "error", "failed", "cancelled", "cancel requested", "timeout", "not run")
 CANCEL_REQUESTED = "cancel requested"
 #: What a card says of an accepted cancel whose outcome the service has not told yet.
 CANCEL_PENDING = "the service may still finish it (then it is billed and saved)"
@@ -455,9 +456,15 @@ class LiveCard(widgets.VBox):
         and, on a muted second line, its classification and error code (``say_why=False``:
         only the status, where the message is said elsewhere, as on the panel's message
         line)."""
-        from .._exceptions import PredictionCancelledError, PredictionTimeoutError
+        from .._exceptions import (
+            BudgetExceededError,
+            PredictionCancelledError,
+            PredictionTimeoutError,
+        )
 
-        if isinstance(error, PredictionCancelledError) or self.status == "cancelled":
+        if isinstance(error, BudgetExceededError):  # refused before its create: nothing sent
+            self.set_status("not run", error_sentence(error) if say_why else "")
+        elif isinstance(error, PredictionCancelledError) or self.status == "cancelled":
             self.set_status("cancelled", "not billed")  # the service said so
         elif isinstance(error, (asyncio.CancelledError, KeyboardInterrupt)):
             if self.prediction_id is None:

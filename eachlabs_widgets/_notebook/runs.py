@@ -65,7 +65,7 @@ from .._display.tiles import (
     caption_lines,
     lay_out_pages,
 )
-from .._exceptions import PredictionCancelledError
+from .._exceptions import BudgetExceededError, PredictionCancelledError
 from .._generation import Generation
 from .._service import cancels
 from .._service.download import off_loop
@@ -79,6 +79,7 @@ __all__ = [
     "CellRun",
     "Job",
     "Outcome",
+    "budget_note",
     "close_tree",
     "estimate_text",
     "resume_note",
@@ -135,6 +136,26 @@ def estimate_text(jobs: Sequence[Job], prices: Mapping[str, float | None]) -> st
     return f"est. ${total:.3f}"
 
 
+def budget_note(outcomes: Sequence[Outcome | None]) -> str | None:
+    """``budget $0.035: 2 of 5 cells run (3 left out: …)`` when a budget refused some of a
+    grid's cells (before it started, or at their create); ``None`` when none was refused."""
+    refused = [o for o in outcomes if isinstance(o, BudgetExceededError)]
+    if not refused or len(outcomes) < 2:
+        return None
+    first = refused[0]
+    unknown = all(o.estimate is None for o in refused)
+    why = (
+        "the spend reached it and their price is unknown"
+        if unknown
+        else "their learned price would pass it"
+    )
+    ran = len(outcomes) - len(refused)
+    return (
+        f"{first.setting} ${first.budget:.3f}: {ran} of {len(outcomes)} cells run "
+        f"({len(refused)} left out, nothing sent for them: {why})"
+    )
+
+
 def resume_note(ids: Sequence[str]) -> str:
     """What a card that can no longer update should say (the kernel was restarted)."""
     shown = ", ".join(f"%eachgen resume {short_id(i)}" for i in ids) or "%eachgen history"
@@ -164,6 +185,7 @@ class CellRun:
         background: bool = False,
         runner: Runner | None = None,
         estimate: str | None = None,
+        left_out: Mapping[int, BaseException] | None = None,
     ) -> None:
         self.client = client
         self.jobs = list(jobs)
@@ -206,6 +228,11 @@ class CellRun:
         self.outcomes: list[Outcome | None] = [None] * len(self.jobs)
         self._tasks: dict[int, asyncio.Task[Outcome]] = {}
         self._listeners: list[Callable[[], None]] = []
+        # Cells a budget leaves out before the run starts: never run, their cards say why.
+        self.left_out = dict(left_out or {})
+        for index, error in self.left_out.items():
+            self.outcomes[index] = error
+            self.cards[index].fail(error)
         self._render_header()
 
     def _tile(self, index: int, job: Job) -> Tile:
@@ -243,10 +270,19 @@ class CellRun:
     # -- what the header says -----------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        counts = {"queued": 0, "running": 0, "done": 0, "cancelled": 0, "failed": 0}
+        counts = {
+            "queued": 0,
+            "running": 0,
+            "done": 0,
+            "cancelled": 0,
+            "failed": 0,
+            "left out": 0,
+        }
         for card, outcome in zip(self.cards, self.outcomes, strict=True):
             if outcome is None:
                 counts["queued" if card.status == "queued" else "running"] += 1
+            elif isinstance(outcome, BudgetExceededError):
+                counts["left out"] += 1
             elif isinstance(outcome, (PredictionCancelledError, asyncio.CancelledError)):
                 counts["cancelled"] += 1
             elif isinstance(outcome, BaseException):
@@ -261,7 +297,7 @@ class CellRun:
         c = self.counts()
         n = len(self.jobs)
         parts = [f"{n} run{'s' if n != 1 else ''}"]
-        for key in ("running", "queued", "done", "cancelled", "failed"):
+        for key in ("running", "queued", "done", "cancelled", "failed", "left out"):
             if c[key]:
                 parts.append(f"{c[key]} {key}")
         said = self._spent() if self.done else self.estimate
@@ -405,14 +441,20 @@ class CellRun:
         loop = asyncio.get_running_loop()
         estimate = loop.create_task(self._estimate())
         join_line(self.cards)
-        self._tasks = {i: loop.create_task(self._one(i)) for i in range(len(self.jobs))}
+        self._tasks = {
+            i: loop.create_task(self._one(i))
+            for i in range(len(self.jobs))
+            if i not in self.left_out
+        }
         tasks = list(self._tasks.values())
         try:
-            await asyncio.wait(tasks)
+            if tasks:  # none when a budget left every cell out
+                await asyncio.wait(tasks)
         except asyncio.CancelledError:
             for task in tasks:
                 task.cancel()
-            await asyncio.wait(tasks)
+            if tasks:
+                await asyncio.wait(tasks)
             raise
         finally:
             estimate.cancel()
@@ -486,7 +528,16 @@ class CellRun:
         return errors[0]
 
     def notes(self) -> list[str]:
-        return list(dict.fromkeys(n for job in self.jobs for n in job.notes))
+        """What is said once above the result: the jobs' notes, what a budget left out, and
+        the session's spend against the budget when one is set."""
+        notes = list(dict.fromkeys(n for job in self.jobs for n in job.notes))
+        left_out = budget_note(self.outcomes)
+        if left_out:
+            notes.append(left_out)
+        budget = getattr(self.client, "budget", None)
+        if budget is not None and budget.limit is not None:
+            notes.append(f"this session: {budget.describe()}")
+        return notes
 
     @property
     def reused(self) -> int:

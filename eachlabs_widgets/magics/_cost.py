@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .._exceptions import BudgetExceededError
 from .._notebook.runs import Job
+from .._service.budget import Budget
 
-__all__ = ["Estimate", "estimate", "must_ask"]
+__all__ = ["Estimate", "estimate", "fit_budget", "must_ask"]
 
 
 def _images(job: Job) -> int:
@@ -35,6 +37,10 @@ class Estimate:
     total: float | None
     paid: int
     reused: int
+    #: Each job's estimate, in order (USD; None while its model's price is unknown).
+    each: tuple[float | None, ...] = field(default=(), compare=False)
+    #: The jobs that reuse a saved result (they cost nothing and send nothing).
+    reusing: frozenset[int] = field(default=frozenset(), compare=False)
 
     @property
     def text(self) -> str:
@@ -50,7 +56,9 @@ def estimate(jobs: Sequence[Job], journal: Any, base_url: str, *, reuse: bool) -
     prices: dict[str, float | None] = {}
     total: float | None = 0.0
     paid = reused = 0
-    for job in jobs:
+    each: list[float | None] = []
+    reusing: set[int] = set()
+    for index, job in enumerate(jobs):
         if reuse and journal is not None and job.inputs.get("seed") is not None:
             try:
                 found = journal.find_reusable(job.model, job.inputs, base_url)
@@ -58,6 +66,8 @@ def estimate(jobs: Sequence[Job], journal: Any, base_url: str, *, reuse: bool) -
                 found = None
             if found is not None:
                 reused += 1
+                reusing.add(index)
+                each.append(0.0)
                 continue
         paid += 1
         if job.model not in prices:
@@ -67,11 +77,31 @@ def estimate(jobs: Sequence[Job], journal: Any, base_url: str, *, reuse: bool) -
                 costs = []
             prices[job.model] = statistics.median(costs) if costs else None
         price = prices[job.model]
+        each.append(None if price is None else price * _images(job))
         if price is None or total is None:
             total = None
         else:
             total += price * _images(job)
-    return Estimate(total, paid, reused)
+    return Estimate(total, paid, reused, tuple(each), frozenset(reusing))
+
+
+def fit_budget(
+    jobs: Sequence[Job], cost: Estimate, budget: Budget
+) -> dict[int, BudgetExceededError]:
+    """The cells ``budget`` leaves out before a grid starts, by index, with why: in order,
+    each cell to pay for that fits what is left runs (a cell of unknown price runs while the
+    spend is below the budget); the others are not sent. Reused cells cost nothing and
+    always run. Empty without a budget. A price learned this session wins over the journal's."""
+    if budget.limit is None:
+        return {}
+    paid = [i for i in range(len(jobs)) if i not in cost.reusing]
+    estimates: list[float | None] = []
+    for i in paid:
+        learned = budget.price(jobs[i].model)
+        given = cost.each[i] if i < len(cost.each) else None
+        estimates.append(given if learned is None else learned * _images(jobs[i]))
+    refusals = budget.plan(estimates, [jobs[i].model for i in paid])
+    return {i: refused for i, refused in zip(paid, refusals, strict=True) if refused is not None}
 
 
 def must_ask(

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .._service.client import AsyncEachLabs
     from .._service.polling import PollSchedule
     from .._service.retry import RetryPolicy
+    from ._cost import Estimate
 
 __all__ = ["EachGen", "EachGenError", "EachGenInterrupted"]
 
@@ -112,9 +113,18 @@ class EachGen(Magics):
         help="USD: a cell of several predictions estimated above this asks first (--yes "
         "answers; nothing is asked while the price is unknown).",
     ).tag(config=True)
+    budget = Float(
+        None,
+        allow_none=True,
+        help="USD: the most this session may spend (as el.configure(budget=)); a create whose "
+        "learned price would pass it is not sent, a grid runs the cells that fit. None: no "
+        "budget (EACHLABS_BUDGET aside).",
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
+        if self.budget is not None:  # from ipython_config.py: the session's budget from now
+            _settings.set_budget(self.budget)
         #: What completion knows of the catalogue (also filled by cells and ``models``).
         self.completion = CompletionCatalogue(self._client)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -143,6 +153,17 @@ class EachGen(Magics):
         if not proposal["value"] >= 0:
             raise ValueError("confirm_above is in USD and cannot be negative")
         return float(proposal["value"])
+
+    @validate("budget")
+    def _check_budget(self, proposal: Any) -> float | None:
+        value = proposal["value"]
+        if value is not None and not value >= 0:
+            raise ValueError("budget is in USD and cannot be negative (None: no budget)")
+        return None if value is None or value == float("inf") else float(value)
+
+    @observe("budget")
+    def _budget_changed(self, change: Any) -> None:
+        _settings.set_budget(change["new"])
 
     @observe("concurrency")
     def _concurrency_changed(self, change: Any) -> None:
@@ -296,9 +317,11 @@ class EachGen(Magics):
         Cost first: a cell of several predictions shows its estimate (the learned price per
         image x the cells) before anything is created; above EachGen.confirm_above (USD) it
         asks first, and --yes answers (required where no one can answer, e.g. nbconvert).
+        With EachGen.budget (USD) a create whose learned price would pass the session's
+        reported spend is not sent: a grid runs the cells that fit and says what it left out.
 
         Settings: %config EachGen.default_model, output_dir, embed, concurrency, timeout,
-        poll_interval, max_runs, confirm_above (also in ipython_config.py).
+        poll_interval, max_runs, confirm_above, budget (also in ipython_config.py).
         """
         return self._dispatch(line, cell)
 
@@ -374,10 +397,15 @@ class EachGen(Magics):
         if not random_seeds:  # one seed for every cell: an X/Y plot compares what it sweeps
             share_seed(jobs, dict(models))
         said = None
+        left_out: dict[int, Any] = {}
         if len(jobs) > 1:  # the cost first: before anything is created
-            said = self._cost_first(client, jobs, reuse=not args.force, yes=args.yes)
-            if said is None:
+            from ._cost import fit_budget
+
+            cost = self._cost_first(client, jobs, reuse=not args.force, yes=args.yes)
+            if cost is None:
                 return None
+            said = cost.text
+            left_out = dict(fit_budget(jobs, cost, client.budget))
         run = CellRun(
             client,
             jobs,
@@ -386,6 +414,7 @@ class EachGen(Magics):
             reuse=not args.force,
             background=args.background,
             estimate=said,
+            left_out=left_out,
         )
         if args.background:
             return self._background(run, args.out, args.embed)
@@ -393,7 +422,7 @@ class EachGen(Magics):
 
     def _cost_first(
         self, client: AsyncEachLabs, jobs: Sequence[Any], *, reuse: bool, yes: bool
-    ) -> str | None:
+    ) -> Estimate | None:
         """The estimate of a cell of several predictions (shown in its header from the start),
         after asking when it is above ``confirm_above``; None when the person said no."""
         from .._doctor.ask import ask
@@ -411,7 +440,7 @@ class EachGen(Magics):
         if not go:
             print(f"not run: nothing was sent ({what}: {cost.text})")
             return None
-        return cost.text
+        return cost
 
     def _store(self, name: str | None, value: Any) -> None:
         self.last = value
@@ -617,6 +646,7 @@ class EachGen(Magics):
             ("poll_interval", self.poll_interval, "EachGen.poll_interval"),
             ("max_runs", self.max_runs, "EachGen.max_runs"),
             ("confirm_above", f"${self.confirm_above:.2f}", "EachGen.confirm_above"),
+            ("budget", _budget_said(), "EachGen.budget, configure(budget=), EACHLABS_BUDGET"),
             ("journal", default_journal().path, "EACHLABS_HOME"),
         ]
         if settings.is_emulator:
@@ -684,6 +714,16 @@ class EachGen(Magics):
         # the magic's client: the panel polls as %config EachGen.poll_interval says
         client = self._client(bool(flags.get("--emulator")))
         return panel_class(words[0] if words else None, client=client)
+
+
+def _budget_said() -> str:
+    """The session's budget and its spend, as ``%eachgen config`` shows them."""
+    from .._service.budget import session
+
+    try:
+        return session.describe() if session.limit is not None else "none"
+    except ConfigurationError as exc:  # EACHLABS_BUDGET unreadable: say so, as a cell would
+        return str(exc)
 
 
 def _plain_doc(doc: str) -> str:
