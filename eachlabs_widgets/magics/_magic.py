@@ -22,7 +22,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
-from traitlets import Enum, Float, Int, Unicode, default, observe, validate
+from traitlets import Enum, Float, Int, TraitError, Unicode, default, observe, validate
 
 from .. import _settings
 from .._display.cellsyntax import (
@@ -36,7 +36,7 @@ from .._display.cellsyntax import (
     tokenize,
 )
 from .._display.render import EMBED_MODES, embed_mode, error_sentence, set_embed_mode
-from .._exceptions import ConfigurationError, EachLabsError, NotFoundError
+from .._exceptions import BudgetExceededError, ConfigurationError, EachLabsError, NotFoundError
 from .._settings import DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR
 from ._catalogue import CompletionCatalogue, nearest_slugs
 from ._complete import SUBCOMMANDS
@@ -74,6 +74,8 @@ def cell_error(failure: BaseException, runs: int) -> EachGenError:
     exception, kept as ``.error`` (and ``__cause__``)."""
     if runs == 1:
         error = EachGenError(error_sentence(failure))
+    elif isinstance(failure, BudgetExceededError):  # the budget left every cell out
+        error = EachGenError(f"none of the {runs} cells run: {error_sentence(failure)}")
     else:
         error = EachGenError(f"all {runs} runs failed (each one's error is in the grid above)")
     error.error = failure  # type: ignore[attr-defined]
@@ -158,7 +160,7 @@ class EachGen(Magics):
     def _check_budget(self, proposal: Any) -> float | None:
         value = proposal["value"]
         if value is not None and not value >= 0:
-            raise ValueError("budget is in USD and cannot be negative (None: no budget)")
+            raise TraitError("budget is in USD and cannot be negative (None: no budget)")
         return None if value is None or value == float("inf") else float(value)
 
     @observe("budget")

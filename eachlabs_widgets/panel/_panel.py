@@ -20,7 +20,7 @@ from .._display.card import (
     leave_line,
     typical_seconds,
 )
-from .._exceptions import InputValidationError
+from .._exceptions import EachLabsError, InputValidationError
 from .._generation import DEFAULT_OUTPUT_DIR, Generation
 from .._journal.files import atomic_write, embed_metadata, extension_for, write_sidecar
 from .._schema.lora import Lora
@@ -128,6 +128,10 @@ class Panel(w.VBox):
         self.shortcuts = Shortcuts(self.generate)
         self.header = w.HBox([self.title, self.spend, self.shortcuts])
         self.header.add_class("eachlabs-header")
+        # The session's budget is the process's: any run (a cell, a script) moves its spend.
+        self._budget = getattr(self.client, "budget", None)
+        if self._budget is not None:
+            self._budget.on_change(self._show_spend)
 
         self.picker = ModelPicker(self._describe_model)
         self.form_area = w.VBox([w.HTML("<i class='eachlabs-muted'>loading…</i>")])
@@ -525,6 +529,21 @@ class Panel(w.VBox):
         self.generate_button.icon = "graduation-cap" if training else "play"
 
     def _show_spend(self) -> None:
+        budget = self._budget
+        try:
+            limit = budget.limit if budget is not None else None
+        except EachLabsError:  # EACHLABS_BUDGET unreadable: a create says so, not the header
+            limit = None
+        if budget is not None and limit is not None:
+            # What the service reported for this process's runs, against the budget.
+            said = format_price(budget.spent) if budget.spent else "$0"
+            over = " eachlabs-over-budget" if budget.spent >= limit else ""
+            self.spend.value = (
+                f"<span class='eachlabs-budget{over}' title='what the runs of this "
+                "session cost, as the service reported it, against the budget (configure(budget=), "
+                f"EachGen.budget)'>{said} of ${limit:.2f} budget</span>"
+            )
+            return
         spent = self.prices.spent
         runs = len(self.prices.counted)
         self.spend.value = (
