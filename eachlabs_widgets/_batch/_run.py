@@ -232,6 +232,8 @@ async def run_batch(
         except PredictionTimeoutError as exc:
             cost = None  # still running on the service: billed if it succeeds
             result.update(status="timeout", error=str(exc))
+        except BudgetExceededError as exc:  # the session's budget: nothing was sent
+            result.update(status="skipped", error=f"not run: {exc}")
         except (EachLabsError, OSError) as exc:
             result.update(status="error", error=str(exc))
         else:

@@ -70,11 +70,14 @@ class Reservation:
         self.estimate = estimate
         self.learning = False  # the run of unknown price others of its model wait for
         self.settled = False
+        #: The prediction it paid for, once created: an outcome learned later settles it.
+        self.prediction_id: str | None = None
 
     def settle(self, cost: Any) -> None:
         """End the hold with ``cost``, the ``metrics.cost`` the service reported (USD): it is
         added to what was spent and teaches the price per image. ``None`` (the outcome is not
-        known: it may still be billed) keeps the estimate reserved."""
+        known: it may still be billed) keeps the estimate reserved until
+        :meth:`Budget.ended` is told how its prediction ended."""
         self.budget._settle(self, _dollars(cost))
 
     def release(self) -> None:
@@ -106,6 +109,7 @@ class Budget:
         self.counted = 0
         self._prices: dict[str, float] = {}
         self._learning: dict[str, Reservation] = {}
+        self._held: dict[str, Reservation] = {}  # by prediction id: outcome not known yet
         self._lock = threading.Lock()
         self._listeners: list[weakref.ref[Any] | Callable[[], Any]] = []
 
@@ -212,6 +216,8 @@ class Budget:
             if cost is None:  # may still be billed: the estimate stays held
                 reservation.settled = True
                 self._stop_learning(reservation)
+                if reservation.prediction_id is not None:
+                    self._held[reservation.prediction_id] = reservation
                 return
             reservation.settled = True
             self.reserved = max(0.0, self.reserved - (reservation.estimate or 0.0))
@@ -222,6 +228,19 @@ class Budget:
                 self._prices[reservation.model] = cost / reservation.images
             self._stop_learning(reservation)
         self._tell()
+
+    def ended(self, prediction_id: str, cost: Any) -> None:
+        """A prediction whose run ended without knowing its outcome (left running at a
+        timeout, a cancel not confirmed) ended after all: its held estimate is settled with
+        ``cost`` (USD reported; ``0`` for a failure or a confirmed cancel). Does nothing for
+        a prediction not held here, or while ``cost`` is unknown."""
+        dollars = _dollars(cost)
+        with self._lock:
+            if dollars is None or prediction_id not in self._held:
+                return
+            reservation = self._held.pop(prediction_id)
+            reservation.settled = False
+        self._settle(reservation, dollars)
 
     def _stop_learning(self, reservation: Reservation) -> None:
         if self._learning.get(reservation.model) is reservation:
@@ -234,6 +253,7 @@ class Budget:
             self.counted = 0
             self._prices.clear()
             self._learning.clear()
+            self._held.clear()
         self._tell()
 
     # -- who shows it ---------------------------------------------------------------------

@@ -713,6 +713,11 @@ class AsyncEachLabs:
             reservation = await self._reserve(model, payload, base_url, journal)
             withdrawn = False
 
+            def told(prediction: Prediction) -> None:
+                reservation.prediction_id = prediction.id  # "created": what it paid for
+                if on_update is not None:
+                    on_update(prediction)
+
             def withdraw() -> bool:
                 nonlocal withdrawn
                 withdrawn = place.withdraw()
@@ -729,7 +734,7 @@ class AsyncEachLabs:
                     model,
                     payload,
                     base_url,
-                    on_update,
+                    told,
                     withdraw=withdraw,
                 )
             except BaseException as exc:
@@ -905,13 +910,17 @@ class AsyncEachLabs:
         except PredictionCancelledError:
             # The service says so: "cancelled (not billed)" is its word, not ours.
             cancels.record(prediction_id, cancels.CANCELLED)
+            self._budget.ended(prediction_id, 0)
             self._record(lambda j: j.update(prediction_id, status="cancelled", error=""))
             raise
         except PredictionError as exc:
             message = str(exc)
             self._record(lambda j: j.update(prediction_id, status="error", error=message))
+            self._budget.ended(prediction_id, 0)  # a failure is not billed (API.md, "Poll")
             raise
         urls = prediction.urls
+        # Held by a run that ended before this outcome was known (resume, a settling cancel).
+        self._budget.ended(prediction_id, prediction.metrics.get("cost"))
         self._record(
             lambda j: j.update(
                 prediction_id,

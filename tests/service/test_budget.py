@@ -211,3 +211,18 @@ def test_the_session_limit_follows_configure_then_the_environment(monkeypatch):
         _ = session.limit
     with pytest.raises(ConfigurationError, match="budget"):
         _settings.configure(budget=-1)
+
+
+def test_a_held_estimate_is_settled_when_its_prediction_is_known_to_have_ended():
+    budget = Budget(1.0)
+    held = asyncio.run(budget.reserve("m", 1, 0.1))
+    held.prediction_id = "p1"
+    held.settle(None)  # left running: may still be billed
+    assert budget.reserved == pytest.approx(0.1)
+    budget.ended("p1", None)  # still not known: stays held
+    budget.ended("other", 0.5)  # not held here: nothing changes
+    assert budget.reserved == pytest.approx(0.1) and budget.spent == 0
+    budget.ended("p1", 0.12)
+    assert budget.reserved == pytest.approx(0) and budget.spent == pytest.approx(0.12)
+    budget.ended("p1", 0.12)  # once
+    assert budget.spent == pytest.approx(0.12)

@@ -126,3 +126,18 @@ def test_a_client_may_be_given_a_budget_of_its_own():
     with pytest.raises(el.BudgetExceededError, match=r"--max-cost \$0.000"):
         asyncio.run(one())
     assert created() == 0
+
+
+def test_a_run_left_at_its_timeout_keeps_its_estimate_until_resume_settles_it(_on_the_emulator):
+    emulator = _on_the_emulator
+    price = float(el.generate(TURBO, "teach the price").cost)
+    el.configure(budget=1)
+    spent = budget_module.session.spent
+    emulator.configure(speed=0.5)
+    with pytest.raises(el.PredictionTimeoutError) as caught:
+        el.generate(TURBO, "slow", timeout=0.2)
+    assert budget_module.session.reserved == pytest.approx(price)  # it may still be billed
+    emulator.configure(speed=0.01)
+    el.resume(caught.value.prediction_id)
+    assert budget_module.session.reserved == pytest.approx(0)
+    assert budget_module.session.spent == pytest.approx(spent + price)
