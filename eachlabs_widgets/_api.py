@@ -64,6 +64,11 @@ async def agenerate(
     In a notebook, a live card shows the progress while it waits (``card=False``, or the
     environment variable ``EACHLABS_CARD=0``, turns it off). Errors raised there print as one
     line (the exception keeps its type and attributes).
+
+    Raises :class:`~eachlabs_widgets.BudgetExceededError` (nothing sent) when the session's
+    budget (``configure(budget=)``, ``EACHLABS_BUDGET``) would be passed by the learned price of
+    this run, or, the price unknown, once the spend reported (``metrics.cost``, API.md "Poll")
+    reached it; :class:`~eachlabs_widgets.InputValidationError` for inputs the schema refuses.
     """
     if prompt is not None:
         inputs["prompt"] = prompt

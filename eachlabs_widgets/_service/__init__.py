@@ -2,7 +2,8 @@
 
 - ``http``: the one place that does HTTP: the shared client per loop, redirects, error mapping.
 - ``retry``: what is retried and how long to wait; ``coalesce``: one request for concurrent
-  lookups; ``limiter``: call order and the in-flight ceiling learned from 429s.
+  lookups; ``limiter``: call order and the in-flight ceiling learned from 429s; ``budget``:
+  what creates may still spend (the session's budget, the batch's ``--max-cost``).
 - ``polling``: the poll schedule and what each model's durations teach; ``status``: what a
   status word means; ``prediction``: a poll answer as a ``Prediction``; ``cancels``: what
   the service said of each cancel this process asked for.

@@ -91,6 +91,8 @@ class AsyncEachLabs:
     (default ``https://api.eachlabs.ai``; ``"emulator"`` selects the embedded emulator). Both
     are read when a call is made. Requests go through one shared ``httpx.AsyncClient`` per
     event loop, unless ``transport=`` is given (tests), which makes a client of its own.
+    Every create reserves its estimate against ``budget`` (default: the session's, set with
+    ``configure(budget=)``; see :mod:`.budget`).
     """
 
     def __init__(
@@ -647,6 +649,12 @@ class AsyncEachLabs:
         :data:`CREATE_HOLD` seconds to answer and what it made is cancelled on the service; a
         prediction that cannot be cancelled stays in the journal for
         :func:`~eachlabs_widgets.resume`.
+
+        Before the create is sent, its estimate (the price per image learned from the
+        ``metrics.cost`` the service reported, API.md "Poll", × the images asked) is reserved
+        against the client's budget; :class:`~eachlabs_widgets.BudgetExceededError` is raised,
+        with nothing sent, when it would pass it (a run of unknown price: once the spend
+        reached it). The reservation is settled with the reported cost when the run ends.
         """
         payload: dict[str, Any] = dict(inputs)
         try:
