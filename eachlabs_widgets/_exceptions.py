@@ -107,17 +107,22 @@ class BudgetExceededError(EachLabsError):
         if estimate is None:
             why = f"{run} of unknown price is not sent once the spend reached the budget"
         else:
-            why = f"{run}, estimated at ${estimate:.3f} (learned price), would pass it"
-        held = f", ${reserved:.3f} reserved by runs in flight" if reserved > 1e-12 else ""
+            why = f"{run}, estimated at {_usd(estimate)} (learned price), would pass it"
+        held = f", {_usd(reserved)} reserved by runs in flight" if reserved > 1e-12 else ""
         raise_it = (
             "el.configure(budget=USD) or %config EachGen.budget raises it"
             if setting == "budget"
             else f"a larger {setting} allows more"
         )
         super().__init__(
-            f"{setting} ${budget:.3f}: ${spent:.3f} spent{held}; {why}: nothing was sent "
+            f"{setting} {_usd(budget)}: {_usd(spent)} spent{held}; {why}: nothing was sent "
             f"({raise_it})"
         )
+
+
+def _usd(dollars: float) -> str:
+    """``$0.035`` below a dime (prices of an image are cents), ``$1.20`` above."""
+    return f"${dollars:.3f}" if dollars < 0.1 else f"${dollars:.2f}"
 
 
 class APIError(EachLabsError):

@@ -68,6 +68,7 @@ from .._display.tiles import (
 from .._exceptions import BudgetExceededError, PredictionCancelledError
 from .._generation import Generation
 from .._service import cancels
+from .._service.budget import usd
 from .._service.download import off_loop
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ def budget_note(outcomes: Sequence[Outcome | None]) -> str | None:
     )
     ran = len(outcomes) - len(refused)
     return (
-        f"{first.setting} ${first.budget:.3f}: {ran} of {len(outcomes)} cells run "
+        f"{first.setting} {usd(first.budget)}: {ran} of {len(outcomes)} cells run "
         f"({len(refused)} left out, nothing sent for them: {why})"
     )
 

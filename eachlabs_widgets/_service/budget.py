@@ -32,7 +32,7 @@ from typing import Any
 from .._exceptions import BudgetExceededError
 from .._settings import budget as _configured_budget
 
-__all__ = ["Budget", "Reservation", "images_of", "session"]
+__all__ = ["Budget", "Reservation", "images_of", "session", "usd"]
 
 #: How often a run of unknown price checks whether the run ahead of it has taught the price.
 LEARN_POLL = 0.05
@@ -48,6 +48,12 @@ def images_of(inputs: Mapping[str, Any]) -> int:
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return 1
+
+
+def usd(dollars: float) -> str:
+    """``$0.035`` below a dime (prices of an image are cents), ``$1.20`` above: as the
+    budget's refusals say it."""
+    return f"${dollars:.3f}" if dollars < 0.1 else f"${dollars:.2f}"
 
 
 def _dollars(value: Any) -> float | None:
@@ -130,12 +136,13 @@ class Budget:
         return self._prices.get(model)
 
     def describe(self) -> str:
-        """``$0.120 of $1.00 budget`` (``$0.120 spent`` without a limit)."""
+        """``$0.12 of $1.00 budget``, ``$0.024 of $0.035 budget`` (``$0.12 spent`` without a
+        limit)."""
         limit = self.limit
-        said = f"${self.spent:.3f}"
+        said = usd(self.spent)
         if limit is None:
             return f"{said} spent"
-        return f"{said} of ${limit:.2f} {self.setting}"
+        return f"{said} of {usd(limit)} {self.setting}"
 
     # -- before anything is sent ----------------------------------------------------------
 

@@ -541,7 +541,7 @@ class Panel(w.VBox):
             self.spend.value = (
                 f"<span class='eachlabs-budget{over}' title='what the runs of this "
                 "session cost, as the service reported it, against the budget (configure(budget=), "
-                f"EachGen.budget)'>{said} of ${limit:.2f} budget</span>"
+                f"EachGen.budget)'>{said} of {format_price(limit)} budget</span>"
             )
             return
         spent = self.prices.spent

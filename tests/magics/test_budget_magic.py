@@ -12,6 +12,7 @@ from eachlabs_widgets._exceptions import BudgetExceededError
 from eachlabs_widgets._generation import Generation
 from eachlabs_widgets._notebook.runs import CellRun, Job, budget_note
 from eachlabs_widgets._service import budget as budget_module
+from eachlabs_widgets._service.budget import usd
 from eachlabs_widgets._service.client import AsyncEachLabs
 from eachlabs_widgets.magics import EachGenError
 
@@ -59,8 +60,8 @@ def test_a_sweep_runs_the_cells_that_fit_and_says_what_it_left_out(shell, displa
     assert [isinstance(o, Generation) for o in outcomes] == [True, True, False, False, False]
     assert all(isinstance(o, BudgetExceededError) for o in outcomes[2:])
     text = displays.final["text/plain"]
-    assert f"budget ${limit:.3f}: 2 of 5 cells run (3 left out" in text
-    assert f"this session: ${spent + 2 * price:.3f} of ${limit:.2f} budget" in text
+    assert f"budget {usd(limit)}: 2 of 5 cells run (3 left out" in text
+    assert f"this session: {usd(spent + 2 * price)} of {usd(limit)} budget" in text
     assert "not run" in displays.final["text/html"] or "left out" in displays.final["text/html"]
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from eachlabs_widgets._service.budget import usd
 from eachlabs_widgets.emulator import Emulator, serve
 
 from ..kernel_driver import Kernel, statuses, widget_states
@@ -60,11 +61,11 @@ def test_a_sweep_past_the_budget_runs_the_cells_that_fit_and_says_what_it_left_o
     assert reply["status"] == "ok", reply
     assert emulator.stats.predictions_created == before + 2  # nothing sent for the other three
     text = shown_text(messages)
-    assert f"budget ${limit:.3f}: 2 of 5 cells run (3 left out" in text
-    assert f"this session: ${spent + 2 * price:.3f} of ${limit:.2f} budget" in text
+    assert f"budget {usd(limit)}: 2 of 5 cells run (3 left out" in text
+    assert f"this session: {usd(spent + 2 * price)} of {usd(limit)} budget" in text
     # the cards of the cells left out said so while the others ran
     cards = [str(state.get("value", "")) for _, state in widget_states(messages)]
-    said = [c for c in cards if f"budget ${limit:.3f}: ${spent:.3f} spent" in c]
+    said = [c for c in cards if f"budget {usd(limit)}: {usd(spent)} spent" in c]
     assert said and all("nothing was sent" in c for c in said)
     assert statuses(messages).count("not run") >= 3
     kinds = json.loads(kernel.execute("print(json.dumps([type(x).__name__ for _, x in g.items]))"))

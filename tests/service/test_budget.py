@@ -144,7 +144,7 @@ def test_without_a_limit_spend_is_counted_and_nothing_waits_or_is_refused():
     assert not any(r.learning for r in held)
     for r in held:
         r.settle(0.5)
-    assert budget.spent == pytest.approx(10.0) and budget.describe() == "$10.000 spent"
+    assert budget.spent == pytest.approx(10.0) and budget.describe() == "$10.00 spent"
 
 
 def test_a_plan_admits_in_order_what_fits_and_says_why_of_the_rest():
@@ -168,7 +168,7 @@ def test_the_refusal_says_budget_spent_and_estimate():
     text = str(error)
     assert "budget $0.035" in text and "$0.020 spent" in text and "$0.020" in text
     assert "flux" in text and "nothing was sent" in text
-    assert budget.describe() == "$0.020 of $0.04 budget"
+    assert budget.describe() == "$0.020 of $0.035 budget"
 
 
 def test_listeners_hear_each_settled_run_and_a_dead_one_is_dropped():
