@@ -78,11 +78,16 @@ class Recalled:
         return await agenerate(self.model, parent=self.parent, **{**self.inputs, **changes})
 
     def cell(self) -> str:
-        """The ``%%eachgen`` cell that runs these inputs (see the panel's "Copy as")."""
+        """The ``%%eachgen`` cell that runs these inputs (see the panel's "Copy as"), with
+        ``--parent ID`` when it was read from a run of ours (``lineage()``)."""
         import importlib
 
         text = importlib.import_module("eachlabs_widgets.panel._text")
-        return str(text.eachgen_cell(self.model, self.inputs).text)
+        cell = str(text.eachgen_cell(self.model, self.inputs).text)
+        if not self.parent:
+            return cell
+        first, newline, rest = cell.partition("\n")
+        return f"{first} --parent {self.parent}{newline}{rest}"
 
     def __repr__(self) -> str:
         dropped = f", dropped {sorted(self.dropped)}" if self.dropped else ""

@@ -23,12 +23,12 @@ __all__ = ["VARY_COUNT", "FromChip", "from_html", "variations"]
 VARY_COUNT = 4
 
 
-def from_html(parent: str) -> str:
-    """``from <code>abcd1234</code>`` with the whole id on hover: one short unit that does not
-    wrap inside itself."""
+def from_html(parent: str, how: str = "from") -> str:
+    """``from <code>abcd1234</code>`` (``how``: "remix of", …) with the whole id on hover: one
+    short unit that does not wrap inside itself."""
     full = html.escape(parent, quote=True)
     return (
-        f"<span class='eachlabs-from' title='made from {full}'>from "
+        f"<span class='eachlabs-from' title='made from {full}'>{html.escape(how)} "
         f"<code>{html.escape(short_id(parent))}</code></span>"
     )
 
@@ -64,12 +64,12 @@ class FromChip(w.HBox):
         self.add_class("eachlabs-from-chip")
         self.layout.display = "none"
 
-    def show(self, parent: str | None, what: str = "") -> None:
-        """Mark the form as made from ``parent`` (``what``: how, e.g. "remix"); None clears."""
+    def show(self, parent: str | None, how: str = "") -> None:
+        """Mark the form as made from ``parent`` (``how``: "remix of", "loaded from"…;
+        default "from"); None clears."""
         if not parent:
             self.text.value = ""
             self.layout.display = "none"
             return
-        how = f"{html.escape(what)} " if what else ""
-        self.text.value = f"<span class='eachlabs-muted'>{how}</span>{from_html(parent)}"
+        self.text.value = from_html(parent, how or "from")
         self.layout.display = None

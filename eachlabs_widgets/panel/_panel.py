@@ -912,7 +912,7 @@ class Panel(w.VBox):
             raise ValueError("no result to copy: generate or select one first")
         return run_text(kind, generation.model, generation.inputs).text
 
-    def load(self, run: Any, *, how: str = "loaded") -> None:
+    def load(self, run: Any, *, how: str = "loaded from") -> None:
         """Put a past run's model and every input (seed included) back into the form, marked
         as made from it: the next Generate records it as its parent.
 
@@ -933,7 +933,7 @@ class Panel(w.VBox):
     # -- lineage ---------------------------------------------------------------------------------
     def mark_parent(self, parent: str | None, how: str = "") -> None:
         """Record the form's next runs as made from ``parent`` (None: from nothing); the chip
-        above Generate says so (``how``: "remix of", "loaded", …)."""
+        above Generate says so (``how``: "remix of", "loaded from", …)."""
         self.parent = parent if isinstance(parent, str) and parent else None
         self.from_chip.show(self.parent, how)
 
@@ -1013,7 +1013,7 @@ class Panel(w.VBox):
         else:
             value = LocalMedia(data, sniff_content_type(data), f"{generation.id}-{index}")
         source = f"Image {index + 1} of {generation.model}"
-        self.mark_parent(generation.id, "image of")
+        self.mark_parent(generation.id, "image from")
         target = field or self._image_field()
         if self.form is not None and target is not None and not self._loading():
             self.form.update({target: value})
@@ -1049,7 +1049,7 @@ class Panel(w.VBox):
         inputs = lora_inputs(lora.url, {"trigger_phrase": trigger}, lora.scale)
         self._trigger = trigger
         # runs of the LoRA are made from the trainer's run, not from what the form held
-        self.mark_parent(run.id if isinstance(run, Generation) else None, "LoRA of")
+        self.mark_parent(run.id if isinstance(run, Generation) else None, "LoRA from")
         self._after_form.append(lambda form: form.update(inputs))
         self.select(lora.model)
         self.show_note(f"{lora.model} with your LoRA: write a prompt and Generate.")

@@ -71,7 +71,7 @@ async def test_remix_loads_the_inputs_marked_from_the_result_and_generate_record
     await panel.ready()
     assert panel.parent == first.id
     assert panel.from_chip.layout.display is None
-    assert f"from <code>{first.id[:8]}</code>" in panel.from_chip.text.value
+    assert f"remix of <code>{first.id[:8]}</code>" in panel.from_chip.text.value
     assert "Remix of" in panel.message.value
     assert panel.form.value["seed"] == 8
     panel.form.update({"prompt": "a red fox at night"})
@@ -96,6 +96,7 @@ async def test_load_into_form_then_generate_records_the_parent(emulated):
     panel.viewer.load_button.click()
     await panel.ready()
     assert panel.parent == first.id
+    assert f"loaded from <code>{first.id[:8]}</code>" in panel.from_chip.text.value
     panel.generate_button.click()
     await panel.wait()
     assert panel.generations[-1].parent == first.id
