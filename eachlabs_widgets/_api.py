@@ -17,7 +17,6 @@ from ._schema.trainset import archive_input, training_zip
 from ._service import cancels
 from ._service.client import AsyncEachLabs
 from ._service.polling import PollSchedule
-from ._service.rerun import ClientRunner
 from ._service.sync import run_sync
 from ._settings import EMULATOR, output_dir
 
@@ -76,17 +75,16 @@ async def agenerate(
         inputs["prompt"] = prompt
     client = AsyncEachLabs()
     if not _card_wanted(card):
-        generation = await client.run(
+        return await client.run(
             model, inputs, timeout=timeout, save_to=output_dir(), reuse=not force, parent=parent
         )
-        return _with_runner(generation)
     run, handle = _live(client, model, inputs, timeout=timeout, force=force, parent=parent)
     try:
         await run.execute()
     except BaseException:
         _leave(run, handle, None)
         raise
-    return _with_runner(_finished(run, handle))
+    return _finished(run, handle)
 
 
 def generate(
@@ -108,7 +106,7 @@ def generate(
     if prompt is not None:
         inputs["prompt"] = prompt
     if not _card_wanted(card):
-        generation = run_sync(
+        return run_sync(
             AsyncEachLabs().run(
                 model,
                 inputs,
@@ -118,7 +116,6 @@ def generate(
                 parent=parent,
             )
         )
-        return _with_runner(generation)
     from ._notebook.run_display import wait_for
 
     run, handle = _live(AsyncEachLabs(), model, inputs, timeout=timeout, force=force, parent=parent)
@@ -135,13 +132,13 @@ def generate(
         )
         _leave(run, handle, None)
         raise one_line(GenerationInterrupted(f"interrupted: {what}")) from None
-    return _with_runner(_finished(run, handle))
+    return _finished(run, handle)
 
 
 class _ApiRunner:
-    """How ``g.vary()`` and ``g.remix()`` run for the generations of ``generate()`` and those
-    rebuilt from the journal: as ``generate()`` runs (the configured service and output
-    folder, a live card in a notebook)."""
+    """How ``g.vary()`` and ``g.remix()`` run for generations that no client made (rebuilt
+    from the journal): as ``generate()`` runs (the configured service and output folder, a
+    live card in a notebook)."""
 
     async def arun(
         self, model: str, inputs: dict[str, Any], *, parent: str, timeout: float | None
@@ -154,13 +151,6 @@ class _ApiRunner:
 
 RUNNER = _ApiRunner()
 set_default_runner(RUNNER)
-
-
-def _with_runner(generation: Generation) -> Generation:
-    """``generation`` with its variations run as ``generate()`` runs (with a card)."""
-    if isinstance(generation._runner, ClientRunner) or generation._runner is None:
-        generation._runner = RUNNER
-    return generation
 
 
 class GenerationInterrupted(KeyboardInterrupt):
