@@ -975,7 +975,8 @@ class Panel(w.VBox):
 
     def show_parent(self, generation: Generation | None = None) -> None:
         """Show the run that ``generation`` (default: the result shown) was made from: from
-        the history strip, else from the journal."""
+        the history strip, else from the journal (not in ``history="session"`` mode, where
+        only this session's runs are shown)."""
         generation = generation or self._selected()
         parent = generation.parent if generation is not None else None
         if not parent:
@@ -983,6 +984,9 @@ class Panel(w.VBox):
         shot = next((s for s in self.strip.shots.values() if s.run_id == parent), None)
         if shot is not None:
             self._shot_selected(shot)
+            return
+        if self.history != "journal":  # a shared app shows no run of another session
+            self.show_note(f"the run it was made from ({parent[:8]}) is not in this session")
             return
         from .._journal.journal import default_journal
 

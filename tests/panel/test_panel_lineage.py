@@ -175,3 +175,25 @@ def test_variations_change_only_the_seed():
     assert all({k: v for k, v in o.items() if k != "seed"} == {"prompt": "a fox",
                "image_size": "square"} for o in out)  # fmt: skip
     assert variations({"prompt": "no seed"}, 2) == [{"prompt": "no seed"}] * 2
+
+
+async def test_the_parent_comes_from_the_journal_but_not_in_a_session_only_panel(emulated):
+    panel = await finished_panel(seed=12)
+    [first] = panel.generations
+    panel.vary(first, n=1)
+    await panel.wait()
+    kid = panel.generations[-1]
+    # a panel whose strip does not hold the parent reads it from the journal…
+    later = Panel(model=TURBO)
+    await later.ready()
+    later.strip.shots = {k: s for k, s in later.strip.shots.items() if s.run_id != first.id}
+    later.view(kid)
+    later.show_parent()
+    assert later.viewer.generation is not None and later.viewer.generation.id == first.id
+    # …but a shared app's panel (history="session") shows no run of another session
+    shared = Panel(model=TURBO, history="session")
+    await shared.ready()
+    shared.view(kid)
+    shared.show_parent()
+    assert shared.viewer.generation is kid
+    assert "not in this session" in shared.message.value
