@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         generate,
         get_model,
         history,
+        lineage,
         list_models,
         resume,
         train,
@@ -121,6 +122,7 @@ __all__ = [
     "generate",
     "get_model",
     "history",
+    "lineage",
     "list_models",
     "load_ipython_extension",
     "login",
@@ -146,6 +148,7 @@ _LAZY = {
             "generate",
             "get_model",
             "history",
+            "lineage",
             "list_models",
             "Lora",
             "resume",
@@ -199,12 +202,41 @@ def __getattr__(name: str) -> Any:
 
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
         globals()[name] = value
+        _give_generations_a_runner()
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _DefaultRunner:
+    """How ``vary()``/``remix()`` run for a Generation made without a client (rebuilt from
+    the journal by ``find()``, ``Generation.from_entry``…): as ``generate()`` runs. The front
+    end that does it (``_api``) is imported only when one runs."""
+
+    async def arun(
+        self, model: str, inputs: dict[str, Any], *, parent: str, timeout: float | None
+    ) -> Any:
+        from ._api import RUNNER
+
+        return await RUNNER.arun(model, inputs, parent=parent, timeout=timeout)
+
+    def wait(self, work: Any) -> Any:
+        from ._api import RUNNER
+
+        return RUNNER.wait(work)
+
+
+def _give_generations_a_runner() -> None:
+    """Once ``Generation`` is loaded, register the default runner (unless ``_api`` did)."""
+    import sys
+
+    if f"{__name__}._generation" in sys.modules:
+        from ._generation import set_default_runner
+
+        set_default_runner(_DefaultRunner(), replace=False)
 
 
 def load_ipython_extension(ipython: Any) -> None:

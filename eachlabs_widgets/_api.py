@@ -10,7 +10,7 @@ from typing import Any
 
 from ._display.tables import History
 from ._exceptions import InputValidationError, NotFoundError
-from ._generation import Generation
+from ._generation import Generation, set_default_runner
 from ._journal.journal import JournalEntry, JournalError, PredictionNotFound, default_journal
 from ._schema.lora import Lora
 from ._schema.trainset import archive_input, training_zip
@@ -31,6 +31,7 @@ __all__ = [
     "generate",
     "get_model",
     "history",
+    "lineage",
     "list_models",
     "resume",
     "train",
@@ -51,6 +52,7 @@ async def agenerate(
     timeout: float | None = None,
     force: bool = False,
     card: bool | None = None,
+    parent: str | None = None,
     **inputs: Any,
 ) -> Generation:
     """Generate with ``model`` and wait for the result, on the running event loop.
@@ -69,15 +71,19 @@ async def agenerate(
     budget (``configure(budget=)``, ``EACHLABS_BUDGET``) would be passed by the learned price of
     this run, or, the price unknown, once the spend reported (``metrics.cost``, API.md "Poll")
     reached it; :class:`~eachlabs_widgets.InputValidationError` for inputs the schema refuses.
+
+    ``parent``: the prediction id of the run this one is made from (say, the source of
+    ``recall()``: ``generate(r.model, parent=r.parent, **r.inputs)``), recorded in the journal
+    for :func:`lineage`. The result's ``vary()`` and ``remix()`` make runs from it.
     """
     if prompt is not None:
         inputs["prompt"] = prompt
     client = AsyncEachLabs()
     if not _card_wanted(card):
         return await client.run(
-            model, inputs, timeout=timeout, save_to=output_dir(), reuse=not force
+            model, inputs, timeout=timeout, save_to=output_dir(), reuse=not force, parent=parent
         )
-    run, handle = _live(client, model, inputs, timeout=timeout, force=force)
+    run, handle = _live(client, model, inputs, timeout=timeout, force=force, parent=parent)
     try:
         await run.execute()
     except BaseException:
@@ -93,6 +99,7 @@ def generate(
     timeout: float | None = None,
     force: bool = False,
     card: bool | None = None,
+    parent: str | None = None,
     **inputs: Any,
 ) -> Generation:
     """Like :func:`agenerate`, from synchronous code (a script, or a cell of a running kernel).
@@ -106,12 +113,17 @@ def generate(
     if not _card_wanted(card):
         return run_sync(
             AsyncEachLabs().run(
-                model, inputs, timeout=timeout, save_to=output_dir(), reuse=not force
+                model,
+                inputs,
+                timeout=timeout,
+                save_to=output_dir(),
+                reuse=not force,
+                parent=parent,
             )
         )
     from ._notebook.run_display import wait_for
 
-    run, handle = _live(AsyncEachLabs(), model, inputs, timeout=timeout, force=force)
+    run, handle = _live(AsyncEachLabs(), model, inputs, timeout=timeout, force=force, parent=parent)
     try:
         ids = wait_for(run)
     except BaseException:
@@ -126,6 +138,24 @@ def generate(
         _leave(run, handle, None)
         raise one_line(GenerationInterrupted(f"interrupted: {what}")) from None
     return _finished(run, handle)
+
+
+class _ApiRunner:
+    """How ``g.vary()`` and ``g.remix()`` run for generations that no client made (rebuilt
+    from the journal): as ``generate()`` runs (the configured service and output folder, a
+    live card in a notebook)."""
+
+    async def arun(
+        self, model: str, inputs: dict[str, Any], *, parent: str, timeout: float | None
+    ) -> Generation:
+        return await agenerate(model, timeout=timeout, parent=parent, **inputs)
+
+    def wait(self, work: Any) -> Any:
+        return run_sync(work)
+
+
+RUNNER = _ApiRunner()
+set_default_runner(RUNNER)
 
 
 class GenerationInterrupted(KeyboardInterrupt):
@@ -164,6 +194,7 @@ def _live(
     *,
     timeout: float | None,
     force: bool,
+    parent: str | None = None,
 ) -> tuple[Any, Any]:
     from IPython.display import display
 
@@ -171,7 +202,7 @@ def _live(
 
     run = CellRun(
         client,
-        [Job(label=model, model=model, inputs=inputs)],
+        [Job(label=model, model=model, inputs=inputs, parent=parent)],
         timeout=timeout,
         save_to=output_dir(),
         reuse=not force,
@@ -329,6 +360,29 @@ def history(
     return History(
         default_journal().entries(limit=limit, model=model, status=status, emulator=emulator)
     )
+
+
+def lineage(prediction_id: str | Generation | JournalEntry) -> list[JournalEntry]:
+    """The chain of runs that led to ``prediction_id`` (an id, a short id, a
+    :class:`Generation` or a journal entry), read from the journal: the run itself first,
+    then the run it was made from (its ``parent``), and so on back to the root, the run made
+    from nothing. ``[e.id for e in lineage(g)]`` reads child → root.
+
+    The chain ends at a parent the journal no longer holds, and at a cycle (which only an
+    edited journal file can hold). Raises :class:`PredictionNotFound` (a ``KeyError``) for an
+    id the journal does not know, or a short id that starts several; :class:`JournalError`
+    when the journal cannot be read.
+    """
+    if isinstance(prediction_id, (Generation, JournalEntry)):
+        prediction_id = prediction_id.id
+    full = run_sync(_full_id(prediction_id))
+    chain = default_journal().lineage(full)
+    if not chain:
+        raise PredictionNotFound(
+            f"prediction {prediction_id!r} is not in the journal ({default_journal().path})",
+            prediction_id=prediction_id,
+        )
+    return chain
 
 
 def list_models(name: str | None = None) -> list[dict[str, Any]]:

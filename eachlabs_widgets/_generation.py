@@ -1,26 +1,93 @@
-"""``Generation``: a finished prediction with its downloaded outputs."""
+"""``Generation``: a finished prediction with its downloaded outputs, and the runs made from
+it (``vary``, ``remix``).
+
+``Generation`` sits below the client, so it never imports it: the client that made a
+generation gives it a :class:`Runner` (a function passed in), and the front end registers the
+default one (:func:`set_default_runner`) for generations rebuilt from the journal.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
+import random
 import warnings
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ._exceptions import EachLabsError, InputValidationError
 from ._journal.files import extension_for, safe_stem, write_output, write_sidecar
+from ._schema.inputs import SEED_MAX
 from ._settings import DEFAULT_OUTPUT_DIR
 
 if TYPE_CHECKING:
     from PIL import Image
 
+    from ._display.render import Results
     from ._journal.journal import JournalEntry
     from ._schema.lora import Lora
 
-__all__ = ["DEFAULT_OUTPUT_DIR", "Generation", "Output", "decode_image"]
+__all__ = [
+    "DEFAULT_OUTPUT_DIR",
+    "Generation",
+    "Output",
+    "Runner",
+    "decode_image",
+    "new_seeds",
+    "set_default_runner",
+]
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """How a :class:`Generation` makes new runs from itself (:meth:`Generation.vary`,
+    :meth:`Generation.remix`).
+
+    ``arun`` runs ``model`` on ``inputs`` (checked against the model's schema before anything
+    is sent) and records ``parent`` in the journal; ``wait`` runs a coroutine to its end from
+    synchronous code (in a script, or a cell of a running kernel).
+    """
+
+    async def arun(
+        self, model: str, inputs: dict[str, Any], *, parent: str, timeout: float | None
+    ) -> Generation: ...
+
+    def wait(self, work: Coroutine[Any, Any, T]) -> T: ...
+
+
+_default_runner: Runner | None = None
+
+
+def set_default_runner(runner: Runner, *, replace: bool = True) -> None:
+    """The runner of generations that were given none (rebuilt from the journal, say). The
+    front end registers it; ``replace=False`` keeps one already registered."""
+    global _default_runner
+    if replace or _default_runner is None:
+        _default_runner = runner
+
+
+def new_seeds(current: Any, n: int, rng: random.Random | None = None) -> list[int | None]:
+    """``n`` seeds for variations of a run whose seed was ``current``: distinct, each unlike
+    ``current``, within 0…``SEED_MAX`` (the range seeds are picked in). ``None`` each when
+    ``current`` is not an integer (a model without an integer seed: it picks its own)."""
+    if not isinstance(current, int) or isinstance(current, bool):
+        return [None] * n
+    pick = rng or random.SystemRandom()
+    seeds: list[int | None] = []
+    taken = {current}
+    while len(seeds) < n:
+        seed = pick.randint(0, SEED_MAX)
+        if seed not in taken:
+            taken.add(seed)
+            seeds.append(seed)
+    return seeds
+
 
 #: Used when Pillow's own decompression-bomb limit is switched off (``MAX_IMAGE_PIXELS = None``).
 FALLBACK_MAX_PIXELS = 89_478_485
@@ -120,6 +187,11 @@ class Generation:
     output: Any = field(default=None, repr=False)
     #: Why the outputs were not saved (a full disk, a folder that cannot be written), if so.
     save_error: str | None = None
+    #: The prediction id of the run this one was made from (``vary``, ``remix``, an image
+    #: used as input, a loaded form, a recall), or ``None``.
+    parent: str | None = None
+    #: How ``vary``/``remix`` run (given by the client that made it; else the default one).
+    _runner: Runner | None = field(default=None, repr=False, compare=False)
     _images: list[Image.Image] | None = field(default=None, repr=False, compare=False)
     _undecodable: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
     #: Finished downloads waiting in a staging file to be saved (output index -> file).
@@ -203,6 +275,8 @@ class Generation:
             params["url"] = self.outputs[index].url
         if self.emulated:
             params["emulated"] = True
+        if self.parent:
+            params["parent"] = self.parent
         return params
 
     def file_stem(self, index: int) -> str:
@@ -280,7 +354,106 @@ class Generation:
             paths=paths,
             reused=True,
             output=output,
+            parent=entry.parent,
         )
+
+    # -- runs made from this one -----------------------------------------------------------
+
+    def _runner_or_default(self) -> Runner:
+        runner = self._runner or _default_runner
+        if runner is None:  # only when the package's front end was never imported
+            raise EachLabsError("this Generation has no way to run (import eachlabs_widgets first)")
+        return runner
+
+    async def avary(self, n: int = 4, *, timeout: float | None = None) -> Results:
+        """:meth:`vary` on the running event loop (the runs go at once)."""
+        from ._display.render import Results
+
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n is how many variations to make, a whole number ≥ 1, not {n!r}")
+        runner = self._runner_or_default()
+        seeds = new_seeds(self.seed, n)
+        runs = []
+        for seed in seeds:
+            inputs = dict(self.inputs)
+            if seed is not None:
+                inputs["seed"] = seed
+            else:  # a seed that is not an integer (or none): the service picks one
+                inputs.pop("seed", None)
+            runs.append(runner.arun(self.model, inputs, parent=self.id, timeout=timeout))
+        outcomes = await asyncio.gather(*runs, return_exceptions=True)
+        refused = [o for o in outcomes if isinstance(o, InputValidationError)]
+        if len(refused) == len(outcomes):
+            raise refused[0]  # the same inputs for every run: nothing was sent
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # an interrupt is not a failed variation
+        items: list[tuple[str, Generation | BaseException]] = []
+        axes: list[dict[str, Any]] = []
+        for number, (seed, outcome) in enumerate(zip(seeds, outcomes, strict=True), 1):
+            axis: dict[str, Any] = {"seed": seed} if seed is not None else {"variation": number}
+            label = f"seed {seed}" if seed is not None else f"variation {number}"
+            items.append((label, outcome))
+            axes.append(axis)
+        folder = self.paths[0].parent if self.paths else None
+        return Results(items, axes, folder=folder)
+
+    def vary(self, n: int = 4, *, timeout: float | None = None) -> Results:
+        """``n`` runs of the same model and inputs with new seeds (each unlike this one's and
+        the others'), made at once; returns :class:`~eachlabs_widgets.Results`, a labelled row
+        of them (``None`` where one failed, its error shown in the grid).
+
+        Each run records this one as its ``parent`` in the journal (see
+        :func:`~eachlabs_widgets.lineage`). A model without an integer seed gets the same
+        inputs ``n`` times, and varies as the service makes it. Raises ``ValueError`` for an
+        ``n`` that is not a whole number ≥ 1, and the error of the inputs when the model's
+        schema refuses them (nothing is sent then); ``timeout`` as in ``generate()``.
+        """
+        runner = self._runner_or_default()
+        return runner.wait(self.avary(n, timeout=timeout))
+
+    async def aremix(
+        self, prompt: str | None = None, *, timeout: float | None = None, **changes: Any
+    ) -> Generation:
+        """:meth:`remix` on the running event loop."""
+        runner = self._runner_or_default()
+        return await runner.arun(
+            self.model, self._remixed(prompt, changes), parent=self.id, timeout=timeout
+        )
+
+    def remix(
+        self, prompt: str | None = None, *, timeout: float | None = None, **changes: Any
+    ) -> Generation:
+        """One run of the same model with some inputs changed: ``prompt`` and any input by
+        name (``g.remix("the fox at night", image_size="square")``); the others, the seed
+        included, stay as they were sent. An input set to ``None`` is left out (``seed=None``
+        picks a new seed).
+
+        The changes are checked against the model's schema like any input: a wrong name or
+        value raises :class:`~eachlabs_widgets.InputValidationError` naming the field and the
+        allowed values before anything is sent. The new run records this one as its
+        ``parent`` in the journal. Raises ``ValueError`` when nothing is changed (identical
+        inputs with the same seed would only give this result again; :meth:`vary` makes new
+        seeds).
+        """
+        runner = self._runner_or_default()
+        return runner.wait(self.aremix(prompt, timeout=timeout, **changes))
+
+    def _remixed(self, prompt: str | None, changes: dict[str, Any]) -> dict[str, Any]:
+        if prompt is not None:
+            changes = {"prompt": prompt, **changes}
+        inputs = dict(self.inputs)
+        for name, value in changes.items():
+            if value is None:
+                inputs.pop(name, None)
+            else:
+                inputs[name] = value
+        if inputs == self.inputs:
+            raise ValueError(
+                "remix() changes nothing: give a prompt or an input to change "
+                "(vary() makes new seeds)"
+            )
+        return inputs
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from ._display.render import generation_bundle
@@ -297,6 +470,8 @@ class Generation:
         else:
             what = f"{len(self.outputs)} output(s)"
         notes = ", reused (nothing spent)" if self.reused else ""
+        if self.parent:
+            notes += f", from {self.parent}"
         if self.save_error:
             notes += ", not saved"
         return (

@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: The magic's own options that take a value, and those that are flags.
-OWN_VALUED = ("-o", "--out", "--model", "--timeout", "--embed", "--output-dir")
+OWN_VALUED = ("-o", "--out", "--model", "--timeout", "--embed", "--output-dir", "--parent")
 OWN_FLAGS = ("--force", "--background", "--emulator", "--yes")
 #: Tokens that show the help wherever they stand on the line.
 HELP_FLAGS = ("-h", "--help")

@@ -9,7 +9,8 @@
 - ``metadata``: A1111's ``parameters`` text (and the EXIF block that carries it), other tools
   read it from our images.
 - ``readers``: a picture's settings read back: ours, A1111, ComfyUI, InvokeAI.
-- ``search``: the FTS5 index of prompts, kept in step by triggers; ``marks``: stars and tags.
+- ``search``: the FTS5 index of prompts, kept in step by triggers; ``marks``: stars and tags;
+  ``lineage``: the run each run was made from (``parent``) and the chain back to the root.
 
 Imports: the package's ``_exceptions`` and ``_settings``, and ``_schema`` (a file's type).
 """

@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 
 from .._exceptions import EachLabsError
 from .._settings import EMULATOR
+from .lineage import add_parent_column, walk_parents
 from .marks import add_mark_columns, marks_work, resolve_work
 from .place import journal_place
 from .search import build_index_work, has_index, search_sql
@@ -186,7 +187,8 @@ class JournalEntry:
     ``created_at``: when its create answered (aware datetime, UTC); ``duration``: seconds it
     ran on the service, once known; ``emulator``: whether an emulator made it; ``session``:
     which process recorded it; ``starred`` (bool) and ``tags`` (list of str): the marks
-    ``star()`` and ``tag()`` put on it.
+    ``star()`` and ``tag()`` put on it; ``parent``: the prediction id of the run it was made
+    from (a variation, a remix, an image used as input, a loaded form, a recall), or None.
 
     Entries read from the journal keep the row as read and decode a field (JSON, the
     timestamp) on its first use, into a slot of its own: listing thousands of them costs
@@ -214,9 +216,10 @@ class JournalEntry:
         duration: float | None = None,
         starred: bool = False,
         tags: list[str] | None = None,
+        parent: str | None = None,
     ) -> None:
         row = (id, model, status, None, None, base_url, None, None, error, None)
-        _set(self, "_row", (*row, emulator, session, duration, int(starred), None))
+        _set(self, "_row", (*row, emulator, session, duration, int(starred), None, parent))
         _set(self, "_tags", list(tags or []))
         _set(self, "_inputs", inputs)
         _set(self, "_created_at", created_at)
@@ -323,6 +326,11 @@ class JournalEntry:
         return list(value)
 
     @property
+    def parent(self) -> str | None:
+        value = self._row[15] if len(self._row) > 15 else None
+        return str(value) if value else None
+
+    @property
     def prompt(self) -> str | None:
         value = self.inputs.get("prompt")
         return value if isinstance(value, str) else None
@@ -363,6 +371,7 @@ _ENTRY_FIELDS = (
     "duration",
     "starred",
     "tags",
+    "parent",
 )
 _new = object.__new__
 _set = object.__setattr__
@@ -372,9 +381,11 @@ _set = object.__setattr__
 
 
 def _prepare(conn: sqlite3.Connection) -> None:
-    """Create the table or bring an older file up to date; then the marks (``marks``)."""
+    """Create the table or bring an older file up to date; then the marks (``marks``), then
+    the parent (``lineage``): in that order, so ``parent`` follows ``tags`` in every file."""
     _prepare_table(conn)
     add_mark_columns(conn)
+    add_parent_column(conn)
 
 
 def _prepare_table(conn: sqlite3.Connection) -> None:
@@ -452,7 +463,7 @@ def _cost_per_image(metrics: Mapping[str, Any], outputs: int) -> float | None:
 
 _COLUMNS = (
     "id, model, status, inputs, created_at, base_url, urls, metrics, error, files,"
-    " emulator, session, duration, starred, tags"
+    " emulator, session, duration, starred, tags, parent"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM predictions"
 _ORDER = " ORDER BY created_at DESC, rowid DESC"
@@ -483,6 +494,17 @@ def _get_work(prediction_id: str, base_url: str | None) -> Work[JournalEntry | N
     def work(conn: sqlite3.Connection) -> JournalEntry | None:
         row = conn.execute(f"{_SELECT} WHERE {where}{_ORDER} LIMIT 1", args).fetchone()
         return _entry(row) if row else None
+
+    return work
+
+
+def _lineage_work(prediction_id: str) -> Work[list[JournalEntry]]:
+    def work(conn: sqlite3.Connection) -> list[JournalEntry]:
+        def get(pid: str) -> JournalEntry | None:
+            row = conn.execute(f"{_SELECT} WHERE id = ?{_ORDER} LIMIT 1", (pid,)).fetchone()
+            return _entry(row) if row else None
+
+        return walk_parents(prediction_id, get, lambda entry: entry.parent)
 
     return work
 
@@ -609,6 +631,7 @@ def _created_work(
     emulator: bool,
     now: float,
     if_missing: bool = False,
+    parent: str | None = None,
 ) -> Work[None]:
     values = (
         prediction_id,
@@ -620,6 +643,7 @@ def _created_work(
         now,
         int(emulator),
         _session,
+        parent or None,
     )
 
     def work(conn: sqlite3.Connection) -> None:
@@ -641,8 +665,8 @@ def _created_work(
             run = int(last) + 1
         conn.execute(
             "INSERT OR IGNORE INTO predictions (id, model, inputs, input_key, base_url, status,"
-            " created_at, updated_at, emulator, session, run)"
-            " VALUES (?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?)",
+            " created_at, updated_at, emulator, session, parent, run)"
+            " VALUES (?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?)",
             (*values, run),
         )
 
@@ -704,6 +728,7 @@ class Journal:
         *,
         emulator: bool | None = None,
         if_missing: bool = False,
+        parent: str | None = None,
     ) -> Ticket[None]:
         """Record a prediction whose create just answered; returns at once. With
         ``if_missing``, only when no row of ``base_url`` has this id (a prediction followed
@@ -712,10 +737,13 @@ class Journal:
         ``emulator`` marks a row made by an emulator (default: ``base_url == "emulator"``; pass
         True for an emulator served on a URL, e.g. when its answers carry
         ``X-EachLabs-Emulator``). ``created_at`` is now, not when the row reaches the disk.
+        ``parent``: the prediction id of the run this one was made from, if any.
         """
         self._prime()
         flag = base_url == EMULATOR if emulator is None else bool(emulator)
-        work = _created_work(prediction_id, model, inputs, base_url, flag, time.time(), if_missing)
+        work = _created_work(
+            prediction_id, model, inputs, base_url, flag, time.time(), if_missing, parent
+        )
         ticket: Ticket[None] = self._store.write(work, f"created {prediction_id}")
         self._report(raising=False)
         return ticket
@@ -789,12 +817,19 @@ class Journal:
         *,
         emulator: bool | None = None,
         if_missing: bool = False,
+        parent: str | None = None,
     ) -> None:
         """:meth:`submit_created`, then wait for the row (up to ``WRITE_WAIT`` seconds; if the
         file is still locked then, the row is written when it frees)."""
         self._settle(
             self.submit_created(
-                prediction_id, model, inputs, base_url, emulator=emulator, if_missing=if_missing
+                prediction_id,
+                model,
+                inputs,
+                base_url,
+                emulator=emulator,
+                if_missing=if_missing,
+                parent=parent,
             )
         )
 
@@ -948,6 +983,15 @@ class Journal:
         self._report(raising=False)
         return result
 
+    def lineage(self, prediction_id: str) -> list[JournalEntry]:
+        """The run ``prediction_id`` and the runs it was made from, child first, back to the
+        root: each entry's ``parent`` is the next one's id. Ends at a parent the journal does
+        not hold and at a cycle (an edited file); empty when ``prediction_id`` is unknown."""
+        return self._read(_lineage_work(prediction_id))
+
+    async def alineage(self, prediction_id: str) -> list[JournalEntry]:
+        return await self._aread(_lineage_work(prediction_id))
+
     def resolve(self, prefix: str) -> list[str]:
         """The ids equal to ``prefix``, or else starting with it (a short id), newest first;
         at most six."""
@@ -1069,10 +1113,17 @@ class _Deferring(Journal):
         *,
         emulator: bool | None = None,
         if_missing: bool = False,
+        parent: str | None = None,
     ) -> Ticket[None]:
         mark = emulator if emulator is not None else self._emulator
         return super().submit_created(
-            prediction_id, model, inputs, base_url, emulator=mark, if_missing=if_missing
+            prediction_id,
+            model,
+            inputs,
+            base_url,
+            emulator=mark,
+            if_missing=if_missing,
+            parent=parent,
         )
 
     def _settle(self, ticket: Ticket[Any]) -> None:

@@ -42,7 +42,8 @@ class Settings:
     ``tool`` is ``"eachlabs"``, ``"a1111"``, ``"comfyui"`` or ``"invokeai"``. For ``eachlabs``,
     ``model`` and ``exact`` (the inputs as sent) are set; otherwise ``neutral`` holds the
     known settings by neutral name, ``model`` the tool's own model name if it said one, and
-    ``other`` what else it said (a sampler, a scheduler…).
+    ``other`` what else it said (a sampler, a scheduler…). ``prediction_id``: for ours, the
+    prediction that made the picture (from its record), if it says.
     """
 
     tool: str
@@ -50,6 +51,7 @@ class Settings:
     exact: dict[str, Any] | None = None
     neutral: dict[str, Any] = field(default_factory=dict)
     other: dict[str, Any] = field(default_factory=dict)
+    prediction_id: str | None = None
 
 
 def _texts(image: Any) -> dict[str, str]:
@@ -140,8 +142,12 @@ def _ours(texts: Mapping[str, str], path: Path | None) -> Settings | None:
     if not isinstance(record, dict) or not isinstance(record.get("inputs"), dict):
         return None
     model = record.get("model")
+    made_by = record.get("prediction_id")
     return Settings(
-        tool="eachlabs", model=model if isinstance(model, str) else None, exact=record["inputs"]
+        tool="eachlabs",
+        model=model if isinstance(model, str) else None,
+        exact=record["inputs"],
+        prediction_id=made_by if isinstance(made_by, str) and made_by else None,
     )
 
 

@@ -11,12 +11,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import EachLabsError, NotFoundError
 from .._journal.journal import JournalEntry, PredictionNotFound, default_journal
 from .._journal.readers import Settings, UnreadableImage, read_settings
 from .._schema.inputs import check_value, enum_of, properties_of
+
+if TYPE_CHECKING:
+    from .._generation import Generation
 
 __all__ = ["Recalled", "fit", "recall"]
 
@@ -49,20 +52,42 @@ class Recalled:
 
     ``model``: the slug; ``inputs``: in the names of the model's own schema, checked against
     it; ``dropped``: what could not be carried over (name -> why); ``source``: ``"eachlabs"``,
-    ``"a1111"``, ``"comfyui"``, ``"invokeai"`` or ``"journal"``.
+    ``"a1111"``, ``"comfyui"``, ``"invokeai"`` or ``"journal"``; ``parent``: the prediction
+    id of the run it was read from (a ``Generation``, a journal entry, an id, or one of our
+    pictures), else None. :meth:`generate` runs it, recording that run as its parent.
     """
 
     model: str
     inputs: dict[str, Any]
     dropped: dict[str, str] = field(default_factory=dict)
     source: str = "eachlabs"
+    parent: str | None = None
+
+    def generate(self, **changes: Any) -> Generation:
+        """Run these inputs (with ``changes`` on top) as :func:`~eachlabs_widgets.generate`
+        does, recording :attr:`parent` in the journal (``lineage()``); returns the
+        ``Generation``. The inputs are checked against the model's schema first."""
+        from .._api import generate
+
+        return generate(self.model, parent=self.parent, **{**self.inputs, **changes})
+
+    async def agenerate(self, **changes: Any) -> Generation:
+        """:meth:`generate` on the running event loop."""
+        from .._api import agenerate
+
+        return await agenerate(self.model, parent=self.parent, **{**self.inputs, **changes})
 
     def cell(self) -> str:
-        """The ``%%eachgen`` cell that runs these inputs (see the panel's "Copy as")."""
+        """The ``%%eachgen`` cell that runs these inputs (see the panel's "Copy as"), with
+        ``--parent ID`` when it was read from a run of ours (``lineage()``)."""
         import importlib
 
         text = importlib.import_module("eachlabs_widgets.panel._text")
-        return str(text.eachgen_cell(self.model, self.inputs).text)
+        cell = str(text.eachgen_cell(self.model, self.inputs).text)
+        if not self.parent:
+            return cell
+        first, newline, rest = cell.partition("\n")
+        return f"{first} --parent {self.parent}{newline}{rest}"
 
     def __repr__(self) -> str:
         dropped = f", dropped {sorted(self.dropped)}" if self.dropped else ""
@@ -146,7 +171,7 @@ def fit(settings: Settings, model: str, schema: Mapping[str, Any]) -> Recalled:
                 put(name, name, value)
             else:
                 dropped[name] = f"{model} has no input {name!r}"
-        return Recalled(model, inputs, dropped, settings.tool)
+        return Recalled(model, inputs, dropped, settings.tool, settings.prediction_id)
     neutral = dict(settings.neutral)
     for key, names in _TARGETS.items():
         if key not in neutral:
@@ -212,7 +237,7 @@ def recall(source: Any, model: str | None = None) -> Recalled:
             ) from None
         raise
     if settings.exact is not None and settings.model == slug:
-        return Recalled(slug, dict(settings.exact), {}, settings.tool)
+        return Recalled(slug, dict(settings.exact), {}, settings.tool, settings.prediction_id)
     return fit(settings, slug, schema)
 
 
@@ -220,7 +245,9 @@ def _settings_of(source: Any) -> Settings:
     from .._generation import Generation
 
     if isinstance(source, (Generation, JournalEntry)):
-        return Settings(tool="journal", model=source.model, exact=dict(source.inputs))
+        return Settings(
+            tool="journal", model=source.model, exact=dict(source.inputs), prediction_id=source.id
+        )
     if isinstance(source, Path) or (isinstance(source, str) and _looks_like_file(source)):
         return read_settings(source)
     if isinstance(source, str):
@@ -230,7 +257,9 @@ def _settings_of(source: Any) -> Settings:
         entry = default_journal().get(pid)
         if entry is None:  # pragma: no cover - resolved ids are in the journal
             raise PredictionNotFound(f"{pid!r} is not in the journal", prediction_id=pid)
-        return Settings(tool="journal", model=entry.model, exact=dict(entry.inputs))
+        return Settings(
+            tool="journal", model=entry.model, exact=dict(entry.inputs), prediction_id=entry.id
+        )
     try:
         return read_settings(source)
     except UnreadableImage:

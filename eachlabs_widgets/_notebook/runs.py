@@ -102,6 +102,7 @@ class Job:
     model, the prompt): the grid's rows and columns. ``notes`` are said once above the result
     (an option this model does not take, say). ``aspect``: the pictures' width / height, when
     the inputs and the model's defaults tell it (the live tile takes the picture's shape).
+    ``parent``: the prediction id of the run it is made from (recorded in the journal).
     """
 
     label: str
@@ -110,6 +111,7 @@ class Job:
     axes: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     aspect: float | None = None
+    parent: str | None = None
 
 
 def _prompt(job: Job) -> str | None:
@@ -399,6 +401,7 @@ class CellRun:
                     on_update=on_update,
                     save_to=self.save_to,
                     reuse=self.reuse,
+                    parent=job.parent,
                 )
             heights = (card.picture_height,)
             try:  # decoding and scaling take tens of ms per image: never on the loop

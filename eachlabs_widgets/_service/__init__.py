@@ -15,6 +15,8 @@
   per request; ``proxies``: ``HTTP(S)_PROXY``/``ALL_PROXY``/``NO_PROXY`` as people write them;
   ``trust``: which CA certificates verify the service, and the error when they do not.
 - ``uploads``: the files uploaded for a trainer, until they are deleted; upload progress.
+- ``rerun``: the runner a client gives its ``Generation`` s (``vary``, ``remix``), and the hook
+  through which the notebook wing shows those runs.
 
 Imports: the package's ``_exceptions``, ``_settings``, ``_version``, ``_embedded`` (and the
 ``emulator`` it starts), ``_schema``, ``_journal`` and ``_generation``. Nothing here draws.

@@ -52,6 +52,7 @@ from .limiter import PredictionLimiter, capacity_aware
 from .limiter import limiter as shared_limiter
 from .polling import DurationLearner, PollSchedule, observed_duration
 from .prediction import Prediction
+from .rerun import ClientRunner
 from .retry import RetryPolicy
 from .status import StatusWatch, is_known
 from .uploads import Progress, Uploaded, file_id_of, show_progress
@@ -629,8 +630,14 @@ class AsyncEachLabs:
         save_to: str | None = None,
         reuse: bool = False,
         keep_uploads: bool = False,
+        parent: str | None = None,
     ) -> Generation:
         """Validate, create, record, wait, download (and save): one finished :class:`Generation`.
+
+        ``parent``: the prediction id of the run this one is made from (a variation, a remix,
+        an image used as input…), recorded in the journal with the create and kept in the
+        generation's ``parent``. The generation can make runs from itself on this client
+        (``g.vary()``, ``g.remix()``).
 
         Files uploaded for a trainer (here or by an earlier :meth:`prepare_input`) are
         deleted once its run ends in success, failure or cancel, before this returns, unless
@@ -658,7 +665,9 @@ class AsyncEachLabs:
         """
         payload: dict[str, Any] = dict(inputs)
         try:
-            return await self._run(model, inputs, payload, timeout, on_update, save_to, reuse)
+            generation = await self._run(
+                model, inputs, payload, timeout, on_update, save_to, reuse, parent
+            )
         except PredictionTimeoutError as exc:
             kept = upload_registry.registered_in(payload.values())
             upload_registry.forget(kept)
@@ -676,6 +685,9 @@ class AsyncEachLabs:
                 upload_registry.forget(done)
                 if not keep_uploads:
                     await _settle(asyncio.ensure_future(self._delete_all(done)), DELETE_HOLD)
+        if generation._runner is None:
+            generation._runner = ClientRunner(self, save_to)
+        return generation
 
     async def _delete_all(self, uploads: list[Uploaded]) -> None:
         """Delete ``uploads``, each on its own: one failure is logged, the rest go on."""
@@ -701,6 +713,7 @@ class AsyncEachLabs:
         on_update: OnUpdate | None,
         save_to: str | None,
         reuse: bool,
+        parent: str | None,
     ) -> Generation:
         deadline = time.monotonic() + timeout if timeout is not None else None
         # Waiting for capacity is bounded by the same deadline, on the client's own clock.
@@ -744,6 +757,7 @@ class AsyncEachLabs:
                     base_url,
                     told,
                     withdraw=withdraw,
+                    parent=parent,
                 )
             except BaseException as exc:
                 # An answered error or a create never sent made nothing; anything else may
@@ -774,6 +788,7 @@ class AsyncEachLabs:
                     created_at=created_at,
                     deadline=deadline,
                     recorded=True,
+                    parent=parent,
                 )
             except BaseException as exc:
                 reservation.settle(_cost_of_failure(prediction_id, exc))
@@ -806,6 +821,7 @@ class AsyncEachLabs:
         base_url: str,
         on_update: OnUpdate | None,
         withdraw: Callable[[], bool] = lambda: False,
+        parent: str | None = None,
     ) -> str:
         """Create the prediction in a task of its own, so that nothing can abandon it half-way.
 
@@ -817,7 +833,9 @@ class AsyncEachLabs:
         def created(prediction_id: str) -> None:
             if on_update is not None:
                 on_update(Prediction(id=prediction_id, status="created", input=payload))
-            self._record(lambda j: j.created(prediction_id, model, payload, base_url))
+            self._record(
+                lambda j: j.created(prediction_id, model, payload, base_url, parent=parent)
+            )
 
         create = asyncio.ensure_future(send())
         try:
@@ -871,6 +889,7 @@ class AsyncEachLabs:
         deadline: float | None = None,
         recorded: bool = False,
         after_cancel: bool = False,
+        parent: str | None = None,
     ) -> Generation:
         """Wait for an existing prediction, download and save its outputs; creates nothing.
 
@@ -879,12 +898,15 @@ class AsyncEachLabs:
         its end and files are in ``history()``. If this task is cancelled (Ctrl+C, a Cancel
         button), a cancel is asked of the service too (see :meth:`_cancel_and_record`).
         ``after_cancel``: its cancel was accepted earlier; a success is then noted as
-        "finished before the cancel took effect" with its cost.
+        "finished before the cancel took effect" with its cost. ``parent``: the run it was
+        made from (see :meth:`run`), kept in the generation (and in a row made here).
         """
         if not recorded:
             base_url = self.settings().base_url
             self._record(
-                lambda j: j.created(prediction_id, model, inputs, base_url, if_missing=True)
+                lambda j: j.created(
+                    prediction_id, model, inputs, base_url, if_missing=True, parent=parent
+                )
             )
         try:
             prediction = await self.wait(
@@ -976,6 +998,8 @@ class AsyncEachLabs:
                 emulated=self.emulated,
                 polls=prediction.polls,
                 output=prediction.output,
+                parent=parent,
+                _runner=ClientRunner(self, save_to),
             )
             notes = []
             if generation.raw_output and not weights:

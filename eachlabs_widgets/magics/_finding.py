@@ -84,6 +84,8 @@ def recall_line(shell: Any, tokens: Sequence[str]) -> Any:
     if shell is not None:
         shell.set_next_input(cell, replace=False)
     lines = [f"{recalled.model}, from {recalled.source}: the next cell holds it."]
+    if recalled.parent:
+        lines.append(f"  --parent {recalled.parent}: its runs are recorded as made from it")
     for name, why in recalled.dropped.items():
         lines.append(f"  not carried over: {name}: {why}")
     return TextView("\n".join(lines))

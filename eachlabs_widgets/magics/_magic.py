@@ -251,6 +251,7 @@ class EachGen(Magics):
     @argument("--background", action="store_true", help="return at once; NAME is set at the end")
     @argument("--emulator", action="store_true", help="use the embedded emulator for this cell")
     @argument("--yes", action="store_true", help="run without asking, whatever the estimate")
+    @argument("--parent", metavar="ID", help="record the runs as made from prediction ID")
     @line_cell_magic
     def eachgen(self, line: str, cell: str | None = None) -> Any:
         """Generate images with EachLabs models; the cell body is the prompt.
@@ -315,6 +316,9 @@ class EachGen(Magics):
             %eachgen find ["WORDS"] [--model M] [--starred] [--tag T] [--since DATE] [-o NAME]
                                          search the prompts of what was made (a grid)
             %eachgen recall PATH|ID      an image's (or prediction's) settings, as the next cell
+
+        Lineage: --parent ID records the cell's runs as made from prediction ID (an id or a
+        short id; %eachgen recall writes it), so lineage(id) finds the chain.
 
         Cost first: a cell of several predictions shows its estimate (the learned price per
         image x the cells) before anything is created; above EachGen.confirm_above (USD) it
@@ -396,6 +400,10 @@ class EachGen(Magics):
                 )
         options, random_seeds = wants_random_seeds(options)
         jobs = build_jobs(models, prompts, options, max_runs=self.max_runs)
+        if args.parent:
+            parent = _parent_id(args.parent)
+            for job in jobs:
+                job.parent = parent
         if not random_seeds:  # one seed for every cell: an X/Y plot compares what it sweeps
             share_seed(jobs, dict(models))
         said = None
@@ -740,3 +748,14 @@ def _plain_doc(doc: str) -> str:
 
 
 EachGen.eachgen.__doc__ = _plain_doc(EachGen.eachgen.__doc__ or "")
+
+
+def _parent_id(text: str) -> str:
+    """The journal's id for ``--parent`` (an id or a unique short id); a UsageError naming it
+    when the journal has no such prediction (nothing is sent)."""
+    from .._library.finding import prediction_id_of
+
+    try:
+        return prediction_id_of(text)
+    except (EachLabsError, TypeError) as exc:
+        raise UsageError(f"--parent {text}: {exc}") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from .._display.card import (
 from .._exceptions import EachLabsError, InputValidationError
 from .._generation import DEFAULT_OUTPUT_DIR, Generation
 from .._journal.files import atomic_write, embed_metadata, extension_for, write_sidecar
+from .._journal.journal import JournalEntry
 from .._schema.lora import Lora
 from .._schema.media import LocalMedia, is_local_media, sniff_content_type
 from .._service.client import AsyncEachLabs
@@ -31,6 +32,7 @@ from ..forms import ModelForm
 from ._catalog import load_catalogue
 from ._history import history_mode
 from ._keys import Shortcuts
+from ._lineage import VARY_COUNT, FromChip, variations
 from ._picker import ModelPicker
 from ._pricing import PriceBook, format_duration, format_price
 from ._snapshot import snapshot_html
@@ -80,7 +82,10 @@ class Panel(w.VBox):
 
     For code and tests: :meth:`ready` waits for the catalogue and the form, :meth:`wait` for
     every run, :meth:`select`, :meth:`load`, :meth:`use_as_input`, :meth:`use_lora`,
-    :meth:`save` and :meth:`copy_text` do what the buttons do. ``generations`` lists this
+    :meth:`vary`, :meth:`remix`, :meth:`show_parent`, :meth:`save` and :meth:`copy_text` do
+    what the buttons do. A run made from another one (Vary, Remix, Load into form or Use as
+    input then Generate, an image recalled) records it as its ``parent`` in the journal
+    (``lineage()``); its result says "from <short id>". ``generations`` lists this
     session's results. Shown in a notebook, the panel adds a second output: a static copy of
     its results (``text/html`` only, :meth:`snapshot_bundle`), kept up to date, which the
     saved, reopened or exported notebook shows; the live panel hides it.
@@ -117,7 +122,9 @@ class Panel(w.VBox):
         self._token = 0
         self._display_id: str | None = None
         self._saved: dict[str, Path] = {}
-        self._pending_confirm: dict[str, Any] | None = None
+        self._pending_confirm: list[tuple[str, dict[str, Any], str | None]] | None = None
+        #: The run the form's next Generate is made from (see ``FromChip``), if any.
+        self.parent: str | None = None
 
         self._emulated = emulated = self.client.settings().is_emulator
         badge = "<span class='eachlabs-badge'>emulator</span>" if emulated else ""
@@ -160,6 +167,7 @@ class Panel(w.VBox):
         self.confirm_box = w.VBox([self.confirm_text, w.HBox([self.confirm_yes, self.confirm_no])])
         self.confirm_box.add_class("eachlabs-confirm")
         self.confirm_box.layout.display = "none"
+        self.from_chip = FromChip(self.forget_parent)
         actions = w.HBox([self.generate_button, self.cancel_button])
         actions.add_class("eachlabs-actions")
         self.message = w.HTML("")
@@ -176,6 +184,7 @@ class Panel(w.VBox):
                 self.loras,
                 self.form_area,
                 self.training,
+                self.from_chip,
                 actions,
                 self.confirm_box,
                 self.message,
@@ -186,6 +195,8 @@ class Panel(w.VBox):
 
         self.viewer = Stage()
         self.strip = ResultStrip(on_select=self._shot_selected, on_load=self._shot_load)
+        self.strip.on_vary = lambda shot: self._vary(shot.model, shot.inputs, shot.run_id)
+        self.strip.on_remix = lambda shot: self.remix(shot.source)
         # a panel of this session's runs only searches among them
         self.strip.from_journal = self.history == "journal"
         self.viewer.on_star = self._star_shown
@@ -212,6 +223,9 @@ class Panel(w.VBox):
         self.viewer.enlarge_button.on_click(lambda _b: self._enlarge())
         self.viewer.use_button.on_click(lambda _b: self._use_selected())
         self.viewer.load_button.on_click(lambda _b: self._load_selected())
+        self.viewer.vary_button.on_click(lambda _b: self.vary())
+        self.viewer.remix_button.on_click(lambda _b: self.remix())
+        self.viewer.parent_button.on_click(lambda _b: self.show_parent())
         self.viewer.eachgen_button.on_click(lambda _b: self._copy_selected("eachgen"))
         self.viewer.python_button.on_click(lambda _b: self._copy_selected("python"))
         self.picker.observe(self._picked, "value")
@@ -569,24 +583,35 @@ class Panel(w.VBox):
             return None
         self.generate_button.tooltip = "start a prediction with these inputs (Ctrl/⌘+Enter)"
         cost = self.estimate()
-        if self.confirm_above is not None and cost is not None and cost > self.confirm_above:
-            self._pending_confirm = {"model": model, "inputs": form.value}
-            self.confirm_text.value = line(
-                f"This run is estimated at {format_price(cost)}, above your limit of "
-                f"{format_price(self.confirm_above)}.",
-                "note",
-            )
-            self.confirm_box.layout.display = None
+        if self._ask_first([(model, form.value, self.parent)], cost, "This run"):
             return None
-        return self._start(model, form.value)
+        return self._start(model, form.value, self.parent)
+
+    def _ask_first(
+        self, runs: Sequence[tuple[str, dict[str, Any], str | None]], cost: float | None, what: str
+    ) -> bool:
+        """Hold ``runs`` for "Generate anyway" when ``cost`` is above ``confirm_above``."""
+        if self.confirm_above is None or cost is None or cost <= self.confirm_above:
+            return False
+        self._pending_confirm = list(runs)
+        self.confirm_text.value = line(
+            f"{what} is estimated at {format_price(cost)}, above your limit of "
+            f"{format_price(self.confirm_above)}.",
+            "note",
+        )
+        self.confirm_box.layout.display = None
+        return True
 
     def _confirmed(self, yes: bool) -> None:
         pending, self._pending_confirm = self._pending_confirm, None
         self.confirm_box.layout.display = "none"
         if yes and pending is not None:
-            self._start(pending["model"], pending["inputs"])
+            for model, inputs, parent in pending:
+                self._start(model, inputs, parent)
 
-    def _start(self, model: str, inputs: dict[str, Any]) -> asyncio.Task[Any] | None:
+    def _start(
+        self, model: str, inputs: dict[str, Any], parent: str | None = None
+    ) -> asyncio.Task[Any] | None:
         form = self.form
         training = form is not None and archive_field(form.specs) is not None
         card = self._card(model, inputs, training)
@@ -595,7 +620,7 @@ class Panel(w.VBox):
         self._clear_message()
         group = (card,)
         task = self._launch(
-            self._run(model, inputs, card, group),
+            self._run(model, inputs, card, group, parent),
             lambda t: self._run_done(t, model, card, group),
         )
         self.shortcuts.reveal_runs()
@@ -628,7 +653,12 @@ class Panel(w.VBox):
                 task.cancel()
 
     async def _run(
-        self, model: str, inputs: dict[str, Any], card: LiveCard, group: tuple[LiveCard]
+        self,
+        model: str,
+        inputs: dict[str, Any],
+        card: LiveCard,
+        group: tuple[LiveCard],
+        parent: str | None = None,
     ) -> Generation:
         card.start_ticker()
         if any(is_local_media(v) for v in inputs.values()):
@@ -641,7 +671,9 @@ class Panel(w.VBox):
         # Its place in line counts the waiting cards of every cell and panel of the kernel,
         # in the order run() takes its ticket for a slot, which is now.
         join_line(group)
-        return await self.client.run(model, inputs, on_update=card.update, save_to=output_dir())
+        return await self.client.run(
+            model, inputs, on_update=card.update, save_to=output_dir(), parent=parent
+        )
 
     def _show_runs(self) -> None:
         """Every run in flight and the newest FINISHED_SHOWN finished ones, newest first; the
@@ -899,11 +931,13 @@ class Panel(w.VBox):
             raise ValueError("no result to copy: generate or select one first")
         return run_text(kind, generation.model, generation.inputs).text
 
-    def load(self, run: Any) -> None:
-        """Put a past run's model and every input (seed included) back into the form.
+    def load(self, run: Any, *, how: str = "loaded from") -> None:
+        """Put a past run's model and every input (seed included) back into the form, marked
+        as made from it: the next Generate records it as its parent.
 
-        ``run`` is a :class:`Generation`, a journal entry (``history()``), or anything with
-        ``model`` and ``inputs``.
+        ``run`` is a :class:`Generation`, a journal entry (``history()``), a ``Recalled``
+        (its ``parent``, when the picture was one of ours), or anything with ``model`` and
+        ``inputs``.
         """
         model, inputs = getattr(run, "model", None), getattr(run, "inputs", None)
         if not isinstance(model, str) or not isinstance(inputs, Mapping):
@@ -911,7 +945,80 @@ class Panel(w.VBox):
         sent = dict(inputs)
         self._after_form.append(lambda form: setattr(form, "value", sent))
         self._choose(model)
+        made = isinstance(run, (Generation, JournalEntry))  # a Recalled names its source
+        self.mark_parent(run.id if made else getattr(run, "parent", None), how)
         self.show_note(f"Loaded a {model} run into the form.")
+
+    # -- lineage ---------------------------------------------------------------------------------
+    def mark_parent(self, parent: str | None, how: str = "") -> None:
+        """Record the form's next runs as made from ``parent`` (None: from nothing); the chip
+        above Generate says so (``how``: "remix of", "loaded from", …)."""
+        self.parent = parent if isinstance(parent, str) and parent else None
+        self.from_chip.show(self.parent, how)
+
+    def forget_parent(self) -> None:
+        """The chip's ×: the next run is not recorded as made from any run."""
+        self.mark_parent(None)
+
+    def vary(
+        self, generation: Generation | None = None, n: int = VARY_COUNT
+    ) -> list[asyncio.Task[Any]]:
+        """``n`` runs of ``generation`` (default: the result shown) with new seeds, at once,
+        each recorded as made from it (what Vary does); returns their tasks. Above
+        ``confirm_above`` they wait for "Generate anyway"."""
+        generation = generation or self._selected()
+        if generation is None:
+            return []
+        return self._vary(generation.model, generation.inputs, generation.id, n)
+
+    def _vary(
+        self, model: str, inputs: Mapping[str, Any], parent: str, n: int = VARY_COUNT
+    ) -> list[asyncio.Task[Any]]:
+        runs = [(model, varied, parent) for varied in variations(dict(inputs), n)]
+        price = self.prices.estimate(model, inputs)
+        cost = price * n if price is not None else None
+        if self._ask_first(runs, cost, f"Vary ({n} runs)"):
+            return []
+        tasks = [self._start(*run) for run in runs]
+        return [t for t in tasks if t is not None]
+
+    def remix(self, run: Any = None) -> None:
+        """Put ``run``'s model and inputs (default: the result shown) into the form, marked as
+        made from it: change what you like and Generate (what Remix does)."""
+        run = run if run is not None else self._selected()
+        if run is None:
+            return
+        self.load(run, how="remix of")
+        run_id = getattr(run, "id", "")
+        self.show_note(f"Remix of {run_id[:8]}: change the inputs and Generate.")
+
+    def show_parent(self, generation: Generation | None = None) -> None:
+        """Show the run that ``generation`` (default: the result shown) was made from: from
+        the history strip, else from the journal (not in ``history="session"`` mode, where
+        only this session's runs are shown)."""
+        generation = generation or self._selected()
+        parent = generation.parent if generation is not None else None
+        if not parent:
+            return
+        shot = next((s for s in self.strip.shots.values() if s.run_id == parent), None)
+        if shot is not None:
+            self._shot_selected(shot)
+            return
+        if self.history != "journal":  # a shared app shows no run of another session
+            self.show_note(f"the run it was made from ({parent[:8]}) is not in this session")
+            return
+        from .._journal.journal import default_journal
+
+        try:
+            entry = default_journal().get(parent)
+            if entry is None or not entry.files:
+                raise OSError("not in the journal, or no file kept")
+            shown = Generation.from_entry(entry)
+        except (OSError, EachLabsError) as exc:
+            self.show_note(f"the run it was made from ({parent[:8]}) cannot be shown: {exc}")
+            return
+        shown.emulated = bool(entry.emulator)
+        self.view(shown, 0)
 
     def use_as_input(
         self, generation: Generation, index: int = 0, field: str | None = None
@@ -929,6 +1036,7 @@ class Panel(w.VBox):
         else:
             value = LocalMedia(data, sniff_content_type(data), f"{generation.id}-{index}")
         source = f"Image {index + 1} of {generation.model}"
+        self.mark_parent(generation.id, "image from")
         target = field or self._image_field()
         if self.form is not None and target is not None and not self._loading():
             self.form.update({target: value})
@@ -963,6 +1071,8 @@ class Panel(w.VBox):
         trigger = trigger.strip() if isinstance(trigger, str) else ""
         inputs = lora_inputs(lora.url, {"trigger_phrase": trigger}, lora.scale)
         self._trigger = trigger
+        # runs of the LoRA are made from the trainer's run, not from what the form held
+        self.mark_parent(run.id if isinstance(run, Generation) else None, "LoRA from")
         self._after_form.append(lambda form: form.update(inputs))
         self.select(lora.model)
         self.show_note(f"{lora.model} with your LoRA: write a prompt and Generate.")

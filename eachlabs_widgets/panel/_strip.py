@@ -91,6 +91,8 @@ class Shot:
     emulated: bool = False
     cost: float | None = None
     starred: bool = False
+    #: The prediction id of the run this one was made from (see ``lineage()``), if any.
+    parent: str | None = None
 
     @property
     def prompt(self) -> str:
@@ -131,6 +133,8 @@ class Shot:
         params += [[k, value_text(v)] for k, v in self.inputs.items()]
         params.append(["created", self.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")])
         params.append(["prediction", self.run_id])
+        if self.parent:
+            params.append(["made from", self.parent])
         return {
             "key": self.key,
             "image": True,
@@ -140,6 +144,7 @@ class Shot:
             "caption": " · ".join(bits),
             "params": params,
             "starred": self.starred,
+            "parent": self.parent or "",
         }
 
 
@@ -173,6 +178,10 @@ class ResultStrip(anywidget.AnyWidget):
         super().__init__()
         self.on_select = on_select
         self.on_load = on_load
+        #: ``on_vary(shot)`` and ``on_remix(shot)``: the lightbox's Vary and Remix (the panel
+        #: wires them).
+        self.on_vary: Callable[[Shot], Any] | None = None
+        self.on_remix: Callable[[Shot], Any] | None = None
         self.shots: dict[str, Shot] = {}
         self.order: list[str] = []
         #: The runs the search box and the star filter leave shown (None: every run).
@@ -196,6 +205,7 @@ class ResultStrip(anywidget.AnyWidget):
                 source=generation,
                 emulated=generation.emulated,
                 cost=generation.cost,
+                parent=generation.parent,
             )
             for index in range(len(generation.images))
         ]
@@ -225,6 +235,7 @@ class ResultStrip(anywidget.AnyWidget):
                         emulated=bool(emulator) and entry.base_url == emulator,
                         cost=float(cost) if isinstance(cost, (int, float)) else None,
                         starred=bool(getattr(entry, "starred", False)),
+                        parent=getattr(entry, "parent", None),
                     )
                 )
         self._put(shots, first=False)
@@ -320,6 +331,10 @@ class ResultStrip(anywidget.AnyWidget):
                 self.on_select(self.shots[key])
         elif kind == "load" and key in self.shots and self.on_load is not None:
             self.on_load(self.shots[key])
+        elif kind == "vary" and key in self.shots and self.on_vary is not None:
+            self.on_vary(self.shots[key])
+        elif kind == "remix" and key in self.shots and self.on_remix is not None:
+            self.on_remix(self.shots[key])
         return None
 
     # -- search, stars, download all (the journal's, see ``find()``) ---------------------------

@@ -125,6 +125,22 @@ class Stage(w.VBox):
             icon="undo",
             tooltip="the model and every parameter of this run, seed included",
         )
+        self.vary_button = w.Button(
+            description="Vary",
+            icon="random",
+            tooltip="four more runs of these inputs with new seeds, each made from this one",
+        )
+        self.remix_button = w.Button(
+            description="Remix",
+            icon="sliders",
+            tooltip="these inputs into the form, marked as made from this run: change them "
+            "and Generate",
+        )
+        # "from abcd1234": the run this one was made from; a click shows it
+        self.parent_button = w.Button(
+            description="", icon="level-up", layout=w.Layout(width="auto", display="none")
+        )
+        self.parent_button.add_class("eachlabs-stage-from")
         self.eachgen_button = w.Button(description="Copy as %%eachgen", icon="terminal")
         self.python_button = w.Button(description="Copy as Python", icon="code")
         self.star_button = w.ToggleButton(
@@ -143,6 +159,8 @@ class Stage(w.VBox):
             self.star_button,
             self.save_button,
             self.enlarge_button,
+            self.vary_button,
+            self.remix_button,
             self.use_button,
             self.load_button,
             self.eachgen_button,
@@ -154,7 +172,15 @@ class Stage(w.VBox):
         self.note = w.HTML("")
         self.copy_box = CopyBox()
         super().__init__(
-            [self.empty, self.image, self.caption, self.actions, self.note, self.copy_box]
+            [
+                self.empty,
+                self.image,
+                self.caption,
+                self.parent_button,
+                self.actions,
+                self.note,
+                self.copy_box,
+            ]
         )
         self.add_class("eachlabs-viewer")
         self.add_class("eachlabs-stage")
@@ -187,6 +213,10 @@ class Stage(w.VBox):
         self.caption.value = f"<div>{' · '.join(bits)}</div>" + (
             f"<div class='eachlabs-muted'>{prompt}</div>" if prompt else ""
         )
+        parent = generation.parent
+        self.parent_button.description = f"from {short_id(parent)}" if parent else ""
+        self.parent_button.tooltip = f"made from {parent}: show it" if parent else ""
+        self.parent_button.layout.display = None if parent else "none"
         self.note.value = ""
         self.copy_box.layout.display = "none"
         self.actions.layout.display = None

@@ -773,3 +773,95 @@ def test_notebook7(servers, browser, artifacts):
     generate_with_keys(page, FLASH, "a lighthouse at dusk", search="flash")
     assert_legible(page)
     shot(page, artifacts / "panel-notebook7.png")
+
+
+LINEAGE_SHOTS = Path("/tmp/lineage-shots")
+
+#: The lines a box's text takes (its height over its line height).
+LINES_JS = """(e) => {
+  const s = getComputedStyle(e);
+  const line = parseFloat(s.lineHeight) || parseFloat(s.fontSize) * 1.2;
+  return Math.round(e.getBoundingClientRect().height / line);
+}"""
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_vary_and_remix_with_lineage(servers, browser, artifacts, theme):
+    """Vary on the stage makes four runs, each saying "from <short id>" (which shows the
+    parent); the lightbox says it too, goes to the parent, and its Remix marks the form; the
+    run generated from it says where it came from. Legible and whole in Light and Dark."""
+    name = "lineage-" + theme.split()[-1].lower()
+    LINEAGE_SHOTS.mkdir(exist_ok=True)
+    lab = servers["launch"]("lab", theme=theme)
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_lab(page, lab)
+    generate_with_keys(page, FLASH, "a lighthouse at dusk, oil painting", search="flash")
+    stage_from = page.locator(f"{PANEL} .eachlabs-stage-from")
+    expect(stage_from).to_be_hidden()  # the first run was made from nothing
+
+    tiles = page.locator(f"{PANEL} .eachlabs-tile")
+    page.locator(f"{PANEL} .eachlabs-stage-actions .widget-button:has-text('Vary')").click()
+    expect(page.locator(f"{PANEL} .eachlabs-generate")).to_contain_text("running")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.eachlabs-panel .eachlabs-tile').length >= 5",
+        timeout=60_000,
+    )
+    expect(page.locator(f"{PANEL} .eachlabs-generate")).not_to_contain_text("running")
+    all_thumbs(page)
+    expect(tiles).to_have_count(5)
+    root_key = tiles.nth(4).get_attribute("data-key") or ""
+    root_short = root_key.split(":")[0][:8]
+    # the newest variation is on the stage, saying where it came from, on one line
+    expect(stage_from).to_be_visible()
+    expect(stage_from).to_have_text(f"from {root_short}")
+    assert stage_from.evaluate(LINES_JS) == 1
+    assert_legible(page)
+    assert_whole(page)
+    shot(page, LINEAGE_SHOTS / f"{name}-varied.png")
+    # its click shows the parent on the stage
+    stage_from.click()
+    expect(stage_from).to_be_hidden()
+    expect(page.locator(f"{PANEL} .eachlabs-caption")).to_contain_text(root_short)
+
+    # the lightbox of a variation: "from <short id>" goes to the parent, Remix marks the form
+    tiles.nth(0).click()
+    box = page.locator(".eachlabs-lightbox")
+    expect(box).to_be_visible()
+    from_button = box.locator("button.eachlabs-from")
+    expect(from_button).to_have_text(f"from {root_short}")
+    expect(box.locator(".eachlabs-params")).to_contain_text("made from")
+    page.screenshot(path=LINEAGE_SHOTS / f"{name}-lightbox.png")
+    assert_legible(page, ".eachlabs-lightbox")
+    from_button.click()
+    expect(box.locator(".eachlabs-lightbox-counter")).to_have_text("Image 5 of 5")
+    expect(from_button).to_be_hidden()  # the root was made from nothing
+    tiles_before = tiles.count()
+    box.locator("button.eachlabs-remix").click()
+    expect(box).to_have_count(0)
+    chip = page.locator(f"{PANEL} .eachlabs-from-chip")
+    expect(chip).to_be_visible()
+    expect(chip).to_contain_text(f"remix of {root_short}")
+    expect(page.locator(f"{PANEL} .eachlabs-message")).to_contain_text("Remix of")
+    prompt_box(page, FLASH).fill("a lighthouse at night, oil painting")
+    page.locator(f"{PANEL} .eachlabs-generate").click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.eachlabs-panel .eachlabs-tile').length > {tiles_before}",
+        timeout=60_000,
+    )
+    expect(stage_from).to_have_text(f"from {root_short}")
+    expect(page.locator(f"{PANEL} .eachlabs-caption")).to_contain_text("at night")
+    assert_legible(page)
+    assert_whole(page)
+    shot(page, LINEAGE_SHOTS / f"{name}-remixed.png")
+    # the narrow panel: the stage's buttons wrap, "from …" stays on one line
+    page.set_viewport_size({"width": 620, "height": 1000})
+    page.wait_for_timeout(300)
+    assert stage_from.evaluate(LINES_JS) == 1
+    assert chip.evaluate(LINES_JS) <= 2
+    assert_whole(page)
+    right = page.locator(f"{PANEL} .eachlabs-right")
+    overflow = right.evaluate(WIDER)
+    assert overflow["by"] <= 1, overflow
+    page.locator(f"{PANEL} .eachlabs-stage").scroll_into_view_if_needed()
+    page.screenshot(path=LINEAGE_SHOTS / f"{name}-narrow.png")

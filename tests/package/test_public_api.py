@@ -11,6 +11,7 @@ PINNED = {
     "agenerate",
     "generate",
     "history",
+    "lineage",
     "resume",
     "EachLabsError",
     "APIError",

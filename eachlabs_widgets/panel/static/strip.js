@@ -7,7 +7,7 @@
 //   -> {type: "thumbs", keys}       <- {type: "thumbs", keys} + one JPEG per key
 //   -> {type: "full", key}          <- {type: "full", key, mime, name} + the file's bytes
 //   -> {type: "compare", keys}      <- {type: "compare", keys, diff} + two images
-//   -> {type: "select" | "load", key}
+//   -> {type: "select" | "load" | "vary" | "remix", key}
 //   <- {type: "open", key}          (the panel's Enlarge button)
 //   -> {type: "search", text, starred}  <- {type: "searched", count} (items change too)
 //   -> {type: "star", key, on}      (items change)
@@ -314,6 +314,28 @@ function render({ model, el: root }) {
     const next = el("button", { class: "jupyter-button", type: "button", "aria-label": "Next image", text: "›" });
     const show = el("button", { class: "jupyter-button", type: "button", text: "Show in panel" });
     const load = el("button", { class: "jupyter-button", type: "button", text: "Load into form" });
+    const vary = el("button", {
+      class: "jupyter-button eachlabs-vary",
+      type: "button",
+      text: "Vary",
+      title: "four more runs of these inputs with new seeds, each recorded as made from this one",
+    });
+    const remix = el("button", {
+      class: "jupyter-button eachlabs-remix",
+      type: "button",
+      text: "Remix",
+      title: "these inputs into the form, marked as made from this run: change them and Generate",
+    });
+    // "from abcd1234": the run this one was made from; shown here when the strip holds it
+    const from = el("button", { class: "eachlabs-from", type: "button" });
+    from.addEventListener("click", () => {
+      const parent = imgs[index].parent;
+      const at = imgs.findIndex((i) => i.key.startsWith(`${parent}:`));
+      if (at >= 0) {
+        index = at;
+        draw();
+      }
+    });
     const star = el("button", { class: "jupyter-button eachlabs-star", type: "button" });
     star.addEventListener("click", () => {
       const item = imgs[index];
@@ -338,6 +360,14 @@ function render({ model, el: root }) {
       model.send({ type: "load", key: imgs[index].key });
       closeOverlay();
     });
+    vary.addEventListener("click", () => {
+      model.send({ type: "vary", key: imgs[index].key });
+      closeOverlay();
+    });
+    remix.addEventListener("click", () => {
+      model.send({ type: "remix", key: imgs[index].key });
+      closeOverlay();
+    });
     const box = el(
       "div",
       { class: "eachlabs-lightbox-box" },
@@ -347,8 +377,9 @@ function render({ model, el: root }) {
         { class: "eachlabs-lightbox-side" },
         el("div", { class: "eachlabs-lightbox-top" }, counter, close),
         caption,
+        from,
         params,
-        el("div", { class: "eachlabs-lightbox-actions" }, download, star, show, load),
+        el("div", { class: "eachlabs-lightbox-actions" }, download, star, show, load, vary, remix),
       ),
     );
     node.append(box);
@@ -359,6 +390,7 @@ function render({ model, el: root }) {
       const mine = ++token;
       counter.textContent = `Image ${index + 1} of ${imgs.length}`;
       caption.textContent = item.caption || item.model;
+      drawFrom(item);
       drawStar(item);
       params.replaceChildren(paramsList(item));
       picture.alt = `Image ${index + 1} of ${imgs.length}: ${item.prompt || item.model}`;
@@ -373,6 +405,16 @@ function render({ model, el: root }) {
       download.href = url;
       download.download = answer.name;
       download.removeAttribute("aria-disabled");
+    }
+    function drawFrom(item) {
+      from.hidden = !item.parent;
+      if (!item.parent) return;
+      const held = imgs.some((i) => i.key.startsWith(`${item.parent}:`));
+      from.textContent = `from ${item.parent.slice(0, 8)}`;
+      from.disabled = !held;
+      from.title = held
+        ? `made from ${item.parent}: show it`
+        : `made from ${item.parent} (not in the history shown)`;
     }
     function go(step) {
       index = (index + step + imgs.length) % imgs.length;
