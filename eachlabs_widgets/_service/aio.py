@@ -108,7 +108,8 @@ class AiohttpPool(httpx.AsyncBaseTransport):
         if self._session is None or self._session.closed:
             self._session = self._open()
         timeout = request.extensions.get("timeout", {})
-        headers = [(k, v) for k, v in request.headers.multi_items()]
+        # as httpx spelled them (httpcore sends the same casing)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         data: bytes | httpx.AsyncByteStream | None
         try:
             data = request.content or None

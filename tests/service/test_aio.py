@@ -45,6 +45,10 @@ class Loopback:
                         length = int(line.split(b":", 1)[1])
                 body = await reader.readexactly(length) if length else b""
                 self.requests.append((head, body))
+                if self.behaviour == "cookie" and len(self.requests) == 1:
+                    writer.write(OK.replace(b"\r\n\r\n", b"\r\nSet-Cookie: lb=7; Path=/\r\n\r\n"))
+                    await writer.drain()
+                    continue
                 if self.behaviour == "close":
                     writer.close()
                     return
@@ -67,7 +71,8 @@ async def test_requests_go_out_as_httpx_built_them_over_one_kept_connection():
         response = await client.post(f"{server.url}/v1/prediction", json={"model": "m"})
         assert response.status_code == 200
     head, _ = server.requests[0]
-    assert head.startswith(b"GET /v1/prediction/a%2Fb?x=1%202 HTTP/1.1\r\n")  # not re-quoted
+    assert head.startswith(b"GET /v1/prediction/a%2Fb?x=1%202 HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert b"\r\nUser-Agent: " in head  # as httpx spelled it; the path not quoted again
     head, body = server.requests[-1]
     assert head.startswith(b"POST /v1/prediction HTTP/1.1\r\n")
     assert body == b'{"model":"m"}'
@@ -87,6 +92,22 @@ async def test_a_streamed_body_arrives_whole():
     head, body = server.requests[0]
     assert body == b"a" * 70_000 + b"b" * 5
     assert b"transfer-encoding" not in head.lower()  # the length was given: no chunks
+
+
+async def test_a_cookie_the_server_sets_is_sent_back():
+    # the shared client skips the cookie store for answers that set none; one that sets one
+    # is kept as httpx keeps it
+    from eachlabs_widgets._service.http import new_client
+
+    async with Loopback("cookie") as server:
+        client = new_client()
+        try:
+            for _ in range(3):
+                assert (await client.get(f"{server.url}/v1/models")).status_code == 200
+        finally:
+            await client.aclose()
+    assert b"cookie:" not in server.requests[0][0].lower()
+    assert all(b"\r\nCookie: lb=7\r\n" in head for head, _ in server.requests[1:])
 
 
 async def test_a_refused_connection_is_a_connect_error_nothing_was_sent():
