@@ -7,6 +7,7 @@ it.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -239,6 +240,21 @@ def _secret_or_none(value: str) -> Secret | None:
     return secret if secret.reveal() else None
 
 
+#: The last ``EACHLABS_API_KEY`` read and its Secret: every request reads the variable (it may
+#: change in a kernel), and cleaning it again each time was a visible share of a batch's CPU.
+_env_key: tuple[str, Secret | None] | None = None
+
+
+def _env_secret(value: str) -> Secret | None:
+    global _env_key
+    known = _env_key
+    if known is not None and known[0] == value:
+        return known[1]
+    secret = _secret_or_none(value)
+    _env_key = (value, secret)
+    return secret
+
+
 def reset_configuration() -> None:
     """Forget what :func:`configure` set."""
     had_concurrency = "concurrency" in _overrides
@@ -300,6 +316,7 @@ def on_concurrency(listener: Callable[[int], None]) -> None:
     _concurrency_listeners.append(listener)
 
 
+@functools.lru_cache(maxsize=32)  # every request resolves its base URL
 def normalise_base_url(url: str) -> str:
     """The service's origin (and any proxy prefix) without trailing slashes or ``/v1``.
 
@@ -345,7 +362,7 @@ def resolve(api_key: str | Secret | None = None, base_url: str | None = None) ->
     else:
         env = os.environ.get("EACHLABS_API_KEY", "")
         try:
-            key = _secret_or_none(env)
+            key = _env_secret(env)
         except ConfigurationError as exc:  # say where the key came from
             raise ConfigurationError(f"EACHLABS_API_KEY: {exc}") from None
     return Settings(base_url=url, api_key=key)
@@ -397,7 +414,12 @@ def upload_expiry() -> int:
 
 def home() -> Path:
     """Where the journal and other durable state live: ``EACHLABS_HOME`` or the user data dir."""
-    env = os.environ.get("EACHLABS_HOME")
+    env = os.environ
+    return _home(env.get("EACHLABS_HOME") or None, env.get("HOME"), env.get("XDG_DATA_HOME"))
+
+
+@functools.lru_cache(maxsize=8)  # asked on every journal write; keyed by what it depends on
+def _home(env: str | None, user_home: str | None, data_home: str | None) -> Path:
     if env:
         return Path(env).expanduser()
     import platformdirs

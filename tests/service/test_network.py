@@ -319,16 +319,25 @@ async def test_every_pool_keeps_the_bounded_connection_limits(monkeypatch):
     # or every pool opens up to 100 connections and keeps only 20 (httpx's default).
     import httpx
 
+    from eachlabs_widgets._service.aio import AiohttpPool
     from eachlabs_widgets._service.network import LIMITS, NetworkTransport
 
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "direct.example")
     transport = NetworkTransport()
     try:
-        for url in ("https://direct.example/v1/models", "https://api.example/v1/models"):
-            pool = transport._current().pool(httpx.URL(url))
-            inner = pool._pool  # httpcore's pool: where the limits end up
-            assert inner._max_connections == LIMITS.max_connections
-            assert inner._max_keepalive_connections == LIMITS.max_keepalive_connections
+        direct = transport._current().pool(httpx.URL("https://direct.example/v1/models"))
+        assert isinstance(direct, AiohttpPool)
+        session = direct._open()  # aiohttp's pool: where the limits end up
+        try:
+            assert session.connector is not None
+            assert session.connector.limit == LIMITS.max_connections
+            assert session.connector.limit_per_host == 0
+        finally:
+            await session.close()
+        proxied = transport._current().pool(httpx.URL("https://api.example/v1/models"))
+        inner = proxied._pool  # type: ignore[attr-defined]  # httpcore's pool
+        assert inner._max_connections == LIMITS.max_connections
+        assert inner._max_keepalive_connections == LIMITS.max_keepalive_connections
     finally:
         await transport.aclose()

@@ -35,7 +35,7 @@ def fresh_warm_up(monkeypatch):
 
 def _pool_context(client: httpx.AsyncClient):
     routes = client._transport._current()  # type: ignore[attr-defined]
-    return routes.pool(httpx.URL("https://api.eachlabs.ai"))._pool._ssl_context
+    return routes.pool(httpx.URL("https://api.eachlabs.ai")).ssl_context  # a direct pool
 
 
 async def test_every_client_shares_the_one_tls_context(fresh_warm_up):
