@@ -16,8 +16,10 @@ dropped after the request left (:class:`aiohttp.ServerDisconnectedError`) is a
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ssl
+import weakref
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
@@ -107,6 +109,7 @@ class AiohttpPool(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._session is None or self._session.closed:
             self._session = self._open()
+            _open_pools.add(self)
         timeout = request.extensions.get("timeout", {})
         # as httpx spelled them (httpcore sends the same casing)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
@@ -148,14 +151,30 @@ class AiohttpPool(httpx.AsyncBaseTransport):
         if session is not None:
             await session.close()
 
-    def __del__(self) -> None:
-        # A loop closed by hand (not by asyncio.run) never closes its client. httpcore's pool
-        # is then dropped silently; aiohttp's would log "Unclosed client session": close its
-        # sockets now, without the loop.
-        session = self._session
-        if session is not None and not session.closed:
-            connector = session.connector
-            with contextlib.suppress(Exception):
+    def _drop(self) -> None:
+        """Close the sockets without the loop: it has closed, or the interpreter is ending.
+        httpcore's pool is dropped silently then; aiohttp's would log "Unclosed client
+        session" (and "Unclosed connector") on stderr."""
+        session, self._session = self._session, None
+        try:  # no module global here: at exit they may be gone already
+            if session is not None and not session.closed:
+                connector = session.connector
                 if connector is not None:
                     connector._close()  # the synchronous part of close()
                 session.detach()
+        except Exception:
+            pass
+
+    def __del__(self) -> None:
+        # a loop closed by hand (not by asyncio.run) never closes its client
+        self._drop()
+
+
+def _drop_every_pool() -> None:
+    # At exit: a kernel's loop and the private loop of the sync API never close their clients.
+    for pool in list(_open_pools):
+        pool._drop()
+
+
+_open_pools: weakref.WeakSet[AiohttpPool] = weakref.WeakSet()
+atexit.register(_drop_every_pool)

@@ -21,7 +21,6 @@ import httpx
 from .._exceptions import ConfigurationError
 from . import proxies, trust
 from . import warm as _warm
-from .aio import AiohttpPool
 
 __all__ = ["LIMITS", "NetworkTransport", "facts", "route_note"]
 
@@ -47,6 +46,11 @@ class _Routes:
         pool = self.pools.get(proxy_url)
         if pool is None:
             if chosen is None:
+                # Loaded at the first direct request, not with this module: importing aiohttp
+                # costs ~0.2 s of CPU (it builds two TLS contexts), which a kernel pays while
+                # idle after %load_ext (magics/_preload.py) and the embedded emulator never.
+                from .aio import AiohttpPool
+
                 pool = AiohttpPool(self.context, LIMITS)
             else:
                 pool = httpx.AsyncHTTPTransport(

@@ -91,6 +91,7 @@ class PollSchedule:
     min_interval: float = 0.05
     max_interval: float = 5.0
     crowd_free: int = 10
+    crowd_exponent: float = 0.5
     queued_after: float = 10.0
 
     def next_poll(
@@ -113,7 +114,7 @@ class PollSchedule:
         ``queued``: the last answer said ``created`` (still in the provider's queue).
         """
         round_trip = _clamp(round_trip, 0.0, MAX_ROUND_TRIP)
-        widen = math.sqrt(max(1.0, crowd / self.crowd_free))
+        widen = max(1.0, crowd / self.crowd_free) ** self.crowd_exponent
         s = self.spacing * widen + round_trip
         unknown = self.unknown_spacing * widen + round_trip
         if queued and last_poll is not None and elapsed >= self.queued_after:

@@ -30,6 +30,9 @@ GROUPS: tuple[tuple[str, ...], ...] = (
         "httpcore",
         "anyio._backends._asyncio",
     ),  # what ``_service.http`` imports for the first request
+    # the pool of direct connections: one step of ~0.2 s (aiohttp builds its TLS contexts as
+    # it loads), which no import order splits
+    ("aiohttp", "eachlabs_widgets._service.aio"),
     ("eachlabs_widgets._service.client",),
     ("eachlabs_widgets._notebook.runs", "eachlabs_widgets._notebook.run_display"),
     (
