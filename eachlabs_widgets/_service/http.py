@@ -27,11 +27,11 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import platform
 import random
 import sys
 import time
-import uuid
 import weakref
 from collections.abc import AsyncIterable, Awaitable, Callable, Generator
 from typing import Any
@@ -297,6 +297,25 @@ def error_from_response(response: httpx.Response, secret: Secret | None = None) 
     )
 
 
+def _request_id() -> str:
+    """32 hex digits naming one request in the service's logs (API.md, "Authentication"):
+    unique, not secret, so no system call for it as ``uuid4`` makes."""
+    return f"{_ids.getrandbits(128):032x}"
+
+
+_ids = random.Random()
+if hasattr(os, "register_at_fork"):  # a forked child draws its own ids
+    os.register_at_fork(after_in_child=_ids.seed)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(url: str) -> httpx.URL:
+    # A prediction is polled at the same URL a few times, and parsing one costs more CPU than
+    # anything else of ours in a request: the ~100 predictions in flight hit this cache.
+    # httpx.URL is immutable, so one object serves every request to it.
+    return httpx.URL(url)
+
+
 def _show(url: httpx.URL) -> str:
     """A URL as shown in messages: origin and path, never the query (it may hold a signature)."""
     return str(url.copy_with(query=None, fragment=None))
@@ -366,8 +385,8 @@ class HTTP:
         """
         settings = self._settings()  # once: every try goes to the same place with the same key
         key_auth = KeyAuth(settings.require_key(), origin_of(self.base(settings))) if auth else None
-        sent_headers = {"X-Request-Id": uuid.uuid4().hex, **(headers or {})}
-        url = httpx.URL(self.url(settings, path))
+        sent_headers = {"X-Request-Id": _request_id(), **(headers or {})}
+        url = _parsed(self.url(settings, path))
         short = url.path
         client = self.client(settings)
         if kind == "create":
