@@ -55,6 +55,7 @@ from .prediction import Prediction
 from .rerun import ClientRunner
 from .retry import RetryPolicy
 from .status import StatusWatch, is_known
+from .timeouts import within
 from .uploads import Progress, Uploaded, file_id_of, show_progress
 
 __all__ = ["AsyncEachLabs", "learner"]
@@ -496,9 +497,7 @@ class AsyncEachLabs:
         recorded: list[float] = []
         if journal is not None:
             try:
-                recorded = await asyncio.wait_for(
-                    journal.adurations(model, base_url, limit=50), SEED_WAIT
-                )
+                recorded = await within(SEED_WAIT, journal.adurations(model, base_url, limit=50))
             except (asyncio.TimeoutError, Exception):
                 recorded = journal.durations_nowait(model, base_url)
         learner.seed(model, base_url, reversed(recorded))  # oldest first
@@ -1265,7 +1264,7 @@ def _delete_left_at_exit(left: list[Uploaded]) -> None:
         for upload in left:
             key = upload.api_key.reveal() if isinstance(upload.api_key, Secret) else None
             client = AsyncEachLabs(api_key=key, base_url=upload.base_url, journal=False)
-            await asyncio.wait_for(client._delete_all([upload]), DELETE_HOLD)
+            await within(DELETE_HOLD, client._delete_all([upload]))
 
     run_sync(delete())
     upload_registry.forget(left)

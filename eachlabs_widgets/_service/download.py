@@ -33,6 +33,7 @@ from .._exceptions import APIError, ConfigurationError, OutputDownloadError, Tra
 from .._journal.files import make_temp
 from .http import HTTP
 from .retry import Attempt
+from .timeouts import within as bounded
 
 __all__ = [
     "DEFAULT_MAX_DOWNLOAD_MB",
@@ -126,9 +127,7 @@ def _host_message(error: APIError) -> str:
 async def within(deadline: float | None, work: Awaitable[T]) -> T:
     """``work``, cancelled when ``deadline`` (``time.monotonic()`` seconds) passes:
     ``asyncio.TimeoutError`` then. Works on Python 3.10 (no ``asyncio.timeout`` there)."""
-    if deadline is None:
-        return await work
-    return await asyncio.wait_for(work, timeout=max(0.0, deadline - time.monotonic()))
+    return await bounded(None if deadline is None else deadline - time.monotonic(), work)
 
 
 async def download_to_file(

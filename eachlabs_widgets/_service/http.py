@@ -30,7 +30,6 @@ import logging
 import os
 import platform
 import random
-import sys
 import time
 import weakref
 from collections.abc import AsyncIterable, Awaitable, Callable, Generator
@@ -54,6 +53,7 @@ from .._version import __version__
 from . import warm as _warm
 from .network import LIMITS, NetworkTransport, route_note
 from .retry import Attempt, Kind, RetryPolicy, parse_retry_after
+from .timeouts import within
 from .trust import certificate_error
 
 with contextlib.suppress(ImportError):  # anyio's own name for it; a later anyio may move it
@@ -571,11 +571,7 @@ async def _bounded(awaitable: Awaitable[httpx.Response], deadline: float | None)
             awaitable.close()
         raise DeadlineReached("the deadline passed before the request was sent")
     try:
-        if sys.version_info >= (3, 11):
-            # a timeout on this task: wait_for would start a task for every request
-            async with asyncio.timeout(remaining):
-                return await awaitable
-        return await asyncio.wait_for(awaitable, remaining)
+        return await within(remaining, awaitable)
     except asyncio.TimeoutError:
         raise DeadlineReached("the deadline passed while a request was in flight") from None
 

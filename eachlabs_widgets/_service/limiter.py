@@ -44,6 +44,7 @@ from typing import TypeVar
 from .._exceptions import APIError, PaymentRequiredError, RateLimitError
 from .._settings import DEFAULT_CONCURRENCY, concurrency, on_concurrency
 from .retry import Attempt, Kind, RetryPolicy
+from .timeouts import within
 
 __all__ = [
     "ACCOUNT_CAP",
@@ -368,7 +369,7 @@ class Place:
                 raise _gave_up()
             wait = remaining if probe_after is None else min(probe_after, remaining)
             try:
-                await asyncio.wait_for(owner._acquire(self.ticket), wait)
+                await within(wait, owner._acquire(self.ticket))
             except asyncio.TimeoutError:
                 if probe_after is None or clock() >= limit_at:
                     raise _gave_up() from None
