@@ -7,7 +7,9 @@ it asks :mod:`.proxies` for the proxy of its URL and :mod:`.warm` for the TLS co
 when a variable changed (``%env SSL_CERT_FILE=…``, ``os.environ["HTTPS_PROXY"] = …``) it
 builds new connection pools for the next requests; the old ones finish what they carry and
 close with the client. Direct connections use aiohttp's pool (:mod:`.aio`, a fifth of the CPU
-per request); connections through a proxy use httpcore's.
+per request); connections through a proxy use httpcore's. aiohttp is imported with this module,
+as httpcore is (~0.2 s of CPU: it builds two TLS contexts as it loads), so that a first call
+imports nothing before its first request; a kernel loads it while idle after ``%load_ext``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from . import proxies, trust
 from . import warm as _warm
+from .aio import AiohttpPool
 
 __all__ = ["LIMITS", "NetworkTransport", "facts", "route_note"]
 
@@ -46,11 +49,6 @@ class _Routes:
         pool = self.pools.get(proxy_url)
         if pool is None:
             if chosen is None:
-                # Loaded at the first direct request, not with this module: importing aiohttp
-                # costs ~0.2 s of CPU (it builds two TLS contexts), which a kernel pays while
-                # idle after %load_ext (magics/_preload.py) and the embedded emulator never.
-                from .aio import AiohttpPool
-
                 pool = AiohttpPool(self.context, LIMITS)
             else:
                 pool = httpx.AsyncHTTPTransport(

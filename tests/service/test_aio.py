@@ -145,21 +145,6 @@ def test_a_pool_left_on_a_loop_closed_by_hand_logs_nothing(caplog):
     assert not [r for r in caplog.records if "Unclosed" in r.getMessage()]
 
 
-def test_the_http_stack_loads_aiohttp_only_for_a_direct_request():
-    # ~0.2 s of CPU at import: a kernel loads it while idle (magics/_preload.py), the embedded
-    # emulator never
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, eachlabs_widgets as el; from eachlabs_widgets._service import http; "
-        "el.configure(base_url='emulator'); el.generate('flux-2-turbo-text-to-image', 'x', "
-        "card=False); print('aiohttp' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "False"
-
-
 def test_a_script_against_a_server_exits_without_a_word_on_stderr(tmp_path):
     # The sync API's loop never closes its client: at exit the pool is dropped quietly.
     import os
