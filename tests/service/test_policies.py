@@ -233,17 +233,23 @@ async def test_a_sleeper_wakes_when_a_prediction_of_its_model_ends():
     assert await asyncio.wait_for(learner.sleep("m", "a", 30), 5) is True
 
 
-def test_a_crowd_widens_the_spacing_by_its_square_root_beyond_crowd_free():
+def test_a_crowd_widens_the_spacing_by_a_power_of_itself_beyond_crowd_free():
     schedule = PollSchedule()
+    power = schedule.crowd_exponent
+    assert 0.5 <= power < 1  # wider than the square root, never in proportion to the crowd
     support = (3.0, 5.0)
     alone = schedule.next_poll(3.0, 3.0, support) - 3.0
     ten = schedule.next_poll(3.0, 3.0, support, crowd=10) - 3.0
     hundred = schedule.next_poll(3.0, 3.0, support, crowd=100) - 3.0
     assert alone == pytest.approx(ten) == pytest.approx(schedule.spacing)
-    assert hundred == pytest.approx(schedule.spacing * 10**0.5)
+    assert hundred == pytest.approx(schedule.spacing * 10**power)
     unknown_alone = schedule.next_poll(1.0, 1.0, None) - 1.0
     unknown_crowd = schedule.next_poll(1.0, 1.0, None, crowd=100) - 1.0
-    assert unknown_crowd == pytest.approx(unknown_alone * 10**0.5)
+    assert unknown_crowd == pytest.approx(unknown_alone * 10**power)
+    square_root = PollSchedule(crowd_exponent=0.5)
+    assert square_root.next_poll(3.0, 3.0, support, crowd=100) - 3.0 == pytest.approx(
+        schedule.spacing * 10**0.5
+    )
 
 
 def test_a_prediction_long_in_created_is_polled_less_and_less_often():
