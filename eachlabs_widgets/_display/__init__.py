@@ -7,6 +7,7 @@
 - ``sheet``: a grid as one labelled PNG with A1111's ``parameters`` text (``Results.sheet``).
 - ``tables``: HTML and text tables (models, a schema's inputs, history, settings).
 - ``cellsyntax``: the text of a ``%%eachgen`` cell, shared by the magic and the panel's Copy.
+- ``markup``: HTML outputs shown as written (no math typesetting of ``$`` amounts).
 
 Imports: the package's ``_exceptions``, ``_schema`` and ``_journal``. This wing stands below
 ``_generation`` and ``_service``, so a ``Generation`` (which the client makes) draws itself;

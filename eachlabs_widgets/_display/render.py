@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .markup import as_written
 from .thumbs import SHEET_GAP, thumbnail_from_bytes, thumbnail_jpeg
 
 if TYPE_CHECKING:
@@ -414,7 +415,7 @@ def generation_bundle(generation: Generation, mode: str | None = None) -> dict[s
     mode = mode or embed_mode()
     return {
         "text/plain": _plain(generation),
-        "text/html": _figure(generation, mode, THUMBNAIL_HEIGHT),
+        "text/html": as_written(_figure(generation, mode, THUMBNAIL_HEIGHT)),
     }
 
 
@@ -434,8 +435,10 @@ def summary_line(generation: Generation) -> dict[str, Any]:
     text = "✓ " + " · ".join(bits)
     return {
         "text/plain": text,
-        "text/html": f"<div class='eachlabs-done' style='color:{MUTED};font-size:90%'>"
-        f"{html.escape(text)}</div>",
+        "text/html": as_written(
+            f"<div class='eachlabs-done' style='color:{MUTED};font-size:90%'>"
+            f"{html.escape(text)}</div>"
+        ),
     }
 
 
@@ -670,7 +673,7 @@ class Results:
                 lines.append(f"[{label}] {type(item).__name__}: {_failure_text(item)}")
             else:
                 lines.append(f"[{label}] " + _plain(item).replace("\n", "\n    "))
-        return {"text/plain": "\n".join(lines), "text/html": head + grid}
+        return {"text/plain": "\n".join(lines), "text/html": as_written(head + grid)}
 
     # -- the grid as one picture ---------------------------------------------------------------
 

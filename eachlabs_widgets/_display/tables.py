@@ -13,6 +13,7 @@ from typing import Any
 from .._journal.journal import JournalEntry
 from .._schema.category import model_category
 from .._schema.inputs import declared_type, default_of, enum_of, properties_of, required_of
+from .markup import as_written
 from .render import MUTED
 
 __all__ = [
@@ -84,7 +85,7 @@ class Table:
         return f"{title}<div style='overflow-x:auto'>{table}</div>{note}"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/plain": self.plain(), "text/html": self.html()}
+        return {"text/plain": self.plain(), "text/html": as_written(self.html())}
 
     def __repr__(self) -> str:
         return self.plain()
@@ -101,7 +102,9 @@ class TextView:
         style = f"color:{self.colour};" if self.colour else ""
         return {
             "text/plain": self.text,
-            "text/html": f"<pre style='{style}white-space:pre-wrap'>{html.escape(self.text)}</pre>",
+            "text/html": as_written(
+                f"<pre style='{style}white-space:pre-wrap'>{html.escape(self.text)}</pre>"
+            ),
         }
 
     def __repr__(self) -> str:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from IPython.display import display
 
+from .._display.markup import as_written
 from .._display.render import ERROR, MUTED, error_sentence
 from .runs import BackgroundRun, CellRun, in_voila, resume_note, static_bundle
 
@@ -72,8 +73,10 @@ def orphan_note(text: str) -> dict[str, Any]:
     )
     return {
         "text/plain": text,
-        "text/html": f"{style}<div class='eachlabs-orphan' style='color:{MUTED};"
-        f"font-size:85%'>{html.escape(text)}</div>",
+        "text/html": as_written(
+            f"{style}<div class='eachlabs-orphan' style='color:{MUTED};"
+            f"font-size:85%'>{html.escape(text)}</div>"
+        ),
     }
 
 
@@ -85,8 +88,9 @@ def static_or_error(run: CellRun, embed: str | None) -> dict[str, Any]:
         text = error_sentence(failure)
         return {
             "text/plain": text,
-            "text/html": f"<div class='eachlabs-failure' style='color:{ERROR}'>"
-            f"{html.escape(text)}</div>",
+            "text/html": as_written(
+                f"<div class='eachlabs-failure' style='color:{ERROR}'>{html.escape(text)}</div>"
+            ),
         }
     return static_bundle(run, embed)
 

@@ -41,6 +41,7 @@ from .._display.card import (
     number_the_line,
     typical_seconds,
 )
+from .._display.markup import as_written
 from .._display.render import (
     EMULATOR_TAG,
     GRID_HEIGHT,
@@ -618,7 +619,7 @@ def static_bundle(run: CellRun, embed: str | None = None) -> dict[str, Any]:
             f"<div class='eachlabs-note' style='color:{MUTED};font-size:90%'>{html.escape(n)}</div>"
             for n in notes
         )
-        bundle["text/html"] = said + bundle["text/html"]
+        bundle["text/html"] = as_written(said + bundle["text/html"])
         bundle["text/plain"] = "\n".join(notes) + "\n" + bundle["text/plain"]
     return bundle
 

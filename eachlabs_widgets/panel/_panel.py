@@ -20,6 +20,7 @@ from .._display.card import (
     leave_line,
     typical_seconds,
 )
+from .._display.markup import as_written
 from .._exceptions import EachLabsError, InputValidationError
 from .._generation import DEFAULT_OUTPUT_DIR, Generation
 from .._journal.files import atomic_write, embed_metadata, extension_for, write_sidecar
@@ -1118,7 +1119,7 @@ class Panel(w.VBox):
             f"<div class='eachlabs-snapshot {self.snapshot_class}'>",
             1,
         )
-        return {"text/plain": self._plain(), "text/html": marked}
+        return {"text/plain": self._plain(), "text/html": as_written(marked)}
 
     @property
     def snapshot_class(self) -> str:

@@ -258,3 +258,32 @@ def test_a_cell_keeps_its_height_when_its_live_tiles_give_way_to_the_result(
     print(f"one run: live {live:.1f} px, then {[round(h, 1) for h in after]}")
     assert live > 256  # the picture's box
     assert max(abs(h - live) for h in after) <= STEADY, (live, after)
+
+
+BUDGET_SETUP = """\
+import os
+os.environ.update(EACHLABS_BASE_URL="emulator", EACHLABS_EMULATOR_SPEED="0.15")
+%load_ext eachlabs_widgets
+%config EachGen.budget = 0.02
+%eachgen config"""
+TWO_DOLLARS = """\
+from IPython.display import display
+from eachlabs_widgets._display.tables import TextView
+display(TextView("spent $0.016 of $0.020 budget"))"""
+
+
+def test_dollar_amounts_show_as_written_not_as_math(servers, browser, artifacts):
+    # JupyterLab typesets text between two "$" of an HTML output as LaTeX: the budget's
+    # "$0.000 of $0.020 budget" became italic math with its spaces gone.
+    lab = servers["launch"]("lab", "dollars.ipynb", (BUDGET_SETUP, TWO_DOLLARS))
+    page = browser.new_page()
+    open_lab(page, lab, "dollars.ipynb")
+    run_cell(page, 1)
+    page.wait_for_selector(f"{CELL} >> nth=1 >> text=budget", timeout=15_000)
+    time.sleep(1.0)  # MathJax typesets after the output is attached
+    for index in (0, 1):
+        output = page.locator(f"{CELL} >> nth={index} >> .jp-OutputArea-output").first
+        text = output.inner_text()
+        assert "of $0.020 budget" in text, text
+        assert output.locator("mjx-container, .MathJax").count() == 0
+    page.locator(f"{CELL} >> nth=0").screenshot(path=artifacts / "dollars-config.png")
