@@ -439,6 +439,7 @@ def check_lightbox(page: Any, artifacts: Any, name: str) -> None:
     assert "seed" in box.locator(".eachlabs-params").inner_text()
     page.screenshot(path=artifacts / f"{name}-lightbox.png")
     assert_legible(page, ".eachlabs-lightbox")
+    check_lightbox_narrow(page, artifacts, name)
     page.keyboard.press("ArrowRight")
     expect(counter).to_have_text(f"Image {3 if total > 2 else 1} of {total}")
     page.keyboard.press("ArrowLeft")
@@ -448,6 +449,37 @@ def check_lightbox(page: Any, artifacts: Any, name: str) -> None:
     assert info.value.suggested_filename == download.get_attribute("download")
     page.keyboard.press("Escape")
     expect(box).to_have_count(0)
+
+
+def check_lightbox_narrow(page: Any, artifacts: Any, name: str) -> None:
+    """In a 600 px window the picture, its two arrows and the facts do not overlap, and all
+    of them are inside the window."""
+    wide = page.viewport_size
+    page.set_viewport_size({"width": 600, "height": 800})
+    try:
+        page.wait_for_timeout(300)
+        page.screenshot(path=artifacts / f"{name}-lightbox-narrow.png")
+        boxes = page.evaluate(
+            """() => {
+                const q = (s) => document.querySelector('.eachlabs-lightbox ' + s);
+                const r = (e) => { const b = e.getBoundingClientRect();
+                    return [b.left, b.top, b.right, b.bottom]; };
+                const stage = q('.eachlabs-lightbox-stage');
+                const [prev, next] = stage.querySelectorAll('button');
+                return {image: r(q('.eachlabs-lightbox-image')), side: r(q('.eachlabs-lightbox-side')),
+                        prev: r(prev), next: r(next), width: window.innerWidth};
+            }"""
+        )
+        image, side = boxes["image"], boxes["side"]
+        overlap = not (
+            image[2] <= side[0] or side[2] <= image[0] or image[3] <= side[1] or side[3] <= image[1]
+        )
+        assert not overlap, boxes
+        for arrow in (boxes["prev"], boxes["next"]):
+            assert arrow[0] >= 0 and arrow[2] <= boxes["width"], boxes
+        assert boxes["prev"][2] <= image[0] and image[2] <= boxes["next"][0], boxes
+    finally:
+        page.set_viewport_size(wide)
 
 
 def check_compare(page: Any, artifacts: Any, name: str) -> None:
