@@ -807,8 +807,6 @@ def test_notebook7(servers, browser, artifacts):
     shot(page, artifacts / "panel-notebook7.png")
 
 
-LINEAGE_SHOTS = Path("/tmp/lineage-shots")
-
 #: The lines a box's text takes (its height over its line height).
 LINES_JS = """(e) => {
   const s = getComputedStyle(e);
@@ -823,7 +821,6 @@ def test_vary_and_remix_with_lineage(servers, browser, artifacts, theme):
     parent); the lightbox says it too, goes to the parent, and its Remix marks the form; the
     run generated from it says where it came from. Legible and whole in Light and Dark."""
     name = "lineage-" + theme.split()[-1].lower()
-    LINEAGE_SHOTS.mkdir(exist_ok=True)
     lab = servers["launch"]("lab", theme=theme)
     page = browser.new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -850,7 +847,7 @@ def test_vary_and_remix_with_lineage(servers, browser, artifacts, theme):
     assert stage_from.evaluate(LINES_JS) == 1
     assert_legible(page)
     assert_whole(page)
-    shot(page, LINEAGE_SHOTS / f"{name}-varied.png")
+    shot(page, artifacts / f"{name}-varied.png")
     # its click shows the parent on the stage
     stage_from.click()
     expect(stage_from).to_be_hidden()
@@ -863,7 +860,7 @@ def test_vary_and_remix_with_lineage(servers, browser, artifacts, theme):
     from_button = box.locator("button.eachlabs-from")
     expect(from_button).to_have_text(f"from {root_short}")
     expect(box.locator(".eachlabs-params")).to_contain_text("made from")
-    page.screenshot(path=LINEAGE_SHOTS / f"{name}-lightbox.png")
+    page.screenshot(path=artifacts / f"{name}-lightbox.png")
     assert_legible(page, ".eachlabs-lightbox")
     from_button.click()
     expect(box.locator(".eachlabs-lightbox-counter")).to_have_text("Image 5 of 5")
@@ -885,7 +882,7 @@ def test_vary_and_remix_with_lineage(servers, browser, artifacts, theme):
     expect(page.locator(f"{PANEL} .eachlabs-caption")).to_contain_text("at night")
     assert_legible(page)
     assert_whole(page)
-    shot(page, LINEAGE_SHOTS / f"{name}-remixed.png")
+    shot(page, artifacts / f"{name}-remixed.png")
     # the narrow panel: the stage's buttons wrap, "from …" stays on one line
     page.set_viewport_size({"width": 620, "height": 1000})
     page.wait_for_timeout(300)
@@ -896,4 +893,4 @@ def test_vary_and_remix_with_lineage(servers, browser, artifacts, theme):
     overflow = right.evaluate(WIDER)
     assert overflow["by"] <= 1, overflow
     page.locator(f"{PANEL} .eachlabs-stage").scroll_into_view_if_needed()
-    page.screenshot(path=LINEAGE_SHOTS / f"{name}-narrow.png")
+    page.screenshot(path=artifacts / f"{name}-narrow.png")
