@@ -217,7 +217,8 @@ def error_codes(error: BaseException) -> str:
 
 
 def facts(generation: Generation) -> list[str]:
-    """Its seed, the time it took and its cost, as plain text: what every caption says."""
+    """Its seed, the time it took, its cost and the run it was made from (``vary``,
+    ``remix``…), as plain text: what every caption says."""
     facts = []
     if generation.seed is not None:
         facts.append(f"seed {generation.seed}")
@@ -226,6 +227,8 @@ def facts(generation: Generation) -> list[str]:
     cost = _cost_text(generation)
     if cost:
         facts.append(cost)
+    if generation.parent:
+        facts.append(f"from {short_id(generation.parent)}")
     return facts
 
 
