@@ -622,8 +622,10 @@ class Results:
                     i = where.get((r, c))
                     inner = self._cell(i, mode, shared) if i is not None else ""
                     cells.append(f"<td {td}>{inner}</td>")
+                # a row's title (often a model's slug) on one line, not broken at its hyphens
+                row_th = th.replace("text-align:left", "text-align:left;white-space:nowrap")
                 body.append(
-                    f"<tr {tr}><th {th} scope='row'>{html.escape(axis_text(keys[0], r))}</th>"
+                    f"<tr {tr}><th {row_th} scope='row'>{html.escape(axis_text(keys[0], r))}</th>"
                     + "".join(cells)
                     + "</tr>"
                 )
@@ -648,10 +650,14 @@ class Results:
         mode = embed_mode()
         model, prompt, emulated = self._shared()
         page_key, pages, keys = grid_pages(self.axes)
-        shared = model is not None and prompt is not None and bool(keys)
+        # Said once above the grid, not in every cell: the prompt, and the model unless it
+        # is one of the axes (then each row, column or page is titled by its model).
+        model_said = model is not None or "model" in keys or page_key == "model"
+        shared = model_said and prompt is not None and bool(keys)
         head_parts = []
         if shared:
-            head_parts.append(f"<b>{html.escape(str(model))}</b>")
+            if model is not None:
+                head_parts.append(f"<b>{html.escape(str(model))}</b>")
             if emulated:
                 head_parts.append(EMULATOR_TAG)
         head_parts.append(html.escape(self.summary()))
