@@ -69,13 +69,18 @@ class EachGenInterrupted(EachGenError):
     of the service (the message says what it answered)."""
 
 
-def cell_error(failure: BaseException, runs: int) -> EachGenError:
-    """The one line a failed cell ends with. The service's codes stay on the original
-    exception, kept as ``.error`` (and ``__cause__``)."""
+def cell_error(failure: BaseException, runs: int, left_out: int = 0) -> EachGenError:
+    """The one line a failed cell ends with (``left_out``: cells a budget refused before
+    their create, which never failed). The service's codes stay on the original exception,
+    kept as ``.error`` (and ``__cause__``)."""
     if runs == 1:
         error = EachGenError(error_sentence(failure))
-    elif isinstance(failure, BudgetExceededError):  # the budget left every cell out
-        error = EachGenError(f"none of the {runs} cells run: {error_sentence(failure)}")
+    elif left_out:
+        sent = runs - left_out
+        error = EachGenError(
+            f"the {sent} run{'s' if sent != 1 else ''} sent failed (each one's error is in the "
+            f"grid above); {left_out} left out by the budget"
+        )
     else:
         error = EachGenError(f"all {runs} runs failed (each one's error is in the grid above)")
     error.error = failure  # type: ignore[attr-defined]
@@ -324,7 +329,8 @@ class EachGen(Magics):
         image x the cells) before anything is created; above EachGen.confirm_above (USD) it
         asks first, and --yes answers (required where no one can answer, e.g. nbconvert).
         With EachGen.budget (USD) a create whose learned price would pass the session's
-        reported spend is not sent: a grid runs the cells that fit and says what it left out.
+        reported spend is not sent: a grid runs the cells that fit and says what it left out
+        (never "failed"); when none fits it sends nothing and says so in one line.
 
         Settings: %config EachGen.default_model, output_dir, embed, concurrency, timeout,
         poll_interval, max_runs, confirm_above, budget (also in ipython_config.py).
@@ -416,6 +422,12 @@ class EachGen(Magics):
                 return None
             said = cost.text
             left_out = dict(fit_budget(jobs, cost, client.budget))
+            if left_out and len(left_out) == len(jobs):
+                # Refused before anything was sent: no error of the service, so no traceback
+                # (as a declined confirm above).
+                refusal = next(iter(left_out.values()))
+                print(f"not run: the budget leaves out all {len(jobs)} cells ({refusal})")
+                return None
         run = CellRun(
             client,
             jobs,
@@ -480,7 +492,8 @@ class EachGen(Magics):
         failure = run.failure()
         settle(handle, run, embed, failed=failure is not None)
         if failure is not None:
-            raise cell_error(failure, len(run.jobs))
+            left_out = sum(1 for o in run.outcomes if isinstance(o, BudgetExceededError))
+            raise cell_error(failure, len(run.jobs), left_out)
         return None
 
     def _background(self, run: CellRun, out: str | None, embed: str | None) -> Any:
