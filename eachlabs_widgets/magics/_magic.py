@@ -422,12 +422,6 @@ class EachGen(Magics):
                 return None
             said = cost.text
             left_out = dict(fit_budget(jobs, cost, client.budget))
-            if left_out and len(left_out) == len(jobs):
-                # Refused before anything was sent: no error of the service, so no traceback
-                # (as a declined confirm above).
-                refusal = next(iter(left_out.values()))
-                print(f"not run: the budget leaves out all {len(jobs)} cells ({refusal})")
-                return None
         run = CellRun(
             client,
             jobs,
@@ -446,11 +440,19 @@ class EachGen(Magics):
         self, client: AsyncEachLabs, jobs: Sequence[Any], *, reuse: bool, yes: bool
     ) -> Estimate | None:
         """The estimate of a cell of several predictions (shown in its header from the start),
-        after asking when it is above ``confirm_above``; None when the person said no."""
+        after asking when it is above ``confirm_above``; None when the person said no, or when
+        the budget leaves out every cell (then nothing is asked: nothing would be sent)."""
         from .._doctor.ask import ask
-        from ._cost import estimate, must_ask
+        from ._cost import estimate, fit_budget, must_ask
 
         cost = estimate(jobs, client.journal, client.settings().base_url, reuse=reuse)
+        left_out = fit_budget(jobs, cost, client.budget)
+        if left_out and len(left_out) == len(jobs):
+            # Refused before anything was sent: no error of the service, so no traceback (as
+            # a declined confirm below).
+            refusal = next(iter(left_out.values()))
+            print(f"not run: the budget leaves out all {len(jobs)} cells ({refusal})")
+            return None
         models = ", ".join(dict.fromkeys(job.model for job in jobs))
         what = f"{cost.paid} prediction{'s' if cost.paid != 1 else ''} of {models}"
         go = must_ask(cost, self.confirm_above, yes, ask, what)

@@ -83,10 +83,15 @@ def test_a_single_cell_past_the_budget_ends_with_its_one_line(shell, emulator):
 
 
 def test_a_grid_left_out_whole_sends_nothing_and_says_so_without_an_error(
-    shell, emulator, displays, capsys
+    shell, emulator, displays, capsys, monkeypatch
 ):
+    from eachlabs_widgets._doctor import ask as ask_module
+
     _learn_a_price(shell)
     shell.run_line_magic("config", "EachGen.budget = 0.001")
+    shell.run_line_magic("config", "EachGen.confirm_above = 0")
+    asked: list[str] = []
+    monkeypatch.setattr(ask_module, "ask", lambda question: asked.append(question) or True)
     before = created(emulator)
     shown = len(displays.items)
     # As a declined confirm: one line, no traceback, nothing displayed, nothing sent.
@@ -96,6 +101,7 @@ def test_a_grid_left_out_whole_sends_nothing_and_says_so_without_an_error(
     assert said.startswith("not run: the budget leaves out all 3 cells (budget $0.001: ")
     assert "nothing was sent" in said and "failed" not in said
     assert len(displays.items) == shown and "t_none" not in shell.user_ns
+    assert asked == []  # nothing would be sent: nothing to confirm
 
 
 def test_a_grid_whose_every_cell_was_refused_at_its_create_is_not_an_error():
