@@ -35,7 +35,8 @@ def batch(
 
     Every row is checked against the model's schema first (:class:`BatchInputError` names the
     row and the field; nothing is sent). ``max_cost`` (USD) stops creating before more would
-    be spent. Calling it again with the same arguments resumes: rows whose create was answered
+    be spent: rows it (or the session's budget) leaves out are ``skipped``, never sent, counted
+    in :attr:`BatchSummary.skipped` (not ``failed``), and run by the next call. Calling it again with the same arguments resumes: rows whose create was answered
     are not created again. Outputs are saved to the output folder (``EACHLABS_OUTPUT_DIR``).
     """
     summary = run_sync(

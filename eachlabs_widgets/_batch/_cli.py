@@ -14,7 +14,8 @@ from ._run import run_batch
 
 __all__ = ["build_parser", "main"]
 
-#: Exit statuses: every row succeeded; some did not; nothing was run.
+#: Exit statuses: every row succeeded; some did not (failed, or left out by --max-cost or the
+#: budget); nothing was run (refused before anything was sent, or every row left out).
 OK, SOME_FAILED, NOT_RUN = 0, 1, 2
 
 
@@ -26,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
             "names, or JSONL of one object per line; 'prompt' is required). Killed and run again "
             "with the same arguments, it resumes: nothing already created is created again."
         ),
-        epilog="Exit status: 0 when every row succeeded, 1 otherwise, 2 when nothing was run.",
+        epilog="Exit status: 0 when every row succeeded, 2 when nothing was run (every row left "
+        "out by --max-cost or the budget included), 1 otherwise.",
     )
     parser.add_argument("model", help="the model's slug, e.g. flux-2-turbo-text-to-image")
     parser.add_argument("inputs", type=Path, help="rows: .csv or .jsonl")
@@ -102,12 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return SOME_FAILED
     if summary is None:
         return NOT_RUN
+    because = f" ({summary.not_run_because})" if summary.not_run_because else ""
     print(
         f"{summary.succeeded} of {summary.rows} succeeded, {summary.failed} failed, "
-        f"{summary.skipped} not run; results in {summary.results}",
+        f"{summary.skipped} not run{because}; results in {summary.results}",
         file=sys.stderr,
     )
-    return OK if summary.ok else SOME_FAILED
+    if summary.ok:
+        return OK
+    return NOT_RUN if summary.skipped == summary.rows else SOME_FAILED
 
 
 if __name__ == "__main__":

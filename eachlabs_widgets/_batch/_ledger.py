@@ -2,7 +2,8 @@
 
 An append-only JSON-lines file beside RESULTS. Per row, in the order they happen:
 
-- ``{"row": n, "sent": true}`` just before its create goes out;
+- ``{"row": n, "sent": true}`` just before its create goes out (``false`` when a budget
+  refused it before it went out: a rerun runs the row as new);
 - ``{"row": n, "id": "…"}`` as soon as the create answered (right after the journal has it);
 - ``{"row": n, "result": {…}}`` when the row is finished, one way or another.
 
@@ -71,8 +72,8 @@ class Ledger:
                         )
                     continue
                 state = self.rows.setdefault(int(entry["row"]), RowState())
-                if entry.get("sent"):
-                    state.sent = True
+                if "sent" in entry:
+                    state.sent = bool(entry["sent"])
                 if entry.get("id"):
                     state.id = str(entry["id"])
                 if "result" in entry:
@@ -85,6 +86,11 @@ class Ledger:
     def sent(self, row: int) -> None:
         self.rows.setdefault(row, RowState()).sent = True
         self._write({"row": row, "sent": True})
+
+    def unsent(self, row: int) -> None:
+        """The row's create was refused before it went out (a budget): not sent after all."""
+        self.rows.setdefault(row, RowState()).sent = False
+        self._write({"row": row, "sent": False})
 
     def created(self, row: int, prediction_id: str) -> None:
         self.rows.setdefault(row, RowState()).id = prediction_id

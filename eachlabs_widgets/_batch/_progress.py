@@ -36,7 +36,8 @@ def wants_bar(stream: IO[str]) -> bool:
 
 class PlainProgress:
     """One line per ``every`` seconds or ``step`` of ``total`` rows, e.g.
-    ``batch: 12/40 rows (30%): 11 done, 1 failed, 4 running; 0:12 elapsed``."""
+    ``batch: 12/40 rows (30%): 11 done, 1 failed, 4 running; 0:12 elapsed`` (``…, 2 not
+    run, …`` once a budget left rows out: never sent, so never "failed")."""
 
     def __init__(
         self,
@@ -75,9 +76,12 @@ class PlainProgress:
         self.last, self.said_at = now, self.finished
         counts = self.counts
         elapsed = int(now - self.started)
+        # Rows a budget left out were never sent: said apart from failed, when there are any.
+        left_out = counts.get("not run", 0)
+        not_run = f"{left_out} not run, " if left_out else ""
         self.stream.write(
             f"batch: {self.finished}/{self.total} rows ({100 * self.finished // self.total}%): "
-            f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, "
+            f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {not_run}"
             f"{counts.get('running', 0)} running; {elapsed // 60}:{elapsed % 60:02d} elapsed\n"
         )
         self.stream.flush()

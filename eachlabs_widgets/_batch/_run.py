@@ -20,7 +20,7 @@ from .._exceptions import (
 )
 from .._generation import Generation
 from .._journal.journal import Journal
-from .._service.budget import Budget
+from .._service.budget import Budget, usd
 from .._service.client import AsyncEachLabs
 from .._service.prediction import Prediction
 from .._settings import output_dir
@@ -33,17 +33,22 @@ __all__ = ["BatchSummary", "estimate_price", "results_path", "run_batch"]
 
 COLUMNS = ["row", "id", "status", "files", "seed", "cost", "error", "note"]
 MAX_LISTED = 20  # input problems listed before "and N more"
+#: How a row's status is counted while the batch runs: what was never sent never "failed".
+_COUNTED = {"success": "done", "skipped": "not run"}
 
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a batch did: rows in all, how many succeeded, failed or were not run; RESULTS."""
+    """What a batch did: rows in all, how many succeeded, failed (sent, and did not succeed)
+    or were not run (``skipped``: nothing sent, a budget reached); RESULTS; ``not_run_because``
+    says why rows were not run (``--max-cost 0.02 reached``), ``None`` when none was left out."""
 
     rows: int
     succeeded: int
     failed: int
     skipped: int
     results: Path
+    not_run_because: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -194,7 +199,9 @@ async def run_batch(
     # Per batch run, on top of the session's budget that every create reserves against.
     budget = Budget(max_cost, setting="--max-cost")
     save_to = output_dir()
-    counts = {"done": 0, "failed": 0, "running": 0}
+    counts = {"done": 0, "failed": 0, "not run": 0, "running": 0}
+    statuses: dict[int, str] = {}  # every row's, this run's or an earlier one's
+    not_run_because: dict[str, None] = {}  # the reasons, in the order first met
     bar = make_progress(rows, progress)
 
     async def one(number: int, row: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +209,7 @@ async def run_batch(
         if state.result is not None:
             return state.result
         payload = payload_for(model, schema, row, number, batch)
-        result: dict[str, Any] = {"row": number, "seed": payload.get("seed")}
+        result: dict[str, Any] = {"row": number}
         # Said from what the ledger knew before this run: running the row updates ``state``.
         if state.id is not None:
             note = "resumed"
@@ -213,11 +220,16 @@ async def run_batch(
         try:
             reservation = await budget.reserve(model, _images(payload), price)
         except BudgetExceededError:
+            # Nothing sent, nothing in the ledger: a rerun runs the row (with the same seed,
+            # which comes from the row's place in the batch, not from this run).
+            not_run_because[f"--max-cost {max_cost} reached"] = None
             return {
                 **result,
                 "status": "skipped",
                 "error": f"not run: --max-cost {max_cost} reached",
             }
+        # The seed sent: a row left out has none (nothing was sent).
+        result["seed"] = payload.get("seed")
         counts["running"] += 1
         if bar is not None:
             bar.show(counts)
@@ -233,7 +245,8 @@ async def run_batch(
             cost = None  # still running on the service: billed if it succeeds
             result.update(status="timeout", error=str(exc))
         except BudgetExceededError as exc:  # the session's budget: nothing was sent
-            result.update(status="skipped", error=f"not run: {exc}")
+            not_run_because[f"{exc.setting} {usd(exc.budget)} reached"] = None
+            result.update(status="skipped", error=f"not run: {exc}", seed=None)
         except (EachLabsError, OSError) as exc:
             result.update(status="error", error=str(exc))
         else:
@@ -249,7 +262,10 @@ async def run_batch(
         result["id"] = ledger.rows[number].id if number in ledger.rows else None
         if note:
             result["note"] = note
-        ledger.finished(number, result)
+        if result["status"] == "skipped":  # refused before its create: a rerun runs it
+            ledger.unsent(number)
+        else:
+            ledger.finished(number, result)
         return result
 
     source = enumerate(rows_of(), 1)
@@ -258,7 +274,8 @@ async def run_batch(
         for number, row in source:
             result = await one(number, row)
             results.put(number, result)
-            counts["done" if result["status"] == "success" else "failed"] += 1
+            statuses[number] = result["status"]
+            counts[_COUNTED.get(result["status"], "failed")] += 1
             if bar is not None:
                 bar.show(counts, advance=True)
 
@@ -273,10 +290,10 @@ async def run_batch(
         ledger.close()
         if bar is not None:
             bar.close()
-    outcomes = [s.result for s in ledger.rows.values() if s.result is not None]
-    succeeded = sum(1 for r in outcomes if r.get("status") == "success")
-    skipped = sum(1 for r in outcomes if r.get("status") == "skipped")
-    return BatchSummary(rows, succeeded, rows - succeeded - skipped, skipped, target)
+    succeeded = sum(1 for s in statuses.values() if s == "success")
+    skipped = sum(1 for s in statuses.values() if s == "skipped")
+    because = "; ".join(not_run_because) or None
+    return BatchSummary(rows, succeeded, rows - succeeded - skipped, skipped, target, because)
 
 
 async def _run_row(

@@ -74,7 +74,7 @@ _COLOURS = {
     "cancelled": WARN,
     "cancel requested": WARN,
     "timeout": WARN,
-    "not run": WARN,
+    "not run": MUTED,  # left out by a budget before its create: nothing to warn of
 }
 #: "cancel requested" ends the card's run (the call returned), but not its story: the
 #: service's later word on how the prediction ended still reaches it (see update()).

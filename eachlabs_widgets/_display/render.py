@@ -450,10 +450,19 @@ def _is_generation(item: Any) -> bool:
 
 
 def _failure_html(item: BaseException) -> str:
+    # A cell a budget left out is no error: said in the muted colour of a note.
+    kind, colour = ("eachlabs-not-run", MUTED) if _left_out(item) else ("eachlabs-failure", ERROR)
     return (
-        f"<div class='eachlabs-failure' style='color:{ERROR};white-space:pre-wrap'>"
+        f"<div class='{kind}' style='color:{colour};white-space:pre-wrap'>"
         f"{html.escape(_failure_text(item))}</div>"
     )
+
+
+def _left_out(item: object) -> bool:
+    """Whether a grid's cell was refused by a budget before its create: nothing was sent."""
+    from .._exceptions import BudgetExceededError
+
+    return isinstance(item, BudgetExceededError)
 
 
 def _failure_text(item: BaseException) -> str:
@@ -461,6 +470,8 @@ def _failure_text(item: BaseException) -> str:
 
     if isinstance(item, PredictionCancelledError):
         return "cancelled (not billed)"
+    if _left_out(item):
+        return f"not run: {error_sentence(item)}"
     return error_sentence(item)
 
 
@@ -577,12 +588,21 @@ class Results:
         return model, prompt, any(g.emulated for g in done)
 
     def summary(self) -> str:
-        """``12 runs · 1 failed · total $0.048`` (``$0 (reused)`` when nothing was spent)."""
+        """``12 runs · 1 failed · total $0.048`` (``$0 (reused)`` when nothing was spent).
+        Cells a budget left out were never sent, so never "failed": ``5 cells · 2 run · 3 left
+        out by the budget · total $0.016`` (``5 cells · none run: 5 left out by the budget``)."""
         done = [g for g in self.generations if g is not None]
-        failed = len(self.items) - len(done)
-        parts = [f"{len(self.items)} runs"]
+        left_out = sum(1 for _, item in self.items if _left_out(item))
+        failed = len(self.items) - len(done) - left_out
+        if left_out:
+            ran = len(self.items) - left_out
+            parts = [f"{len(self.items)} cells", f"{ran} run" if ran else "none run"]
+        else:
+            parts = [f"{len(self.items)} runs"]
         if failed:
             parts.append(f"{failed} failed")
+        if left_out:
+            parts.append(f"{left_out} left out by the budget")
         costs = [g.cost for g in done if not g.reused and g.cost is not None]
         reused = sum(1 for g in done if g.reused)
         if done and reused == len(done):
@@ -678,7 +698,9 @@ class Results:
         grid = "".join(grids)
         lines = [self.summary()]
         for label, item in self.items:
-            if isinstance(item, BaseException):
+            if isinstance(item, BaseException) and _left_out(item):
+                lines.append(f"[{label}] {_failure_text(item)}")
+            elif isinstance(item, BaseException):
                 lines.append(f"[{label}] {type(item).__name__}: {_failure_text(item)}")
             else:
                 lines.append(f"[{label}] " + _plain(item).replace("\n", "\n    "))

@@ -142,7 +142,8 @@ def estimate_text(jobs: Sequence[Job], prices: Mapping[str, float | None]) -> st
 
 def budget_note(outcomes: Sequence[Outcome | None]) -> str | None:
     """``budget $0.035: 2 of 5 cells run (3 left out: …)`` when a budget refused some of a
-    grid's cells (before it started, or at their create); ``None`` when none was refused."""
+    grid's cells (before it started, or at their create), ``budget $0.035: none of the 5 cells
+    run (…)`` when it refused them all; ``None`` when none was refused."""
     refused = [o for o in outcomes if isinstance(o, BudgetExceededError)]
     if not refused or len(outcomes) < 2:
         return None
@@ -154,6 +155,8 @@ def budget_note(outcomes: Sequence[Outcome | None]) -> str | None:
         else "their learned price would pass it"
     )
     ran = len(outcomes) - len(refused)
+    if not ran:
+        return f"{first.setting} {usd(first.budget)}: none of the {len(outcomes)} cells run ({why})"
     return (
         f"{first.setting} {usd(first.budget)}: {ran} of {len(outcomes)} cells run "
         f"({len(refused)} left out, nothing sent for them: {why})"
@@ -297,13 +300,16 @@ class CellRun:
 
     def summary(self) -> str:
         """``12 runs · 5 running · 2 queued · est. $0.060`` while it runs; once every run
-        ended, what was spent (``spent $0.048``, ``$0 (reused)``, ``nothing spent``)."""
+        ended, what was spent (``spent $0.048``, ``$0 (reused)``, ``nothing spent``). Cells a
+        budget left out are never "failed": ``5 cells · 2 done · 3 left out by the budget``."""
         c = self.counts()
         n = len(self.jobs)
-        parts = [f"{n} run{'s' if n != 1 else ''}"]
-        for key in ("running", "queued", "done", "cancelled", "failed", "left out"):
+        parts = [f"{n} cells" if c["left out"] else f"{n} run{'s' if n != 1 else ''}"]
+        for key in ("running", "queued", "done", "cancelled", "failed"):
             if c[key]:
                 parts.append(f"{c[key]} {key}")
+        if c["left out"]:
+            parts.append(f"{c['left out']} left out by the budget")
         said = self._spent() if self.done else self.estimate
         if said:
             parts.append(said)
@@ -523,14 +529,23 @@ class CellRun:
         return Results(items, [job.axes for job in self.jobs], folder=self.save_to)
 
     def failure(self) -> BaseException | None:
-        """The error to raise for this run: the one error of a single job, or a summary when
-        every job of several failed; None when something succeeded."""
+        """The error to raise for this run: the one error of a single job, or the first when
+        every job of several that was sent failed; None when something succeeded, or when a
+        budget left out every cell of several (nothing was sent: no error of the service;
+        :attr:`all_left_out` says so)."""
         if any(isinstance(o, Generation) for o in self.outcomes):
             return None
         errors = [o for o in self.outcomes if isinstance(o, BaseException)]
+        if len(self.jobs) > 1:
+            errors = [e for e in errors if not isinstance(e, BudgetExceededError)]
         if not errors:
             return None
         return errors[0]
+
+    @property
+    def all_left_out(self) -> bool:
+        """Every cell of several was refused by a budget before its create: nothing sent."""
+        return len(self.jobs) > 1 and all(isinstance(o, BudgetExceededError) for o in self.outcomes)
 
     def notes(self) -> list[str]:
         """What is said once above the result: the jobs' notes, what a budget left out, and

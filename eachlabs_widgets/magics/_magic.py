@@ -69,13 +69,18 @@ class EachGenInterrupted(EachGenError):
     of the service (the message says what it answered)."""
 
 
-def cell_error(failure: BaseException, runs: int) -> EachGenError:
-    """The one line a failed cell ends with. The service's codes stay on the original
-    exception, kept as ``.error`` (and ``__cause__``)."""
+def cell_error(failure: BaseException, runs: int, left_out: int = 0) -> EachGenError:
+    """The one line a failed cell ends with (``left_out``: cells a budget refused before
+    their create, which never failed). The service's codes stay on the original exception,
+    kept as ``.error`` (and ``__cause__``)."""
     if runs == 1:
         error = EachGenError(error_sentence(failure))
-    elif isinstance(failure, BudgetExceededError):  # the budget left every cell out
-        error = EachGenError(f"none of the {runs} cells run: {error_sentence(failure)}")
+    elif left_out:
+        sent = runs - left_out
+        error = EachGenError(
+            f"the {sent} run{'s' if sent != 1 else ''} sent failed (each one's error is in the "
+            f"grid above); {left_out} left out by the budget"
+        )
     else:
         error = EachGenError(f"all {runs} runs failed (each one's error is in the grid above)")
     error.error = failure  # type: ignore[attr-defined]
@@ -324,7 +329,8 @@ class EachGen(Magics):
         image x the cells) before anything is created; above EachGen.confirm_above (USD) it
         asks first, and --yes answers (required where no one can answer, e.g. nbconvert).
         With EachGen.budget (USD) a create whose learned price would pass the session's
-        reported spend is not sent: a grid runs the cells that fit and says what it left out.
+        reported spend is not sent: a grid runs the cells that fit and says what it left out
+        (never "failed"); when none fits it sends nothing and says so in one line.
 
         Settings: %config EachGen.default_model, output_dir, embed, concurrency, timeout,
         poll_interval, max_runs, confirm_above, budget (also in ipython_config.py).
@@ -434,11 +440,19 @@ class EachGen(Magics):
         self, client: AsyncEachLabs, jobs: Sequence[Any], *, reuse: bool, yes: bool
     ) -> Estimate | None:
         """The estimate of a cell of several predictions (shown in its header from the start),
-        after asking when it is above ``confirm_above``; None when the person said no."""
+        after asking when it is above ``confirm_above``; None when the person said no, or when
+        the budget leaves out every cell (then nothing is asked: nothing would be sent)."""
         from .._doctor.ask import ask
-        from ._cost import estimate, must_ask
+        from ._cost import estimate, fit_budget, must_ask
 
         cost = estimate(jobs, client.journal, client.settings().base_url, reuse=reuse)
+        left_out = fit_budget(jobs, cost, client.budget)
+        if left_out and len(left_out) == len(jobs):
+            # Refused before anything was sent: no error of the service, so no traceback (as
+            # a declined confirm below).
+            refusal = next(iter(left_out.values()))
+            print(f"not run: the budget leaves out all {len(jobs)} cells ({refusal})")
+            return None
         models = ", ".join(dict.fromkeys(job.model for job in jobs))
         what = f"{cost.paid} prediction{'s' if cost.paid != 1 else ''} of {models}"
         go = must_ask(cost, self.confirm_above, yes, ask, what)
@@ -480,7 +494,8 @@ class EachGen(Magics):
         failure = run.failure()
         settle(handle, run, embed, failed=failure is not None)
         if failure is not None:
-            raise cell_error(failure, len(run.jobs))
+            left_out = sum(1 for o in run.outcomes if isinstance(o, BudgetExceededError))
+            raise cell_error(failure, len(run.jobs), left_out)
         return None
 
     def _background(self, run: CellRun, out: str | None, embed: str | None) -> Any:

@@ -62,7 +62,13 @@ def test_a_sweep_runs_the_cells_that_fit_and_says_what_it_left_out(shell, displa
     text = displays.final["text/plain"]
     assert f"budget {usd(limit)}: 2 of 5 cells run (3 left out" in text
     assert f"this session: {usd(spent + 2 * price)} of {usd(limit)} budget" in text
-    assert "not run" in displays.final["text/html"] or "left out" in displays.final["text/html"]
+    page = displays.final["text/html"]
+    # Never "failed": the header counts the cells left out by the budget apart.
+    header = f"5 cells · 2 run · 3 left out by the budget · total ${2 * price:.3f}"
+    assert header in text and header in page
+    assert "failed" not in text and "eachlabs-failure" not in page
+    assert page.count("eachlabs-not-run") == 3  # their cells: neutral, saying why
+    assert text.count("] not run: budget ") == 3
 
 
 def test_a_single_cell_past_the_budget_ends_with_its_one_line(shell, emulator):
@@ -76,13 +82,66 @@ def test_a_single_cell_past_the_budget_ends_with_its_one_line(shell, emulator):
     assert str(caught.value).startswith("budget $0.000:")
 
 
-def test_a_grid_left_out_whole_sends_nothing_and_says_so(shell, emulator):
+def test_a_grid_left_out_whole_sends_nothing_and_says_so_without_an_error(
+    shell, emulator, displays, capsys, monkeypatch
+):
+    from eachlabs_widgets._doctor import ask as ask_module
+
     _learn_a_price(shell)
     shell.run_line_magic("config", "EachGen.budget = 0.001")
+    shell.run_line_magic("config", "EachGen.confirm_above = 0")
+    asked: list[str] = []
+    monkeypatch.setattr(ask_module, "ask", lambda question: asked.append(question) or True)
     before = created(emulator)
-    with pytest.raises(EachGenError, match="none of the 3 cells run: budget"):
-        shell.run_cell_magic("eachgen", f"{FLUX} --seed 1,2,3", "a fox")
+    shown = len(displays.items)
+    # As a declined confirm: one line, no traceback, nothing displayed, nothing sent.
+    assert shell.run_cell_magic("eachgen", f"{FLUX} --seed 1,2,3 -o t_none", "a fox") is None
     assert created(emulator) == before
+    said = capsys.readouterr().out
+    assert said.startswith("not run: the budget leaves out all 3 cells (budget $0.001: ")
+    assert "nothing was sent" in said and "failed" not in said
+    assert len(displays.items) == shown and "t_none" not in shell.user_ns
+    assert asked == []  # nothing would be sent: nothing to confirm
+
+
+def test_a_grid_whose_every_cell_was_refused_at_its_create_is_not_an_error():
+    refused = BudgetExceededError(budget=0.01, spent=0.01, model=FLUX)
+    jobs = [Job(str(i), FLUX, {"prompt": "x", "seed": i}, axes={"seed": i}) for i in range(3)]
+    run = CellRun(AsyncEachLabs(base_url="emulator"), jobs)
+    try:
+        run.outcomes = [refused] * 3  # as the client's run() ends each one
+        assert run.failure() is None and run.all_left_out
+        assert run.summary().startswith("3 cells · 3 left out by the budget")
+        result = run.result()
+        assert result.summary() == "3 cells · none run · 3 left out by the budget"
+        assert budget_note(run.outcomes) == (
+            "budget $0.010: none of the 3 cells run (the spend reached it and their price is "
+            "unknown)"
+        )
+    finally:
+        run.close()
+
+
+def test_a_grid_whose_sent_runs_failed_says_so_apart_from_those_left_out():
+    from eachlabs_widgets._exceptions import PredictionFailedError
+    from eachlabs_widgets.magics._magic import cell_error
+
+    refused = BudgetExceededError(budget=0.01, spent=0.0, estimate=0.008, model=FLUX)
+    failed = PredictionFailedError(prediction_id="p1", model=FLUX, message="content moderation")
+    jobs = [Job(str(i), FLUX, {"prompt": "x", "seed": i}, axes={"seed": i}) for i in range(3)]
+    run = CellRun(AsyncEachLabs(base_url="emulator"), jobs, left_out={1: refused, 2: refused})
+    try:
+        run.outcomes[0] = failed
+        assert run.failure() is failed and not run.all_left_out
+        assert run.summary().startswith("3 cells · 1 failed · 2 left out by the budget")
+        assert run.result().summary() == "3 cells · 1 run · 1 failed · 2 left out by the budget"
+        error = cell_error(failed, 3, 2)
+        assert str(error) == (
+            "the 1 run sent failed (each one's error is in the grid above); 2 left out by the "
+            "budget"
+        )
+    finally:
+        run.close()
 
 
 def test_the_cards_of_cells_left_out_say_why_before_anything_runs():
@@ -92,7 +151,8 @@ def test_the_cards_of_cells_left_out_say_why_before_anything_runs():
     try:
         card = run.cards[2]
         assert card.status == "not run" and "budget $0.035" in card.detail
-        assert "1 left out" in run.summary()
+        assert run.summary() == "3 cells · 2 queued · 1 left out by the budget · price unknown"
+        assert "failed" not in run.summary()
         assert any("2 of 3 cells run" in note for note in run.notes())  # said from the start
         assert budget_note(run.outcomes) == (
             "budget $0.035: 2 of 3 cells run (1 left out, nothing sent for them: their "

@@ -62,6 +62,9 @@ def test_a_sweep_past_the_budget_runs_the_cells_that_fit_and_says_what_it_left_o
     assert emulator.stats.predictions_created == before + 2  # nothing sent for the other three
     text = shown_text(messages)
     assert f"budget {usd(limit)}: 2 of 5 cells run (3 left out" in text
+    header = json.dumps("5 cells · 2 run · 3 left out by the budget · total $")[1:-1]
+    assert header in text  # (the text holds the outputs as JSON)
+    assert "failed" not in text  # nothing sent for them: never counted as failed
     assert f"this session: {usd(spent + 2 * price)} of {usd(limit)} budget" in text
     # the cards of the cells left out said so while the others ran
     cards = [str(state.get("value", "")) for _, state in widget_states(messages)]
