@@ -62,17 +62,21 @@ def test_rows_past_max_cost_are_not_run_not_failed(emulator, env, tmp_path, caps
     assert progress and all(", 0 failed, " in line for line in progress)
     assert progress[-1].startswith("batch: 5/5 rows (100%): 2 done, 0 failed, 3 not run, ")
     rows = results(tmp_path / "p.results.csv")
-    assert [r["status"] for r in rows] == ["success"] * 2 + ["skipped"] * 3
-    assert all(r["seed"] for r in rows[:2])
-    assert [r["seed"] for r in rows[2:]] == ["", "", ""]  # nothing was sent for them
-    assert all(r["error"] == "not run: --max-cost 0.02 reached" for r in rows[2:])
+    # Which two rows run depends on how the rows in flight interleave: count, not positions.
+    ran = [r for r in rows if r["status"] == "success"]
+    left = [r for r in rows if r["status"] == "skipped"]
+    assert (len(ran), len(left)) == (2, 3), rows
+    assert all(r["seed"] for r in ran)
+    assert [r["seed"] for r in left] == ["", "", ""]  # nothing was sent for them
+    assert all(r["error"] == "not run: --max-cost 0.02 reached" for r in left)
 
     # A rerun with room for them runs the three left out, and only those.
     assert main([TURBO, str(inputs), "--yes", "--no-progress", "--max-cost", "1"]) == 0
     assert emulator.stats.predictions_created == 5
     again = results(tmp_path / "p.results.csv")
     assert [r["status"] for r in again] == ["success"] * 5
-    assert [r["seed"] for r in again[:2]] == [r["seed"] for r in rows[:2]]
+    seeds = {r["row"]: r["seed"] for r in again}
+    assert all(seeds[r["row"]] == r["seed"] for r in ran)  # the rows that ran keep theirs
     assert "5 of 5 succeeded, 0 failed, 0 not run;" in capsys.readouterr().err
 
 
