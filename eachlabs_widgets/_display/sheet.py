@@ -29,6 +29,8 @@ _TEXT = (20, 20, 20)
 _MUTED = (97, 97, 97)
 _ERROR = (183, 28, 28)
 _EMPTY = (238, 238, 238)
+#: How the text of a cell that was never sent begins (see ``render``'s failure text).
+NOT_RUN = "not run"
 
 
 @dataclass
@@ -162,10 +164,12 @@ def draw_sheet(sheet: Sheet, height: int = SHEET_CELL_HEIGHT) -> Image.Image:
             else:
                 draw.rectangle((xs[c], top, xs[c] + widths[c] - 1, top + height - 1), fill=_EMPTY)
                 if isinstance(cell, str):
+                    # a cell left out (a budget, a declined confirm) is no error: said muted
+                    colour = _MUTED if cell.startswith(NOT_RUN) else _ERROR
                     lines = _wrap(draw, cell, text_font, widths[c] - 2 * _PAD, most=10)
                     for k, text in enumerate(lines):
                         draw.text(
-                            (xs[c] + _PAD, top + _PAD + k * 18), text, font=text_font, fill=_ERROR
+                            (xs[c] + _PAD, top + _PAD + k * 18), text, font=text_font, fill=colour
                         )
     return canvas
 

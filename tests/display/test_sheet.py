@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 from PIL import Image
 
@@ -58,3 +59,25 @@ def test_the_png_carries_the_text_even_beyond_latin_1():
     data = sheet_png(sheet, "猫 in the rain\nSeed: 1, Model: m, Size: 8x8", height=32)
     with Image.open(io.BytesIO(data)) as image:
         assert image.text["parameters"].startswith("猫 in the rain")  # type: ignore[attr-defined]
+
+
+def test_a_cell_left_out_is_said_muted_and_a_failure_in_red():
+    sheet = Sheet(
+        cells=[["not run: budget $0.020: nothing was sent", "prediction p1 failed: flagged"]],
+        columns=["left out", "failed"],
+        rows=[],
+        title=["model"],
+    )
+    image = draw_sheet(sheet, height=96).convert("RGB")
+    width, height = image.size
+    # the two cells: the runs of grey along a line through their lower part
+    y = height - 20
+    grey = [x for x in range(width) if image.getpixel((x, y)) == (238, 238, 238)]
+    split = next(b for a, b in itertools.pairwise(grey) if b - a > 1)
+
+    def colours(x0: int, x1: int) -> set[tuple[int, int, int]]:
+        return {image.getpixel((x, y)) for x in range(x0, x1) for y in range(height)}
+
+    left, right = colours(grey[0], split), colours(split, grey[-1] + 1)
+    assert (97, 97, 97) in left and (183, 28, 28) not in left
+    assert (183, 28, 28) in right
