@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
+from .store import add_columns
+
 __all__ = ["add_parent_column", "walk_parents"]
 
 T = TypeVar("T")
@@ -29,22 +31,7 @@ MAX_DEPTH = 10_000
 
 def add_parent_column(conn: sqlite3.Connection) -> None:
     """Give an older journal the ``parent`` column (once, in a transaction)."""
-    if _has_parent(conn):
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if not _has_parent(conn):  # another process may have added it meanwhile
-            for statement in _ADD:
-                conn.execute(statement)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _has_parent(conn: sqlite3.Connection) -> bool:
-    return "parent" in {row[1] for row in conn.execute("PRAGMA table_info(predictions)")}
+    add_columns(conn, "parent", _ADD)
 
 
 def walk_parents(

@@ -14,6 +14,8 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 
+from .store import add_columns
+
 __all__ = ["add_mark_columns", "clean_tags", "marks_work", "resolve_work"]
 
 _ADD = (
@@ -25,22 +27,7 @@ _ADD = (
 
 def add_mark_columns(conn: sqlite3.Connection) -> None:
     """Give an older journal the ``starred`` and ``tags`` columns (once, in a transaction)."""
-    if _has_marks(conn):
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if not _has_marks(conn):  # another process may have added them meanwhile
-            for statement in _ADD:
-                conn.execute(statement)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _has_marks(conn: sqlite3.Connection) -> bool:
-    return "starred" in {row[1] for row in conn.execute("PRAGMA table_info(predictions)")}
+    add_columns(conn, "starred", _ADD)
 
 
 def clean_tags(tags: Iterable[str]) -> list[str]:

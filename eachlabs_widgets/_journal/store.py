@@ -32,7 +32,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -493,3 +493,26 @@ def _after_fork_in_child() -> None:
 atexit.register(_flush_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def add_columns(conn: sqlite3.Connection, marker: str, statements: Sequence[str]) -> None:
+    """Run ``statements`` (``ALTER TABLE predictions ADD COLUMN …`` and their indexes) once,
+    in one transaction, unless the table has the column ``marker`` already: how an older
+    journal gains what a newer version records. Another process may add them meanwhile: the
+    check is made again inside the transaction."""
+    if _has_column(conn, marker):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not _has_column(conn, marker):
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _has_column(conn: sqlite3.Connection, name: str) -> bool:
+    return name in {row[1] for row in conn.execute("PRAGMA table_info(predictions)")}
