@@ -33,6 +33,7 @@ __all__ = ["BatchSummary", "estimate_price", "results_path", "run_batch"]
 
 COLUMNS = ["row", "id", "status", "files", "seed", "cost", "error", "note"]
 MAX_LISTED = 20  # input problems listed before "and N more"
+KEPT_PAYLOADS = 10_000  # rows whose checked payload is kept from the check to the run
 #: How a row's status is counted while the batch runs: what was never sent never "failed".
 _COUNTED = {"success": "done", "skipped": "not run"}
 
@@ -150,9 +151,12 @@ async def run_batch(
     def rows_of() -> Iterator[dict[str, Any]]:
         return read_rows(inputs, names, fmt)
 
-    # Every row is checked before anything is sent.
+    # Every row is checked before anything is sent. The first rows' payloads are kept for
+    # their run (checking one costs about as much CPU as one of its polls); the rest are
+    # checked again when their turn comes, so a long file is never held whole.
     rows = 0
     images_of: dict[int, int] = {}
+    checked: dict[int, dict[str, Any]] = {}
     problems: list[str] = []
     for number, row in enumerate(rows_of(), 1):
         rows = number
@@ -162,6 +166,8 @@ async def run_batch(
             problems.append(str(exc))
             continue
         images_of[number] = _images(payload)
+        if number <= KEPT_PAYLOADS:
+            checked[number] = payload
     if problems:
         more = len(problems) - MAX_LISTED
         listed = problems[:MAX_LISTED] + ([f"… and {more} more"] if more > 0 else [])
@@ -205,10 +211,11 @@ async def run_batch(
     bar = make_progress(rows, progress)
 
     async def one(number: int, row: dict[str, Any]) -> dict[str, Any]:
+        kept = checked.pop(number, None)
         state = ledger.rows.get(number) or RowState()
         if state.result is not None:
             return state.result
-        payload = payload_for(model, schema, row, number, batch)
+        payload = kept or payload_for(model, schema, row, number, batch)
         result: dict[str, Any] = {"row": number}
         # Said from what the ledger knew before this run: running the row updates ``state``.
         if state.id is not None:

@@ -28,6 +28,12 @@ import yarl
 
 __all__ = ["AiohttpPool"]
 
+#: An answer that says it is at most this long (bytes) is read whole before httpx sees it:
+#: every JSON answer of the API is, and handing httpx its bytes at once spares the per-chunk
+#: async iteration through three layers (about a tenth of a poll's CPU). Longer answers, and
+#: those of unknown length, stream as they arrive (downloads stay bounded in memory).
+EAGER_BYTES = 64 * 1024
+
 #: The most specific class first: the first match wins.
 _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),  # the pool or the connect
@@ -138,10 +144,19 @@ class AiohttpPool(httpx.AsyncBaseTransport):
         extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("ascii", "replace")
+        stream: httpx.AsyncByteStream = _Body(response)
+        length = response.content_length
+        if length is not None and length <= EAGER_BYTES:
+            try:
+                with _as_httpx_errors():
+                    body = await response.read()
+            finally:  # read whole, the connection goes back to the pool; broken off, it closes
+                response.release()
+            stream = httpx.ByteStream(body)
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_Body(response),
+            stream=stream,
             request=request,
             extensions=extensions,
         )

@@ -46,7 +46,7 @@ from . import uploads as upload_registry
 from .budget import Budget, Reservation, images_of
 from .budget import session as session_budget
 from .coalesce import SingleFlight
-from .download import download_all, download_to_file, off_loop, read_staged
+from .download import download_all, download_to_file, off_loop, read_all
 from .http import HTTP, DeadlineReached, Sleep, new_client
 from .limiter import PredictionLimiter, capacity_aware
 from .limiter import limiter as shared_limiter
@@ -597,7 +597,8 @@ class AsyncEachLabs:
         """The bytes at ``url`` (an output file or a ``data:`` URI). The API key is never sent
         to file hosts.
 
-        Streamed through a staging file in the system's temp folder, capped at
+        Kept in memory while small, else streamed through a staging file in the system's
+        temp folder; capped at
         ``EACHLABS_MAX_DOWNLOAD_MB``; ``deadline`` (``time.monotonic()`` seconds) bounds it.
         Raises :class:`OutputDownloadError`.
         """
@@ -609,7 +610,7 @@ class AsyncEachLabs:
         staged = await download_to_file(
             self._http, url, folder=None, prediction_id=prediction_id, deadline=deadline
         )
-        [data] = await off_loop(read_staged, [staged])
+        [data] = await read_all([staged])
         staged.discard()
         return Output(
             url="data:" if url.startswith("data:") else url,
@@ -977,7 +978,7 @@ class AsyncEachLabs:
             self._http, fetched, folder=folder, prediction_id=prediction_id, deadline=deadline
         )
         try:
-            contents = await off_loop(read_staged, staged)
+            contents = await read_all(staged)
             outputs = [
                 Output(url=item.url, data=data, content_type=item.content_type)
                 for item, data in zip(staged, contents, strict=True)
@@ -1013,7 +1014,7 @@ class AsyncEachLabs:
             files = None
             if save_to:
                 # Each finished download is completed in place and moved to its name.
-                generation._staged = {i: s.path for i, s in enumerate(staged)}
+                generation._staged = {i: s.path for i, s in enumerate(staged) if s.path is not None}
                 try:
                     files = [str(p) for p in await off_loop(generation.save, save_to)]
                 except OSError as exc:
@@ -1281,7 +1282,10 @@ def _fetch_weights(url: str, target: Path) -> Path:
             client._http, url, folder=target.parent, max_bytes=LORA_MAX_BYTES
         )
         try:
-            await off_loop(staged.path.replace, target)
+            if staged.path is not None:
+                await off_loop(staged.path.replace, target)
+            else:  # small enough to have stayed in memory
+                await off_loop(target.write_bytes, staged.data or b"")
         finally:
             staged.discard()
         return target

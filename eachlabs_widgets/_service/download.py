@@ -1,10 +1,13 @@
-"""Downloading output files: streamed to a staging file on disk, bounded in size and time.
+"""Downloading output files: kept in memory while small, else streamed to a staging file.
 
-An output is streamed chunk by chunk into a hidden ``.part`` file beside where it will be
-saved (the system's temp folder when that folder cannot be written), so at most one chunk of
-it is in memory while it arrives, an endless or huge answer stops at the size cap
-(``EACHLABS_MAX_DOWNLOAD_MB``, default 200), and the saved file is moved into place whole.
-The caller's deadline covers the requests in flight, not only the wait between them.
+An output arrives chunk by chunk. Up to :data:`SPOOL_BYTES` it stays in memory (an image of a
+few MB: it is held whole afterwards anyway, and a staging file would cost two trips to a worker
+thread and a file made, read back and removed); past that it goes on into a hidden ``.part``
+file beside where it will be saved (the system's temp folder when that folder cannot be
+written), so at most :data:`SPOOL_BYTES` of it is in memory while it arrives, and the saved
+file is moved into place whole. An endless or huge answer stops at the size cap
+(``EACHLABS_MAX_DOWNLOAD_MB``, default 200). The caller's deadline covers the requests in
+flight, not only the wait between them.
 
 Every failure is an :class:`OutputDownloadError` naming the prediction: the prediction itself
 succeeded and is in the journal, so ``resume(id)`` can fetch the files again while the
@@ -42,11 +45,14 @@ __all__ = [
     "download_to_file",
     "max_download_bytes",
     "off_loop",
+    "read_all",
     "read_staged",
     "staging_file",
 ]
 
 DEFAULT_MAX_DOWNLOAD_MB = 200.0
+#: The most of one download kept in memory (bytes): more goes to a staging file.
+SPOOL_BYTES = 8 * 1024 * 1024
 MAX_DOWNLOAD_ENV = "EACHLABS_MAX_DOWNLOAD_MB"
 PART_PREFIX = ".eachlabs-"
 PART_SUFFIX = ".part"
@@ -77,16 +83,78 @@ def max_download_bytes() -> int:
 
 @dataclass
 class Staged:
-    """One downloaded output in its staging file (``path``), not yet saved."""
+    """One downloaded output, not yet saved: in its staging file (``path``), or, when small,
+    in memory (``data``, and ``path`` is ``None``)."""
 
     url: str
-    path: Path
+    path: Path | None
     content_type: str | None
     size: int
+    data: bytes | None = None
 
     def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+class _Sink:
+    """Where a download's bytes go: memory up to :data:`SPOOL_BYTES`, then a staging file in
+    ``folder`` (made off the loop by :meth:`spill`, when :attr:`full`)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.size = 0
+        self.path: Path | None = None
+        self._chunks: list[bytes] = []
+        self._handle: Any = None
+
+    @property
+    def full(self) -> bool:
+        """Past what memory keeps, and not yet in a file."""
+        return self._handle is None and self.size > SPOOL_BYTES
+
+    def write(self, chunk: bytes) -> None:
+        if self._handle is not None:
+            self._handle.write(chunk)
+        else:
+            self._chunks.append(chunk)
+        self.size += len(chunk)
+
+    async def spill(self) -> None:
+        """Go on in a staging file, with what memory holds written first."""
+        fd, self.path = await _staging_off_loop(self.folder)
+        self._handle = os.fdopen(fd, "wb")
+        for chunk in self._chunks:
+            self._handle.write(chunk)
+        self._chunks = []
+
+    def restart(self) -> None:
+        """Forget what came: the download starts again from its first byte."""
+        self._chunks, self.size = [], 0
+        if self._handle is not None:
+            self._handle.seek(0)
+            self._handle.truncate()
+
+    def finish(self, staged: Staged) -> None:
+        """Hand what came to ``staged``. No fsync: saving syncs the file it moves into place;
+        an unsaved one is read back and removed."""
+        staged.size = self.size
+        if self._handle is not None:
+            self._handle.close()
+            staged.path = self.path
+        else:
+            staged.data = b"".join(self._chunks)
+            self._chunks = []
+
+    def discard(self) -> None:
+        self._chunks = []
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.close()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
 
 
 def staging_file(folder: Path | None) -> tuple[int, Path]:
@@ -139,29 +207,27 @@ async def download_to_file(
     max_bytes: int | None = None,
     deadline: float | None = None,
 ) -> Staged:
-    """Stream the output at ``url`` (``http(s)`` or ``data:``) into a staging file.
+    """Download the output at ``url`` (``http(s)`` or ``data:``): into memory while it is at
+    most :data:`SPOOL_BYTES`, else into a staging file.
 
-    ``folder`` is where the file will be saved (``None``: the system's temp folder);
-    ``max_bytes`` caps its size (default :func:`max_download_bytes`); ``deadline`` is a
-    ``time.monotonic()`` instant that bounds the whole download, requests in flight included.
-    The API key is never sent to the file host. Raises :class:`OutputDownloadError`; the
-    staging file is removed on any failure.
+    ``folder`` is where the file will be saved (``None``: the system's temp folder), and where
+    a staging file goes; ``max_bytes`` caps its size (default :func:`max_download_bytes`);
+    ``deadline`` is a ``time.monotonic()`` instant that bounds the whole download, requests in
+    flight included. The API key is never sent to the file host. Raises
+    :class:`OutputDownloadError`; a staging file is removed on any failure.
     """
     cap = max_download_bytes() if max_bytes is None else max_bytes
-    fd, path = await _staging_off_loop(folder)
-    staged = Staged(url=url, path=path, content_type=None, size=0)
+    staged = Staged(url=url, path=None, content_type=None, size=0)
+    sink = _Sink(folder)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            if url.startswith("data:"):
-                staged.content_type = _write_data_uri(url, handle, cap)
-            else:
-                await within(deadline, _fetch(http, url, handle, staged, cap))
-            # No fsync here: saving syncs the file it moves into place; an unsaved one is read
-            # back and removed.
+        if url.startswith("data:"):
+            staged.content_type = _write_data_uri(url, sink, cap)  # in memory already
+        else:
+            await within(deadline, _fetch(http, url, sink, staged, cap))
+        sink.finish(staged)
     except BaseException as exc:
-        staged.discard()
+        sink.discard()
         raise _download_error(exc, url, prediction_id, cap, deadline) from None
-    staged.size = path.stat().st_size
     return staged
 
 
@@ -179,44 +245,42 @@ async def _staging_off_loop(folder: Path | None) -> tuple[int, Path]:
         raise
 
 
-async def _fetch(http: HTTP, url: str, handle: Any, staged: Staged, cap: int) -> None:
+async def _fetch(http: HTTP, url: str, sink: _Sink, staged: Staged, cap: int) -> None:
     """The download, tried again from the start when its body breaks off or cannot be decoded
     (the request layer already retries failed connections and error answers)."""
     number = 0
     while True:
         number += 1
         try:
-            await _stream(http, url, handle, staged, cap)
+            await _stream(http, url, sink, staged, cap)
             return
         except httpx.HTTPError as exc:
             tries = min(http.retry.max_attempts, BODY_ATTEMPTS)
             if number >= tries:
                 raise _Unreadable(f"{type(exc).__name__}: {exc}"[:200], number) from None
-            handle.seek(0)
-            handle.truncate()
+            sink.restart()
             await http._sleep(http.retry.delay(number, Attempt(transport_error=True)))
 
 
-async def _stream(http: HTTP, url: str, handle: Any, staged: Staged, cap: int) -> None:
-    write = handle.write
+async def _stream(http: HTTP, url: str, sink: _Sink, staged: Staged, cap: int) -> None:
     response = await http.request("GET", url, auth=False, stream=True)
     try:
         staged.content_type = response.headers.get("content-type")
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
             raise _TooLarge(int(declared))
-        size = 0
         # Counted after decoding: a small gzip answer that inflates past the cap stops too.
         async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > cap:
+            if sink.size + len(chunk) > cap:
                 raise _TooLarge(None)
-            write(chunk)
+            sink.write(chunk)
+            if sink.full:
+                await sink.spill()
     finally:
         await response.aclose()
 
 
-def _write_data_uri(url: str, handle: Any, cap: int) -> str | None:
+def _write_data_uri(url: str, sink: _Sink, cap: int) -> str | None:
     head, _, payload = url.partition(",")
     if len(payload) * 3 // 4 > cap:
         raise _TooLarge(None)
@@ -227,7 +291,7 @@ def _write_data_uri(url: str, handle: Any, cap: int) -> str | None:
             raise _Malformed(f"the data: URI is not valid base64 ({exc})") from None
     else:
         data = urllib.parse.unquote_to_bytes(payload)
-    handle.write(data)
+    sink.write(data)
     return head[5:].split(";")[0] or None
 
 
@@ -334,13 +398,21 @@ async def _cancel_and_discard(tasks: Sequence[asyncio.Future[Staged]]) -> None:
 
 
 def read_staged(staged: Sequence[Staged]) -> list[bytes]:
-    """The bytes of each staging file (one copy each); every file is removed on failure."""
+    """The bytes of each download (one copy each), read from its staging file when it has
+    one; every staging file is removed on failure."""
     try:
-        return [item.path.read_bytes() for item in staged]
+        return [item.path.read_bytes() if item.path else item.data or b"" for item in staged]
     except BaseException:
         for item in staged:
             item.discard()
         raise
+
+
+async def read_all(staged: Sequence[Staged]) -> list[bytes]:
+    """:func:`read_staged`, in a worker thread when a staging file is to be read."""
+    if all(item.path is None for item in staged):
+        return read_staged(staged)
+    return await off_loop(read_staged, staged)
 
 
 async def off_loop(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

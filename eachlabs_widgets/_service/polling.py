@@ -136,6 +136,9 @@ class PollSchedule:
             lo, hi = support
             # A minute-long model need not be polled ten times a second across its support.
             s = max(s, self.relative_spacing * lo + round_trip)
+            # Under a crowd the grid starts half its widening late: a poll at the support's
+            # very start finds few ended, and there each poll costs more than the lag it saves.
+            lo += (s - max(self.spacing + round_trip, self.relative_spacing * lo + round_trip)) / 2
             if last_poll is None or last_poll < lo - s / 2:
                 target = lo  # sleep to where ends begin
             else:

@@ -33,11 +33,14 @@ import warnings
 from dataclasses import dataclass, field
 
 from .._exceptions import ConfigurationError
+from .._settings import environ_get
 
 __all__ = ["ProxyConfig", "current", "mask", "parse_no_proxy"]
 
 #: The variables read here (lowercase and uppercase), for the doctor and the fingerprint.
 VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+#: Every spelling :func:`fingerprint` reads.
+_SPELLINGS = tuple(n for name in VARIABLES for n in (name, name.upper()))
 _HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 _IPV4_WILDCARD = re.compile(r"((?:\d{1,3}\.){1,3})\*")
 
@@ -227,7 +230,7 @@ def _read() -> ProxyConfig:
 
 def fingerprint() -> tuple[str | None, ...]:
     """What :func:`current` depends on: the proxy variables as they are now."""
-    return tuple(os.environ.get(n) for name in VARIABLES for n in (name, name.upper()))
+    return tuple(environ_get(n) for n in _SPELLINGS)
 
 
 _cache: dict[tuple[str | None, ...], ProxyConfig] = {}

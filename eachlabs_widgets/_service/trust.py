@@ -26,13 +26,14 @@ from dataclasses import dataclass
 import certifi
 
 from .._exceptions import CertificateError, ConfigurationError
-from .._settings import use_truststore
+from .._settings import environ_get, use_truststore
 
 __all__ = ["CASource", "certificate_error", "create_context", "fingerprint", "source"]
 
 #: Variables naming CA certificates, in the order they are honoured.
 FILE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 DIR_VARIABLE = "SSL_CERT_DIR"
+_NAMES = (*FILE_VARIABLES, DIR_VARIABLE)
 TRUSTSTORE = "the operating system's store (truststore)"
 #: OpenSSL's verify code for a certificate whose dates do not cover now.
 _EXPIRED, _NOT_YET_VALID = 10, 9
@@ -52,8 +53,7 @@ class CASource:
 
 def fingerprint() -> tuple[object, ...]:
     """What the TLS context depends on: when it changes, the context is built again."""
-    names = (*FILE_VARIABLES, DIR_VARIABLE)
-    return (use_truststore(), *(os.environ.get(name) or "" for name in names))
+    return (use_truststore(), *(environ_get(name) or "" for name in _NAMES))
 
 
 def source() -> CASource:

@@ -16,6 +16,7 @@ from eachlabs_widgets import Generation, Output
 from eachlabs_widgets._display.card import LiveCard
 from eachlabs_widgets._display.render import generation_bundle
 from eachlabs_widgets._journal.files import read_png_text, write_output
+from eachlabs_widgets._service import download
 
 from ..output_stand import SLUG, png
 
@@ -68,25 +69,54 @@ async def test_a_folder_that_cannot_be_made_still_returns_the_generation(
 
 
 async def test_a_saved_run_stages_beside_the_destination_and_leaves_nothing(
-    client, stand, tmp_path, system_temp
+    client, stand, tmp_path, system_temp, monkeypatch
 ):
+    # Past what memory keeps, a download goes on in a staging file beside its destination.
+    monkeypatch.setattr(download, "SPOOL_BYTES", 64)
     out = tmp_path / "out"
-    seen: list[list[str]] = []
+    made: list[Path] = []
+    real_staging_file = download.staging_file
 
-    def host(handler, stand):  # what is in the output folder while the file is on its way
-        seen.append(sorted(p.name for p in out.iterdir()) if out.exists() else [])
-        return 200, {"Content-Type": "image/png"}, png()
+    def watched(folder):
+        fd, path = real_staging_file(folder)
+        made.append(path)
+        return fd, path
 
-    stand.files = host
+    monkeypatch.setattr(download, "staging_file", watched)
+    stand.files = lambda handler, stand: (200, {"Content-Type": "image/png"}, png())
     g = await client.run(SLUG, {"prompt": "a fox", "num_images": 2}, save_to=str(out))
-    assert len(seen) == 2
-    assert all(name.startswith(".eachlabs-") and name.endswith(".part") for name in seen[-1])
+    assert len(made) == 2
+    assert all(p.parent == out and p.name.startswith(".eachlabs-") for p in made)
+    assert all(p.suffix == ".part" and not p.exists() for p in made)  # moved into place
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [p.name for p in g.paths] + [p.name + ".json" for p in g.paths]
     )
     for index, path in enumerate(g.paths):
         params = json.loads(read_png_text(path.read_bytes())["eachlabs"])
         assert params["prediction_id"] == g.id and params["output_index"] == index
+    assert leftovers(system_temp, tmp_path) == []
+
+
+async def test_a_small_output_is_saved_from_memory_without_a_staging_file(
+    client, stand, tmp_path, system_temp
+):
+    # An image of a few MB is held whole anyway: no staging file is made, read back, removed.
+    out = tmp_path / "out"
+    made: list[str] = []
+    real_staging_file = download.staging_file
+
+    def counting(folder):
+        fd, path = real_staging_file(folder)
+        made.append(path.name)
+        return fd, path
+
+    stand.files = lambda handler, stand: (200, {"Content-Type": "image/png"}, png())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(download, "staging_file", counting)
+        g = await client.run(SLUG, {"prompt": "a fox", "num_images": 2}, save_to=str(out))
+    assert made == []
+    assert [p.read_bytes()[:8] for p in g.paths] == [b"\x89PNG\r\n\x1a\n"] * 2
+    assert [im.size for im in g.images] == [(8, 8), (8, 8)]
     assert leftovers(system_temp, tmp_path) == []
 
 

@@ -3,6 +3,7 @@ it sends, what its failures become (the retry policy's "was it sent?"), and its 
 
 import asyncio
 import gc
+import gzip
 import logging
 import socket
 import ssl
@@ -10,7 +11,7 @@ import ssl
 import httpx
 import pytest
 
-from eachlabs_widgets._service.aio import AiohttpPool
+from eachlabs_widgets._service.aio import EAGER_BYTES, AiohttpPool
 from eachlabs_widgets._service.network import LIMITS
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
@@ -52,6 +53,21 @@ class Loopback:
                 if self.behaviour == "close":
                     writer.close()
                     return
+                if self.behaviour.startswith("short "):  # promise a body, send part, hang up
+                    promised = int(self.behaviour.split()[1])
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % promised)
+                    writer.write(b"x" * (promised // 2))
+                    await writer.drain()
+                    writer.close()
+                    return
+                if self.behaviour == "gzip":
+                    packed = gzip.compress(b'{"status": "success"}')
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                        b"Content-Length: %d\r\n\r\n%s" % (len(packed), packed)
+                    )
+                    await writer.drain()
+                    continue
                 writer.write(OK)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -128,6 +144,26 @@ async def test_a_connection_dropped_after_the_request_is_not_a_connect_error():
     assert not isinstance(info.value, (httpx.ConnectError, httpx.ConnectTimeout))
     assert isinstance(info.value, httpx.RemoteProtocolError)
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("promised", [1_000, EAGER_BYTES * 4])
+async def test_an_answer_that_breaks_off_is_a_protocol_error_read_whole_or_streamed(promised):
+    # Small answers (every JSON answer of the API) are read whole before httpx sees them,
+    # longer ones stream: a body cut short is the same error either way, never a hang.
+    async with Loopback(f"short {promised}") as server, _client() as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get(f"{server.url}/v1/prediction/p")
+        with pytest.raises(httpx.RemoteProtocolError):  # a small one: as the answer comes
+            async with client.stream("GET", f"{server.url}/v1/prediction/p") as response:
+                await response.aread()
+
+
+async def test_a_small_compressed_answer_is_decoded_and_its_connection_kept():
+    async with Loopback("gzip") as server, _client() as client:
+        for _ in range(3):
+            response = await client.get(f"{server.url}/v1/prediction/p")
+            assert response.json() == {"status": "success"}
+    assert server.connections == 1
 
 
 def test_a_pool_left_on_a_loop_closed_by_hand_logs_nothing(caplog):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from eachlabs_widgets import ConfigurationError, OutputDownloadError
+from eachlabs_widgets._service import download
 from eachlabs_widgets._service.download import max_download_bytes
 
 from ..output_stand import SLUG, png, stream_forever
@@ -30,7 +31,33 @@ def staged_files(*folders: Path) -> list[Path]:
     return [p for f in folders if f.exists() for p in f.rglob(".eachlabs-*")]
 
 
-async def test_an_endless_file_stops_at_the_cap(client, stand, tmp_path, system_temp, monkeypatch):
+class _Made(list):
+    on_disk = False
+
+
+@pytest.fixture(params=["in memory", "staging file"])
+def spool(request, monkeypatch):
+    """Both places a download goes: memory while small, a staging file past ``SPOOL_BYTES``
+    (made tiny here, so that every download goes on in a file). Gives the staging files made,
+    in a list that is ``on_disk`` when they were expected."""
+    made = _Made()
+    if request.param == "staging file":
+        made.on_disk = True
+        monkeypatch.setattr(download, "SPOOL_BYTES", 16)
+        real = download.staging_file
+
+        def watched(folder):
+            fd, path = real(folder)
+            made.append(path)
+            return fd, path
+
+        monkeypatch.setattr(download, "staging_file", watched)
+    return made
+
+
+async def test_an_endless_file_stops_at_the_cap(
+    client, stand, tmp_path, system_temp, monkeypatch, spool
+):
     monkeypatch.setenv("EACHLABS_MAX_DOWNLOAD_MB", "2")
     stand.files = stream_forever(bytes(256 << 10))
     out = tmp_path / "out"
@@ -40,6 +67,8 @@ async def test_an_endless_file_stops_at_the_cap(client, stand, tmp_path, system_
     assert pid and pid in str(caught.value) and "EACHLABS_MAX_DOWNLOAD_MB" in str(caught.value)
     assert client.journal.get(pid).status == "downloading"  # resumable, not forgotten
     assert staged_files(out, system_temp) == []
+    assert bool(spool) == spool.on_disk
+    assert all(p.parent == out and not p.exists() for p in spool)
 
 
 async def test_a_declared_size_over_the_cap_is_refused_before_reading(client, stand, monkeypatch):
@@ -115,7 +144,9 @@ async def test_a_failed_download_is_resumed_without_a_new_prediction(client, sta
     assert not client.journal.get(entry.id).error
 
 
-async def test_one_failed_output_removes_every_staged_one(client, stand, tmp_path, system_temp):
+async def test_one_failed_output_removes_every_staged_one(
+    client, stand, tmp_path, system_temp, spool
+):
     def host(handler, stand):
         if handler.path.endswith("/1.png"):
             return 404, {}, b'{"error": "File not found"}'
@@ -127,6 +158,7 @@ async def test_one_failed_output_removes_every_staged_one(client, stand, tmp_pat
         await client.run(SLUG, {"prompt": "a fox", "num_images": 3}, save_to=str(out))
     assert staged_files(out, system_temp) == []
     assert not out.exists() or list(out.iterdir()) == []
+    assert not any(p.exists() for p in spool)  # those made before the failure, if any
 
 
 async def test_the_key_never_goes_to_the_file_host(client, stand):
@@ -164,7 +196,7 @@ def test_the_cap_setting(monkeypatch):
             max_download_bytes()
 
 
-async def test_a_body_that_breaks_off_is_fetched_again(client, stand):
+async def test_a_body_that_breaks_off_is_fetched_again(client, stand, spool):
     image = png(32, 32)
     tries = []
 
@@ -182,6 +214,7 @@ async def test_a_body_that_breaks_off_is_fetched_again(client, stand):
     stand.files = host
     g = await client.run(SLUG, {"prompt": "a fox"})
     assert len(tries) == 2 and g.outputs[0].data == image
+    assert len(spool) == (1 if spool.on_disk else 0)  # started again from its first byte
 
 
 async def test_a_mislabelled_encoding_is_our_error_after_a_few_tries(client, stand):

@@ -238,18 +238,34 @@ def test_a_crowd_widens_the_spacing_by_a_power_of_itself_beyond_crowd_free():
     power = schedule.crowd_exponent
     assert 0.5 <= power < 1  # wider than the square root, never in proportion to the crowd
     support = (3.0, 5.0)
-    alone = schedule.next_poll(3.0, 3.0, support) - 3.0
-    ten = schedule.next_poll(3.0, 3.0, support, crowd=10) - 3.0
-    hundred = schedule.next_poll(3.0, 3.0, support, crowd=100) - 3.0
-    assert alone == pytest.approx(ten) == pytest.approx(schedule.spacing)
-    assert hundred == pytest.approx(schedule.spacing * 10**power)
+
+    def gap(crowd: int = 1, schedule: PollSchedule = schedule) -> float:
+        first = schedule.next_poll(0.0, None, support, crowd=crowd)
+        return schedule.next_poll(first, first, support, crowd=crowd) - first
+
+    assert gap() == pytest.approx(gap(10)) == pytest.approx(schedule.spacing)
+    assert gap(100) == pytest.approx(schedule.spacing * 10**power)
     unknown_alone = schedule.next_poll(1.0, 1.0, None) - 1.0
     unknown_crowd = schedule.next_poll(1.0, 1.0, None, crowd=100) - 1.0
     assert unknown_crowd == pytest.approx(unknown_alone * 10**power)
     square_root = PollSchedule(crowd_exponent=0.5)
-    assert square_root.next_poll(3.0, 3.0, support, crowd=100) - 3.0 == pytest.approx(
-        schedule.spacing * 10**0.5
-    )
+    assert gap(100, square_root) == pytest.approx(schedule.spacing * 10**0.5)
+
+
+def test_under_a_crowd_the_grid_starts_half_its_widening_past_the_support():
+    # A poll at the support's very start finds few ended (a tenth of them): under a crowd,
+    # where polls are dear, the grid starts late by half of what the crowd added to its
+    # spacing. The mean lag stays about the same; a uniform 3-5 s model saves half a poll.
+    schedule = PollSchedule()
+    support = (3.0, 5.0)
+    assert schedule.next_poll(0.0, None, support) == pytest.approx(3.0)
+    assert schedule.next_poll(0.0, None, support, crowd=10) == pytest.approx(3.0)
+    widened = schedule.spacing * 10**schedule.crowd_exponent
+    first = schedule.next_poll(0.0, None, support, crowd=100)
+    assert first == pytest.approx(3.0 + (widened - schedule.spacing) / 2)
+    # The slow answers' round trip is in both spacings: it does not move the start.
+    slow = schedule.next_poll(0.0, None, support, round_trip=0.2, crowd=100)
+    assert slow == pytest.approx(first)
 
 
 def test_a_prediction_long_in_created_is_polled_less_and_less_often():
