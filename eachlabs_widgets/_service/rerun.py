@@ -2,17 +2,18 @@
 ``g.vary()`` and ``g.remix()`` run on that same client (its service, key and output folder)
 without ``Generation`` importing the client.
 
-In a notebook the runs show live cards: the notebook wing registers how
-(:func:`set_presenter`), since the service draws nothing.
+In a notebook the runs of one call are shown together, live while they go: the notebook wing
+registers how (:func:`set_presenter`), since the service draws nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._generation import Generation
+from .._generation import Generation, Rerun
 from .sync import run_sync
 
 if TYPE_CHECKING:
@@ -21,10 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["ClientRunner", "Presenter", "set_presenter"]
 
 T = TypeVar("T")
+Outcomes = list[Generation | BaseException]
 
-#: ``present(client, model, inputs, parent=, timeout=, save_to=)``: the run shown with a live
-#: card (an awaitable of its Generation), or None where no card can be shown (a script).
-Presenter = Callable[..., Awaitable[Generation] | None]
+#: ``present(client, model, runs, parent=, timeout=, save_to=)``: the runs shown together while
+#: they go (an awaitable of what each ended with, in order), or None where nothing can be
+#: shown (a script).
+Presenter = Callable[..., Awaitable[Outcomes] | None]
 _presenter: Presenter | None = None
 
 
@@ -44,18 +47,22 @@ class ClientRunner:
     client: AsyncEachLabs
     save_to: str | None
 
-    async def arun(
-        self, model: str, inputs: dict[str, Any], *, parent: str, timeout: float | None
-    ) -> Generation:
+    async def arun_all(
+        self, model: str, runs: Sequence[Rerun], *, parent: str, timeout: float | None
+    ) -> Outcomes:
         if _presenter is not None:
             shown = _presenter(
-                self.client, model, inputs, parent=parent, timeout=timeout, save_to=self.save_to
+                self.client, model, runs, parent=parent, timeout=timeout, save_to=self.save_to
             )
             if shown is not None:
                 return await shown
-        return await self.client.run(
-            model, inputs, timeout=timeout, save_to=self.save_to, reuse=True, parent=parent
-        )
+        made = [
+            self.client.run(
+                model, run.inputs, timeout=timeout, save_to=self.save_to, reuse=True, parent=parent
+            )
+            for run in runs
+        ]
+        return list(await asyncio.gather(*made, return_exceptions=True))
 
     def wait(self, work: Coroutine[Any, Any, T]) -> T:
         return run_sync(work)
