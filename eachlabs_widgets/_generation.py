@@ -416,6 +416,9 @@ class Generation:
         inputs ``n`` times, and varies as the service makes it. Raises ``ValueError`` for an
         ``n`` that is not a whole number ≥ 1, and the error of the inputs when the model's
         schema refuses them (nothing is sent then); ``timeout`` as in ``generate()``.
+
+        In a notebook the runs show as one row of live cards laid out like the result, which
+        give way to one line when they end (``✓ 4 variations of abcd1234 · …``).
         """
         runner = self._runner_or_default()
         return runner.wait(self.avary(n, timeout=timeout))
@@ -444,7 +447,7 @@ class Generation:
         allowed values before anything is sent. The new run records this one as its
         ``parent`` in the journal. Raises ``ValueError`` when nothing is changed (identical
         inputs with the same seed would only give this result again; :meth:`vary` makes new
-        seeds).
+        seeds). In a notebook it shows a live card and fails in one line, as ``generate()``.
         """
         runner = self._runner_or_default()
         return runner.wait(self.aremix(prompt, timeout=timeout, **changes))
