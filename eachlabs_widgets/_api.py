@@ -10,12 +10,12 @@ from typing import Any
 
 from ._display.render import one_line
 from ._display.tables import History
-from ._exceptions import InputValidationError, NotFoundError
+from ._exceptions import GenerationInterrupted, InputValidationError, NotFoundError
 from ._generation import Generation, Rerun, set_default_runner
 from ._journal.journal import JournalEntry, JournalError, PredictionNotFound, default_journal
 from ._schema.lora import Lora
 from ._schema.trainset import archive_input, training_zip
-from ._service import cancels
+from ._service import cancels, rerun
 from ._service.client import AsyncEachLabs
 from ._service.polling import PollSchedule
 from ._service.rerun import ClientRunner
@@ -150,22 +150,24 @@ class _ApiRunner:
     async def arun_all(
         self, model: str, runs: Sequence[Rerun], *, parent: str, timeout: float | None
     ) -> list[Generation | BaseException]:
-        if _card_wanted(None):
-            from . import _notebook  # noqa: F401  (registers how the runs are shown)
+        _cards_registered()
         runner = ClientRunner(AsyncEachLabs(), output_dir())
         return await runner.arun_all(model, runs, parent=parent, timeout=timeout)
 
     def wait(self, work: Any) -> Any:
-        return run_sync(work)
+        _cards_registered()
+        return rerun.wait(work)
+
+
+def _cards_registered() -> None:
+    """In a notebook, the notebook wing registers how runs made from a generation are shown
+    and waited for (a script does not pay for importing it)."""
+    if _card_wanted(None):
+        from . import _notebook  # noqa: F401
 
 
 RUNNER = _ApiRunner()
 set_default_runner(RUNNER)
-
-
-class GenerationInterrupted(KeyboardInterrupt):
-    """Ctrl+C stopped a ``generate()`` call; a cancel of its prediction was asked of the
-    service (the message says what it answered)."""
 
 
 def _card_wanted(card: bool | None) -> bool:

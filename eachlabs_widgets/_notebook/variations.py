@@ -1,30 +1,40 @@
 """Runs made from a generation (``g.vary()``, ``g.remix()``) shown in a notebook cell, as
 ``generate()`` shows its run: live while they go (one card for a remix, one row of cards laid
 out like the ``Results`` returned for ``vary``), then one line in their place. The
-``Generation`` or ``Results`` returned shows the pictures. Registered with the service's
-runner (:func:`.._service.rerun.set_presenter`) when this wing is imported."""
+``Generation`` or ``Results`` returned shows the pictures. An interrupt (the kernel's stop
+button) cancels the predictions and ends the cell with one line saying what the service
+answered. Registered with the service's runner (:func:`.._service.rerun.set_presenter`) when
+this wing is imported."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
 import sys
-from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Coroutine, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._display.markup import as_written
 from .._display.render import ERROR, MUTED, one_line, short_id, summary_line
-from .._exceptions import InputValidationError
+from .._exceptions import GenerationInterrupted, InputValidationError
 from .._generation import Generation, Rerun
+from .._service import cancels
 from .._service.rerun import set_presenter
+from .._service.sync import run_sync
 
 if TYPE_CHECKING:
     from .._service.client import AsyncEachLabs
     from .runs import CellRun
 
-__all__ = ["cards_wanted", "present", "variations_line"]
+__all__ = ["cards_wanted", "present", "variations_line", "wait"]
 
+T = TypeVar("T")
 Outcomes = list[Generation | BaseException]
+#: What the runs of the call being waited for said when an interrupt cancelled them (a list
+#: :func:`wait` reads, filled by :func:`_shown` in the task that runs the call).
+_interrupted: ContextVar[list[str] | None] = ContextVar("eachlabs_interrupted", default=None)
 
 
 def cards_wanted() -> bool:
@@ -75,6 +85,13 @@ async def _shown(
     try:
         await run.execute()
         ended = True
+    except asyncio.CancelledError:
+        said = _interrupted.get()
+        if said is not None:  # by then execute() had the service cancel what it created
+            ids = run.cancelled_ids
+            which = f"prediction{'s' if len(ids) > 1 else ''} {cancels.say(ids)}"
+            said.append(which if ids else "nothing had been created yet: nothing was sent")
+        raise
     finally:
         # The cards give way to one line (or to nothing when an error will say it): the
         # result returned shows the pictures, so nothing of the cards is left above it.
@@ -87,6 +104,23 @@ async def _shown(
         # An error raised into the cell reads as one line, as generate()'s do.
         outcomes.append(one_line(outcome) if isinstance(outcome, Exception) else outcome)
     return outcomes
+
+
+def wait(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` run to its end from synchronous code (:func:`~.._service.sync.run_sync`). An
+    interrupt during runs shown here raises :class:`~.._exceptions.GenerationInterrupted`,
+    one line naming the predictions cancelled and what the service answered, as
+    ``generate()`` does."""
+    said: list[str] = []
+    token = _interrupted.set(said)
+    try:
+        return run_sync(work)
+    except KeyboardInterrupt:
+        if not said:
+            raise
+        raise one_line(GenerationInterrupted(f"interrupted: {'; '.join(said)}")) from None
+    finally:
+        _interrupted.reset(token)
 
 
 def _left(run: CellRun, parent: str) -> dict[str, Any]:
@@ -135,4 +169,4 @@ def variations_line(run: CellRun, parent: str) -> dict[str, Any]:
     }
 
 
-set_presenter(present)
+set_presenter(present, wait)

@@ -2,8 +2,9 @@
 ``g.vary()`` and ``g.remix()`` run on that same client (its service, key and output folder)
 without ``Generation`` importing the client.
 
-In a notebook the runs of one call are shown together, live while they go: the notebook wing
-registers how (:func:`set_presenter`), since the service draws nothing.
+In a notebook the runs of one call are shown together, live while they go, and an interrupt
+ends the call in one line: the notebook wing registers how (:func:`set_presenter`), since the
+service draws nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .sync import run_sync
 if TYPE_CHECKING:
     from .client import AsyncEachLabs
 
-__all__ = ["ClientRunner", "Presenter", "set_presenter"]
+__all__ = ["ClientRunner", "Presenter", "Waiter", "set_presenter", "wait"]
 
 T = TypeVar("T")
 Outcomes = list[Generation | BaseException]
@@ -28,13 +29,24 @@ Outcomes = list[Generation | BaseException]
 #: they go (an awaitable of what each ended with, in order), or None where nothing can be
 #: shown (a script).
 Presenter = Callable[..., Awaitable[Outcomes] | None]
+#: ``wait(work)``: the coroutine ``work`` run to its end from synchronous code.
+Waiter = Callable[[Coroutine[Any, Any, Any]], Any]
 _presenter: Presenter | None = None
+_waiter: Waiter = run_sync
 
 
-def set_presenter(present: Presenter) -> None:
-    """How runs made from a generation are shown (the notebook wing registers it)."""
-    global _presenter
-    _presenter = present
+def set_presenter(present: Presenter, waiter: Waiter = run_sync) -> None:
+    """How runs made from a generation are shown, and waited for from synchronous code (the
+    notebook wing registers both)."""
+    global _presenter, _waiter
+    _presenter, _waiter = present, waiter
+
+
+def wait(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` run to its end from synchronous code, as the registered waiter does (else
+    :func:`~.sync.run_sync`)."""
+    result: T = _waiter(work)
+    return result
 
 
 @dataclass(frozen=True)
@@ -65,4 +77,4 @@ class ClientRunner:
         return list(await asyncio.gather(*made, return_exceptions=True))
 
     def wait(self, work: Coroutine[Any, Any, T]) -> T:
-        return run_sync(work)
+        return wait(work)

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from ..kernel_driver import Message, final_outputs, shown_text, statuses
-from .conftest import FLUX, kernel_on_emulator
+from ..kernel_driver import Message, final_outputs, poll_status, shown_text, statuses, wait_until
+from .conftest import FLUX, SLOW, kernel_on_emulator
 
 pytestmark = pytest.mark.kernel
 WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -120,3 +120,24 @@ def test_a_journal_generation_varies_with_one_line_too(served):
     assert statuses(messages).count("success") >= 2
     (line,) = final_outputs(messages)  # the result not shown: the line says it ended
     assert line["data"]["text/plain"].startswith(f"✓ 2 variations of {parent}")
+
+
+def test_an_interrupted_vary_cancels_its_predictions_and_says_so_in_one_line(served):
+    emulator, kernel = served
+    emulator.speed = 0.01  # the parent quickly; its variations take 4 s at the module's speed
+    try:
+        kernel.execute(f"%%eachgen {SLOW} --seed 1 -o storm\na storm")
+    finally:
+        emulator.speed = 0.2
+    before = emulator.stats.predictions_created
+    msg_id = kernel.submit("v2 = storm.vary(n=2)")
+    wait_until(lambda: emulator.stats.predictions_created == before + 2)
+    made = emulator.stats.prediction_ids[-2:]
+    kernel.km.interrupt_kernel()
+    reply = kernel.wait_idle(msg_id)
+    assert reply["status"] == "error" and reply["ename"] == "GenerationInterrupted"
+    assert all(pid in reply["evalue"] for pid in made) and "not billed" in reply["evalue"]
+    (error,) = [o for o in final_outputs(kernel.of(msg_id)) if o["output_type"] == "error"]
+    assert len(error["traceback"]) == 1  # one line, no traceback
+    assert [poll_status(emulator, pid) for pid in made] == ["cancelled"] * 2
+    assert kernel.execute("print('v2' in globals())").strip() == "False"
