@@ -216,12 +216,10 @@ class _DefaultRunner:
     the journal by ``find()``, ``Generation.from_entry``…): as ``generate()`` runs. The front
     end that does it (``_api``) is imported only when one runs."""
 
-    async def arun(
-        self, model: str, inputs: dict[str, Any], *, parent: str, timeout: float | None
-    ) -> Any:
+    async def arun_all(self, model: str, runs: Any, *, parent: str, timeout: float | None) -> Any:
         from ._api import RUNNER
 
-        return await RUNNER.arun(model, inputs, parent=parent, timeout=timeout)
+        return await RUNNER.arun_all(model, runs, parent=parent, timeout=timeout)
 
     def wait(self, work: Any) -> Any:
         from ._api import RUNNER

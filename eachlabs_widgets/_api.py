@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
+from ._display.render import one_line
 from ._display.tables import History
-from ._exceptions import InputValidationError, NotFoundError
-from ._generation import Generation, set_default_runner
+from ._exceptions import GenerationInterrupted, InputValidationError, NotFoundError
+from ._generation import Generation, Rerun, set_default_runner
 from ._journal.journal import JournalEntry, JournalError, PredictionNotFound, default_journal
 from ._schema.lora import Lora
 from ._schema.trainset import archive_input, training_zip
-from ._service import cancels
+from ._service import cancels, rerun
 from ._service.client import AsyncEachLabs
 from ._service.polling import PollSchedule
+from ._service.rerun import ClientRunner
 from ._service.sync import run_sync
 from ._settings import EMULATOR, output_dir
 
@@ -142,36 +144,30 @@ def generate(
 
 class _ApiRunner:
     """How ``g.vary()`` and ``g.remix()`` run for generations that no client made (rebuilt
-    from the journal): as ``generate()`` runs (the configured service and output folder, a
-    live card in a notebook)."""
+    from the journal): as ``generate()`` runs (the configured service and output folder, live
+    cards in a notebook)."""
 
-    async def arun(
-        self, model: str, inputs: dict[str, Any], *, parent: str, timeout: float | None
-    ) -> Generation:
-        return await agenerate(model, timeout=timeout, parent=parent, **inputs)
+    async def arun_all(
+        self, model: str, runs: Sequence[Rerun], *, parent: str, timeout: float | None
+    ) -> list[Generation | BaseException]:
+        _cards_registered()
+        runner = ClientRunner(AsyncEachLabs(), output_dir())
+        return await runner.arun_all(model, runs, parent=parent, timeout=timeout)
 
     def wait(self, work: Any) -> Any:
-        return run_sync(work)
+        _cards_registered()
+        return rerun.wait(work)
+
+
+def _cards_registered() -> None:
+    """In a notebook, the notebook wing registers how runs made from a generation are shown
+    and waited for (a script does not pay for importing it)."""
+    if _card_wanted(None):
+        from . import _notebook  # noqa: F401
 
 
 RUNNER = _ApiRunner()
 set_default_runner(RUNNER)
-
-
-class GenerationInterrupted(KeyboardInterrupt):
-    """Ctrl+C stopped a ``generate()`` call; a cancel of its prediction was asked of the
-    service (the message says what it answered)."""
-
-
-def one_line(error: BaseException) -> BaseException:
-    """``error``, shown by IPython as one line (``Type: sentence``) instead of a traceback
-    through the event loop. Its type and attributes are unchanged."""
-    from ._display.render import error_sentence
-
-    text = f"\x1b[0;31m{type(error).__name__}\x1b[0m: {error_sentence(error)}"
-    with contextlib.suppress(AttributeError, TypeError):
-        error._render_traceback_ = lambda: [text]  # type: ignore[attr-defined]
-    return error
 
 
 def _card_wanted(card: bool | None) -> bool:

@@ -33,6 +33,7 @@ __all__ = [
     "CertificateError",
     "ConfigurationError",
     "EachLabsError",
+    "GenerationInterrupted",
     "InputValidationError",
     "NotFoundError",
     "OutputDownloadError",
@@ -343,3 +344,9 @@ class PredictionTimeoutError(PredictionError, TimeoutError):
             prediction_id=prediction_id,
             model=model,
         )
+
+
+class GenerationInterrupted(KeyboardInterrupt):
+    """Ctrl+C (the kernel's stop button) stopped a ``generate()`` call, or ``vary()`` or
+    ``remix()`` in a notebook; a cancel of its predictions was asked of the service (the
+    message says what it answered). A ``KeyboardInterrupt``, so it stops the cell."""

@@ -8,13 +8,12 @@ default one (:func:`set_default_runner`) for generations rebuilt from the journa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import json
 import random
 import warnings
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +35,7 @@ __all__ = [
     "DEFAULT_OUTPUT_DIR",
     "Generation",
     "Output",
+    "Rerun",
     "Runner",
     "decode_image",
     "new_seeds",
@@ -45,18 +45,32 @@ __all__ = [
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Rerun:
+    """One run made from a generation: its ``inputs``, and its ``label`` and ``axes`` (what
+    sets it apart from the others, ``{"seed": 7}``) in the :class:`~eachlabs_widgets.Results`
+    it ends in."""
+
+    label: str
+    axes: dict[str, Any]
+    inputs: dict[str, Any]
+
+
 class Runner(Protocol):
     """How a :class:`Generation` makes new runs from itself (:meth:`Generation.vary`,
     :meth:`Generation.remix`).
 
-    ``arun`` runs ``model`` on ``inputs`` (checked against the model's schema before anything
-    is sent) and records ``parent`` in the journal; ``wait`` runs a coroutine to its end from
-    synchronous code (in a script, or a cell of a running kernel).
+    ``arun_all`` runs ``model`` on the inputs of every run at once (each checked against the
+    model's schema before it is sent), records ``parent`` in the journal, and returns what
+    each ended with, in order: its :class:`Generation` or its exception. In a notebook the
+    runs are shown together while they go (one card, or one row of cards) and leave one
+    line. ``wait`` runs a coroutine to its end from synchronous code (in a script, or a cell
+    of a running kernel).
     """
 
-    async def arun(
-        self, model: str, inputs: dict[str, Any], *, parent: str, timeout: float | None
-    ) -> Generation: ...
+    async def arun_all(
+        self, model: str, runs: Sequence[Rerun], *, parent: str, timeout: float | None
+    ) -> list[Generation | BaseException]: ...
 
     def wait(self, work: Coroutine[Any, Any, T]) -> T: ...
 
@@ -372,31 +386,25 @@ class Generation:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n is how many variations to make, a whole number ≥ 1, not {n!r}")
         runner = self._runner_or_default()
-        seeds = new_seeds(self.seed, n)
         runs = []
-        for seed in seeds:
+        for number, seed in enumerate(new_seeds(self.seed, n), 1):
             inputs = dict(self.inputs)
             if seed is not None:
                 inputs["seed"] = seed
+                runs.append(Rerun(f"seed {seed}", {"seed": seed}, inputs))
             else:  # a seed that is not an integer (or none): the service picks one
                 inputs.pop("seed", None)
-            runs.append(runner.arun(self.model, inputs, parent=self.id, timeout=timeout))
-        outcomes = await asyncio.gather(*runs, return_exceptions=True)
+                runs.append(Rerun(f"variation {number}", {"variation": number}, inputs))
+        outcomes = await runner.arun_all(self.model, runs, parent=self.id, timeout=timeout)
         refused = [o for o in outcomes if isinstance(o, InputValidationError)]
         if len(refused) == len(outcomes):
             raise refused[0]  # the same inputs for every run: nothing was sent
         for outcome in outcomes:
             if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
                 raise outcome  # an interrupt is not a failed variation
-        items: list[tuple[str, Generation | BaseException]] = []
-        axes: list[dict[str, Any]] = []
-        for number, (seed, outcome) in enumerate(zip(seeds, outcomes, strict=True), 1):
-            axis: dict[str, Any] = {"seed": seed} if seed is not None else {"variation": number}
-            label = f"seed {seed}" if seed is not None else f"variation {number}"
-            items.append((label, outcome))
-            axes.append(axis)
+        items = [(run.label, outcome) for run, outcome in zip(runs, outcomes, strict=True)]
         folder = self.paths[0].parent if self.paths else None
-        return Results(items, axes, folder=folder)
+        return Results(items, [run.axes for run in runs], folder=folder)
 
     def vary(self, n: int = 4, *, timeout: float | None = None) -> Results:
         """``n`` runs of the same model and inputs with new seeds (each unlike this one's and
@@ -408,6 +416,9 @@ class Generation:
         inputs ``n`` times, and varies as the service makes it. Raises ``ValueError`` for an
         ``n`` that is not a whole number ≥ 1, and the error of the inputs when the model's
         schema refuses them (nothing is sent then); ``timeout`` as in ``generate()``.
+
+        In a notebook the runs show as one row of live cards laid out like the result, which
+        give way to one line when they end (``✓ 4 variations of abcd1234 · …``).
         """
         runner = self._runner_or_default()
         return runner.wait(self.avary(n, timeout=timeout))
@@ -417,9 +428,11 @@ class Generation:
     ) -> Generation:
         """:meth:`remix` on the running event loop."""
         runner = self._runner_or_default()
-        return await runner.arun(
-            self.model, self._remixed(prompt, changes), parent=self.id, timeout=timeout
-        )
+        run = Rerun(self.model, {}, self._remixed(prompt, changes))
+        (outcome,) = await runner.arun_all(self.model, [run], parent=self.id, timeout=timeout)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def remix(
         self, prompt: str | None = None, *, timeout: float | None = None, **changes: Any
@@ -434,7 +447,7 @@ class Generation:
         allowed values before anything is sent. The new run records this one as its
         ``parent`` in the journal. Raises ``ValueError`` when nothing is changed (identical
         inputs with the same seed would only give this result again; :meth:`vary` makes new
-        seeds).
+        seeds). In a notebook it shows a live card and fails in one line, as ``generate()``.
         """
         runner = self._runner_or_default()
         return runner.wait(self.aremix(prompt, timeout=timeout, **changes))

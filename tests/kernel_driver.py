@@ -1,18 +1,30 @@
 """A real ipykernel driven over raw iopub, as a frontend would: every message is kept,
-also those that arrive after a cell went idle (widget updates from background tasks)."""
+also those that arrive after a cell went idle (widget updates from background tasks).
+
+:func:`started` and :func:`on_emulator` give a kernel with the extension loaded on a service
+served on loopback; :func:`final_outputs` and :func:`shown_text` read a cell's outputs."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import queue
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import start_new_kernel
 
+from eachlabs_widgets.emulator import Emulator, serve
+
 Message = dict[str, Any]
+#: The API key the kernels send (the emulator takes any).
+KEY = "test"
+#: The setup every kernel runs first: the extension loaded, the package imported as ``el``.
+SETUP = "%load_ext eachlabs_widgets\nimport eachlabs_widgets as el"
 
 
 class Kernel:
@@ -21,6 +33,8 @@ class Kernel:
         full.update(env)
         self.km, self.kc = start_new_kernel(kernel_name="python3", env=full, cwd=cwd)
         self.messages: list[Message] = []
+        #: The kernel's working folder (where the output folder is, relative to it).
+        self.workdir = Path(cwd)
 
     @property
     def pid(self) -> int:
@@ -137,3 +151,101 @@ def statuses(messages: list[Message]) -> list[str]:
             if match:
                 found.append(match.group(1))
     return found
+
+
+@contextlib.contextmanager
+def started(url: str, workdir: Path, *, poll: float | None = 0.2) -> Iterator[Kernel]:
+    """A kernel on the service at ``url`` (working in ``workdir``, its journal in
+    ``workdir/home``) that ran :data:`SETUP` and, unless ``poll`` is None, set
+    ``EachGen.poll_interval``; stopped on leaving."""
+    kernel = Kernel(
+        {"EACHLABS_BASE_URL": url, "EACHLABS_API_KEY": KEY, "EACHLABS_HOME": str(workdir / "home")},
+        cwd=str(workdir),
+    )
+    try:
+        setup = SETUP if poll is None else f"{SETUP}\n%config EachGen.poll_interval = {poll}"
+        reply, _ = kernel.run(setup, timeout=60)
+        assert reply["status"] == "ok", reply
+        yield kernel
+    finally:
+        kernel.stop()
+
+
+@contextlib.contextmanager
+def on_emulator(
+    workdir: Path, *, speed: float, poll: float | None = 0.2
+) -> Iterator[tuple[Emulator, Kernel]]:
+    """:func:`started` on an emulator of ``speed`` served on loopback by this process."""
+    emulator = Emulator(speed=speed)
+    server = serve(emulator)
+    try:
+        with started(server.url, workdir, poll=poll) as kernel:
+            yield emulator, kernel
+    finally:
+        server.close()
+
+
+def poll_status(emulator: Emulator, prediction_id: str) -> str:
+    """The status the emulator answers a poll of ``prediction_id`` with."""
+    answer = emulator.request("GET", f"/v1/prediction/{prediction_id}", headers={"X-API-Key": KEY})
+    return str(answer.json_body()["status"])
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.05)
+
+
+def shown_text(messages: list[Message]) -> str:
+    """Everything a person could read in the cell's outputs (not widget state)."""
+    parts = []
+    for m in messages:
+        content = m["content"]
+        if m["msg_type"] in ("display_data", "update_display_data", "execute_result"):
+            parts.append(json.dumps(content["data"]))
+        elif m["msg_type"] == "stream":
+            parts.append(content["text"])
+        elif m["msg_type"] == "error":
+            parts.append("\n".join(content["traceback"]))
+    return "\n".join(parts)
+
+
+def final_outputs(messages: list[Message]) -> list[dict[str, Any]]:
+    """The cell's outputs once every message was applied, as a frontend (and a saved
+    notebook) holds them: ``display_data`` and ``execute_result`` add one, an
+    ``update_display_data`` replaces every output of its display id, ``clear_output``
+    empties them (at the next output with ``wait``). Each is ``{"output_type", "data"}``
+    (``text`` for a stream, ``traceback`` for an error)."""
+    outputs: list[dict[str, Any]] = []
+    ids: list[str | None] = []
+    clear_pending = False
+    for m in messages:
+        kind, content = m["msg_type"], m["content"]
+        if kind == "clear_output":
+            if content.get("wait"):
+                clear_pending = True
+            else:
+                outputs, ids = [], []
+            continue
+        if kind == "update_display_data":
+            display_id = content.get("transient", {}).get("display_id")
+            for i, known in enumerate(ids):
+                if known == display_id:
+                    outputs[i] = {"output_type": "display_data", "data": content["data"]}
+            continue
+        if kind == "display_data" or kind == "execute_result":
+            output = {"output_type": kind, "data": content["data"]}
+        elif kind == "stream":
+            output = {"output_type": kind, "name": content["name"], "text": content["text"]}
+        elif kind == "error":
+            output = {"output_type": kind, "traceback": content["traceback"]}
+        else:
+            continue
+        if clear_pending:
+            outputs, ids, clear_pending = [], [], False
+        outputs.append(output)
+        ids.append((content.get("transient") or {}).get("display_id"))
+    return outputs

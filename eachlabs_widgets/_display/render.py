@@ -18,6 +18,7 @@ never the other way round.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import json
@@ -52,6 +53,7 @@ __all__ = [
     "grid_keys",
     "grid_pages",
     "matrix",
+    "one_line",
     "picture_aspect",
     "picture_size",
     "prepare",
@@ -203,6 +205,15 @@ def error_sentence(error: BaseException) -> str:
         return f"{text}: {error.message}" if error.message else text
     text = str(error)
     return text or type(error).__name__
+
+
+def one_line(error: BaseException) -> BaseException:
+    """``error``, shown by IPython as one line (``Type: sentence``) instead of a traceback
+    through the event loop. Its type and attributes are unchanged."""
+    text = f"\x1b[0;31m{type(error).__name__}\x1b[0m: {error_sentence(error)}"
+    with contextlib.suppress(AttributeError, TypeError):
+        error._render_traceback_ = lambda: [text]  # type: ignore[attr-defined]
+    return error
 
 
 def error_codes(error: BaseException) -> str:

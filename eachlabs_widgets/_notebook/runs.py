@@ -310,12 +310,12 @@ class CellRun:
                 parts.append(f"{c[key]} {key}")
         if c["left out"]:
             parts.append(f"{c['left out']} left out by the budget")
-        said = self._spent() if self.done else self.estimate
+        said = self.spent() if self.done else self.estimate
         if said:
             parts.append(said)
         return " · ".join(parts)
 
-    def _spent(self) -> str | None:
+    def spent(self) -> str | None:
         """What the ended run cost, as far as the service said; None when it said nothing."""
         made = [o for o in self.outcomes if isinstance(o, Generation)]
         paid = [g for g in made if not g.reused]

@@ -1,4 +1,5 @@
-"""Fixtures for the magic tests: a real InteractiveShell, the embedded emulator, tmp dirs."""
+"""Fixtures for the magic tests: a real InteractiveShell, the embedded emulator, tmp dirs, and
+(:func:`kernel_on_emulator`) a real ipykernel on an emulator served on loopback."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from eachlabs_widgets._service.limiter import ACCOUNT_CAP, limiter
 
 FLUX = "flux-2-turbo-text-to-image"
 NANO = "nano-banana-pro"
+SLOW = "flux-2-max-text-to-image"  # 20 s at speed 1
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +96,18 @@ def displays(shell, monkeypatch) -> Displays:
 @pytest.fixture
 def emulator() -> Any:
     return shared_emulator()
+
+
+def kernel_on_emulator(name: str, *, speed: float) -> Any:
+    """A module's fixture ``served``: ``(emulator, kernel)``, one real ipykernel (in a fresh
+    folder named after ``name``) on an emulator of ``speed`` served on loopback, for every
+    test of the module: ``served = kernel_on_emulator("kernel-x", speed=0.2)``."""
+
+    @pytest.fixture(scope="module")
+    def served(tmp_path_factory: Any) -> Iterator[Any]:
+        from ..kernel_driver import on_emulator  # jupyter_client: only where a kernel runs
+
+        with on_emulator(tmp_path_factory.mktemp(name), speed=speed) as both:
+            yield both
+
+    return served

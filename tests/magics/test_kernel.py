@@ -4,25 +4,23 @@ live cards, ``--background``, interrupting a wait, and a kernel killed mid-predi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from eachlabs_widgets.emulator import Emulator, serve
 
-from ..kernel_driver import Kernel, statuses, widget_states
-from .conftest import FLUX
+from ..kernel_driver import (
+    KEY,
+    poll_status,
+    started,
+    statuses,
+    wait_until,
+    widget_states,
+)
+from .conftest import FLUX, SLOW, kernel_on_emulator
 
 pytestmark = pytest.mark.kernel
-
-SLOW = "flux-2-max-text-to-image"  # 20 s at speed 1
-KEY = "test"
-
-
-def poll_status(emulator: Emulator, prediction_id: str) -> str:
-    answer = emulator.request("GET", f"/v1/prediction/{prediction_id}", headers={"X-API-Key": KEY})
-    return str(answer.json_body()["status"])
 
 
 def _rows(path: Any) -> list[Any]:
@@ -38,36 +36,7 @@ def _rows(path: Any) -> list[Any]:
         return []
 
 
-def wait_until(check: Any, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.05)
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[tuple[Emulator, Kernel]]:
-    emulator = Emulator(speed=1.0)
-    server = serve(emulator)
-    workdir = tmp_path_factory.mktemp("kernel")
-    kernel = Kernel(
-        {
-            "EACHLABS_BASE_URL": server.url,
-            "EACHLABS_API_KEY": KEY,
-            "EACHLABS_HOME": str(workdir / "home"),
-        },
-        cwd=str(workdir),
-    )
-    try:
-        reply, _ = kernel.run(
-            "%load_ext eachlabs_widgets\n%config EachGen.poll_interval = 0.2", timeout=60
-        )
-        assert reply["status"] == "ok", reply
-        yield emulator, kernel
-    finally:
-        kernel.stop()
-        server.close()
+served = kernel_on_emulator("kernel", speed=1.0)
 
 
 def test_live_card_updates_then_the_static_result(served):
@@ -177,23 +146,12 @@ def test_a_killed_kernel_loses_nothing(tmp_path, monkeypatch):
     model = "flux-2-klein-9b-base-text-to-image"
     with serve(emulator) as server:
         home = tmp_path / "home"
-        kernel = Kernel(
-            {
-                "EACHLABS_BASE_URL": server.url,
-                "EACHLABS_API_KEY": KEY,
-                "EACHLABS_HOME": str(home),
-            },
-            cwd=str(tmp_path),
-        )
-        try:
-            kernel.run("%load_ext eachlabs_widgets", timeout=60)
+        with started(server.url, tmp_path, poll=None) as kernel:
             kernel.submit(f"%%eachgen {model} --seed 1,2,3\na lighthouse")
             wait_until(lambda: emulator.stats.predictions_created == 3)
             # Each row is written by the journal's thread right after its create answers.
             wait_until(lambda: len(_rows(home / "journal.sqlite3")) == 3, timeout=10)
             kernel.kill()
-        finally:
-            kernel.stop()
         ids = set(emulator.stats.prediction_ids)
         monkeypatch.setenv("EACHLABS_HOME", str(home))
         monkeypatch.setenv("EACHLABS_API_KEY", KEY)

@@ -5,43 +5,18 @@ and the session's spend is shown against the budget."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from eachlabs_widgets._service.budget import usd
-from eachlabs_widgets.emulator import Emulator, serve
 
-from ..kernel_driver import Kernel, statuses, widget_states
-from .conftest import FLUX
-from .test_kernel import KEY
-from .test_kernel_results import shown_text
+from ..kernel_driver import shown_text, statuses, widget_states
+from .conftest import FLUX, kernel_on_emulator
 
 pytestmark = pytest.mark.kernel
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[tuple[Emulator, Kernel]]:
-    emulator = Emulator(speed=0.05)
-    server = serve(emulator)
-    workdir = tmp_path_factory.mktemp("kernel-budget")
-    kernel = Kernel(
-        {
-            "EACHLABS_BASE_URL": server.url,
-            "EACHLABS_API_KEY": KEY,
-            "EACHLABS_HOME": str(workdir / "home"),
-        },
-        cwd=str(workdir),
-    )
-    try:
-        reply, _ = kernel.run(
-            "%load_ext eachlabs_widgets\n%config EachGen.poll_interval = 0.2", timeout=60
-        )
-        assert reply["status"] == "ok", reply
-        yield emulator, kernel
-    finally:
-        kernel.stop()
-        server.close()
+served = kernel_on_emulator("kernel-budget", speed=0.05)
 
 
 def test_a_sweep_past_the_budget_runs_the_cells_that_fit_and_says_what_it_left_out(served):

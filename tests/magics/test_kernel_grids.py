@@ -5,49 +5,25 @@ for a ``--background`` handle."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from eachlabs_widgets._journal.metadata import parse_a1111
-from eachlabs_widgets.emulator import Emulator, serve
 
-from ..kernel_driver import Kernel, widget_states
-from .conftest import FLUX
-from .test_kernel import KEY
-from .test_kernel_results import shown_text
+from ..kernel_driver import Kernel, shown_text, widget_states
+from .conftest import FLUX, kernel_on_emulator
 
 pytestmark = pytest.mark.kernel
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[tuple[Emulator, Kernel, Path]]:
-    emulator = Emulator(speed=0.05)
-    server = serve(emulator)
-    workdir = tmp_path_factory.mktemp("kernel-grids")
-    kernel = Kernel(
-        {
-            "EACHLABS_BASE_URL": server.url,
-            "EACHLABS_API_KEY": KEY,
-            "EACHLABS_HOME": str(workdir / "home"),
-        },
-        cwd=str(workdir),
-    )
-    try:
-        reply, _ = kernel.run(
-            "%load_ext eachlabs_widgets\n%config EachGen.poll_interval = 0.2", timeout=60
-        )
-        assert reply["status"] == "ok", reply
-        yield emulator, kernel, workdir
-    finally:
-        kernel.stop()
-        server.close()
+served = kernel_on_emulator("kernel-grids", speed=0.05)
 
 
 def test_a_sweep_shares_one_seed_said_in_the_header_and_its_sheet_is_saved(served):
-    emulator, kernel, workdir = served
+    emulator, kernel = served
+    workdir = kernel.workdir
     before = emulator.stats.predictions_created
     reply, messages = kernel.run(
         f"%%eachgen {FLUX} --image_size square,landscape_16_9,portrait_4_3 -o g\na red fox",
@@ -69,7 +45,8 @@ def test_a_sweep_shares_one_seed_said_in_the_header_and_its_sheet_is_saved(serve
 
 
 def test_seed_random_and_a_background_grids_sheet(served):
-    _, kernel, workdir = served
+    _, kernel = served
+    workdir = kernel.workdir
     reply, _ = kernel.run(
         f"%%eachgen {FLUX} --seed random --image_size square,square_hd -o bg\na cat"
     )
@@ -106,7 +83,7 @@ def _answer(kernel: Kernel, code: str, reply: str) -> tuple[str, dict, list]:
 
 
 def test_a_grid_above_the_limit_asks_in_the_notebook_and_headless_says_add_yes(served):
-    emulator, kernel, _ = served
+    emulator, kernel = served
     price = _learn_a_price(kernel)
     kernel.execute(f"%config EachGen.confirm_above = {price * 2}")
     cell = f"%%eachgen {FLUX} --image_size square,square_hd,portrait_4_3 -o c\na heron\n"
@@ -134,7 +111,7 @@ def test_a_grid_above_the_limit_asks_in_the_notebook_and_headless_says_add_yes(s
 
 
 def test_three_varying_inputs_are_titled_grids_in_the_saved_output(served):
-    _, kernel, _ = served
+    _, kernel = served
     reply, messages = kernel.run(
         f"%%eachgen {FLUX} --seed 1,2 --image_size square,square_hd -o p\na wren\n---\na crow\n",
         timeout=60,

@@ -3,60 +3,22 @@ its one-line errors, a background card's Cancel button, a failure said once, reu
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
-from eachlabs_widgets.emulator import Emulator, serve
-
-from ..kernel_driver import Kernel, statuses, widget_states
-from .conftest import FLUX
-from .test_kernel import KEY, SLOW, poll_status, wait_until
+from ..kernel_driver import (
+    poll_status,
+    shown_text,
+    statuses,
+    wait_until,
+    widget_states,
+)
+from .conftest import FLUX, SLOW, kernel_on_emulator
 
 pytestmark = pytest.mark.kernel
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[tuple[Emulator, Kernel]]:
-    emulator = Emulator(speed=0.3)
-    server = serve(emulator)
-    workdir = tmp_path_factory.mktemp("kernel-results")
-    kernel = Kernel(
-        {
-            "EACHLABS_BASE_URL": server.url,
-            "EACHLABS_API_KEY": KEY,
-            "EACHLABS_HOME": str(workdir / "home"),
-        },
-        cwd=str(workdir),
-    )
-    try:
-        reply, _ = kernel.run(
-            "%load_ext eachlabs_widgets\n%config EachGen.poll_interval = 0.2\n"
-            "import eachlabs_widgets as el",
-            timeout=60,
-        )
-        assert reply["status"] == "ok", reply
-        yield emulator, kernel
-    finally:
-        kernel.stop()
-        server.close()
-
-
-def shown_text(messages: list[dict[str, Any]]) -> str:
-    """Everything a person could read in the cell's outputs (not widget state)."""
-    parts = []
-    for m in messages:
-        content = m["content"]
-        if m["msg_type"] in ("display_data", "update_display_data", "execute_result"):
-            parts.append(json.dumps(content["data"]))
-        elif m["msg_type"] == "stream":
-            parts.append(content["text"])
-        elif m["msg_type"] == "error":
-            parts.append("\n".join(content["traceback"]))
-    return "\n".join(parts)
+served = kernel_on_emulator("kernel-results", speed=0.3)
 
 
 def test_generate_shows_a_live_card_then_one_line(served):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..kernel_driver import Kernel
+from ..kernel_driver import Kernel, started
 from ..output_stand import SLUG, Stand, png
 
 pytestmark = pytest.mark.kernel
@@ -19,22 +19,10 @@ def served(tmp_path_factory) -> Iterator[tuple[Stand, Kernel]]:
     stand = Stand()
     workdir = tmp_path_factory.mktemp("kernel")
     (workdir / "blocker").write_text("a file where a folder should be")
-    kernel = Kernel(
-        {
-            "EACHLABS_BASE_URL": stand.url,
-            "EACHLABS_API_KEY": "test",
-            "EACHLABS_HOME": str(workdir / "home"),
-        },
-        cwd=str(workdir),
-    )
     try:
-        reply, _ = kernel.run(
-            "%load_ext eachlabs_widgets\n%config EachGen.poll_interval = 0.1", timeout=60
-        )
-        assert reply["status"] == "ok", reply
-        yield stand, kernel
+        with started(stand.url, workdir, poll=0.1) as kernel:
+            yield stand, kernel
     finally:
-        kernel.stop()
         stand.close()
 
 
