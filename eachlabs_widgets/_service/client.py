@@ -423,15 +423,27 @@ class AsyncEachLabs:
         running_until = 0.0  # when the last poll that saw it running went out
         watch, status, stalled = StatusWatch(), "starting", False
         queued = False  # the last answer said "created": held in the provider's queue
+        scout = False  # one of the few polling a model whose durations are unknown
         learner.polling(+1)
         try:
             while True:
                 elapsed = self._clock() - start
                 # Asked each time: a same-model prediction that just ended re-plans this one.
                 support = learner.support(model, base_url) if model else None
+                if model and support is None and not scout:
+                    scout = learner.enlist(model, base_url, self._poll.crowd_free)
+                elif scout and support is not None:
+                    learner.discharge(model or "", base_url)
+                    scout = False
                 round_trip = learner.round_trip(base_url)
                 target = self._poll.next_poll(
-                    elapsed, last_poll, support, round_trip, crowd=learner.crowd, queued=queued
+                    elapsed,
+                    last_poll,
+                    support,
+                    round_trip,
+                    crowd=learner.crowd,
+                    queued=queued,
+                    held=bool(model) and support is None and not scout,
                 )
                 if timeout is not None:
                     target = min(target, timeout)
@@ -487,6 +499,8 @@ class AsyncEachLabs:
             ) from None
         finally:
             learner.polling(-1)
+            if scout:
+                learner.discharge(model or "", base_url)
 
     async def _seed_learner(self, model: str, base_url: str) -> None:
         """Once per process and model: what the journal recorded seeds what was learned. Read

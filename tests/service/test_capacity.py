@@ -252,3 +252,40 @@ async def test_cancelling_a_call_that_waits_for_a_slot_ends_it_at_once_and_creat
     await asyncio.sleep(0.3)  # a create that slipped through would have been sent by now
     assert emulator.stats.predictions_created == 1
     assert limiter.in_flight == 0 and limiter.running == 0
+
+
+async def test_a_crowd_of_a_new_model_sends_a_few_to_find_out_how_long_it_takes(emulator, tmp_path):
+    # Twelve predictions of a model nothing is known of, at once, with room for three to poll
+    # freely: only three poll before the first end; the rest sleep until one is seen, then
+    # poll across what it taught. Every end is still seen promptly.
+    from eachlabs_widgets._service.client import learner
+    from eachlabs_widgets._service.polling import PollSchedule
+
+    learner.forget()
+    emulator.configure(durations={FAST: [1.2, 1.2]})
+    client = AsyncEachLabs(
+        api_key="k",
+        base_url=emulator.url,
+        journal=Journal(tmp_path / "j.sqlite3"),
+        limiter=PredictionLimiter(12),
+        poll=PollSchedule(crowd_free=3),
+    )
+    polled: list[tuple[float, str]] = []
+    real_get = client.get_prediction
+
+    async def watched(prediction_id: str, **kwargs):
+        polled.append((asyncio.get_running_loop().time(), prediction_id))
+        return await real_get(prediction_id, **kwargs)
+
+    client.get_prediction = watched  # type: ignore[method-assign]
+    start = asyncio.get_running_loop().time()
+    results = await asyncio.wait_for(
+        asyncio.gather(*(client.run(FAST, {"prompt": f"fox {i}"}) for i in range(12))), 60
+    )
+    assert len({g.id for g in results}) == 12
+    early = {pid for when, pid in polled if when < start + 1.1}  # before any could end
+    assert len(early) == 3
+    records = emulator.records()
+    assert all(r["seen_end_at"] - r["ended_at"] < 1.5 for r in records)
+    assert len(polled) < 12 * 4
+    learner.forget()

@@ -316,3 +316,23 @@ def test_the_support_is_computed_once_per_new_duration():
     assert learner.support("m", "u") is first  # cached
     learner.observe("m", 6.0, "u")
     assert learner.support("m", "u") != first
+
+
+def test_a_held_prediction_of_an_unknown_model_polls_rarely_until_something_is_learned():
+    schedule = PollSchedule()
+    assert schedule.next_poll(0.0, None, None, held=True) == schedule.max_interval
+    assert schedule.next_poll(5.0, 5.0, None, held=True) == 5.0 + schedule.max_interval
+    # Once a support is known, held means nothing: the grid over it, as for everyone.
+    support = (3.0, 5.0)
+    assert schedule.next_poll(0.0, None, support, held=True) == schedule.next_poll(
+        0.0, None, support
+    )
+
+
+def test_a_model_takes_as_many_scouts_as_asked_and_a_discharged_one_makes_room():
+    learner = DurationLearner()
+    assert [learner.enlist("m", "a", 2) for _ in range(3)] == [True, True, False]
+    assert learner.enlist("other", "a", 2) and learner.enlist("m", "b", 2)  # per model, service
+    learner.discharge("m", "a")
+    assert learner.enlist("m", "a", 2) is True
+    assert learner.enlist("m", "a", 2) is False
