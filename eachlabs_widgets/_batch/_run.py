@@ -7,7 +7,7 @@ import csv
 import json
 import statistics
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -21,7 +21,7 @@ from .._exceptions import (
 from .._generation import Generation
 from .._journal.journal import Journal
 from .._service.budget import Budget, usd
-from .._service.client import AsyncEachLabs
+from .._service.client import AsyncEachLabs, settle_background
 from .._service.prediction import Prediction
 from .._settings import output_dir
 from ._inputs import BatchInputError, fingerprint, payload_for, read_rows
@@ -34,6 +34,8 @@ __all__ = ["BatchSummary", "estimate_price", "results_path", "run_batch"]
 COLUMNS = ["row", "id", "status", "files", "seed", "cost", "error", "note"]
 MAX_LISTED = 20  # input problems listed before "and N more"
 KEPT_PAYLOADS = 10_000  # rows whose checked payload is kept from the check to the run
+#: Seconds an interrupted batch waits for the cancels it started to be settled.
+BACKGROUND_HOLD = 15.0
 #: How a row's status is counted while the batch runs: what was never sent never "failed".
 _COUNTED = {"success": "done", "skipped": "not run"}
 
@@ -218,6 +220,7 @@ async def run_batch(
         payload = kept or payload_for(model, schema, row, number, batch)
         result: dict[str, Any] = {"row": number}
         # Said from what the ledger knew before this run: running the row updates ``state``.
+        earlier = state.id
         if state.id is not None:
             note = "resumed"
         elif state.sent:
@@ -267,6 +270,8 @@ async def run_batch(
             counts["running"] -= 1
             reservation.settle(cost)
         result["id"] = ledger.rows[number].id if number in ledger.rows else None
+        if earlier is not None and result["id"] not in (None, earlier):
+            note = f"created again: {earlier} was cancelled (not billed)"
         if note:
             result["note"] = note
         if result["status"] == "skipped":  # refused before its create: a rerun runs it
@@ -289,8 +294,19 @@ async def run_batch(
     limiter = client.limiter
     ceiling = limiter.ceiling
     limiter.resize(concurrency)
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, concurrency))]
     try:
-        await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+        await asyncio.gather(*workers)
+    except BaseException:
+        # Interrupted: gather returns as soon as one worker ends, while the others still
+        # settle their rows (a create in flight waited for and cancelled, a cancel asked of
+        # the service). Every one of them finishes that first, and so does the work they
+        # left in the background: else the process exits under them, their cancels unsent.
+        if any(not w.done() for w in workers):
+            say("interrupted: cancelling the predictions in flight on the service…")
+        await _finish(workers)
+        await settle_background(BACKGROUND_HOLD)
+        raise
     finally:
         limiter.resize(ceiling)
         results.close()
@@ -303,6 +319,22 @@ async def run_batch(
     return BatchSummary(rows, succeeded, rows - succeeded - skipped, skipped, target, because)
 
 
+async def _finish(workers: Sequence[asyncio.Future[None]]) -> None:
+    """Cancel ``workers`` and wait until each has ended, whatever interrupts come meanwhile
+    (each one's clean-up is bounded: the client waits a few seconds at most for a create or a
+    cancel). A fifth Ctrl+C still ends the process at once (see :func:`run_sync`)."""
+    while True:
+        pending = [w for w in workers if not w.done()]
+        if not pending:
+            return
+        for w in pending:
+            w.cancel()
+        try:
+            await asyncio.wait(pending)
+        except asyncio.CancelledError:
+            continue
+
+
 async def _run_row(
     client: AsyncEachLabs,
     ledger: Ledger,
@@ -313,7 +345,10 @@ async def _run_row(
     save_to: str | None,
 ) -> Generation:
     if state.id is not None:  # created by an earlier run: follow it, create nothing
-        return await client.follow(state.id, model, payload, save_to=save_to)
+        try:
+            return await client.follow(state.id, model, payload, save_to=save_to)
+        except PredictionCancelledError:
+            pass  # cancelled when that run was interrupted: never billed, so made again
 
     def on_update(prediction: Prediction) -> None:
         if prediction.status == "created":

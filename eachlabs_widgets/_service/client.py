@@ -1081,17 +1081,11 @@ class AsyncEachLabs:
             if not cancel.done():
                 cancel.cancel()
             problem = "no answer" if not cancel.done() or cancel.cancelled() else cancel.exception()
-            log.warning(
-                "could not cancel prediction %s (%s); it may still run and be billed: "
-                "eachlabs_widgets.resume(%r) picks it up",
-                prediction_id,
-                problem,
-                prediction_id,
-            )
-            message = f"could not be cancelled ({problem}); resume it by id"
-            self._record(lambda j: j.update(prediction_id, error=message))
-            cancels.record(prediction_id, cancels.REFUSED)
-            return cancels.REFUSED
+            if not (isinstance(problem, APIError) and await self._has_ended(prediction_id)):
+                return self._cancel_refused(prediction_id, problem)
+            # Refused because it had ended (only a running prediction can be cancelled,
+            # API.md "Cancel"): settled below as an accepted cancel whose prediction ended,
+            # its files saved if it succeeded, not left as "may still run".
         # Accepted is not done: ask at once how it stands.
         poll = asyncio.ensure_future(self.get_prediction(prediction_id))
         seen: Prediction | None = await _settle(poll, CANCEL_HOLD)
@@ -1110,6 +1104,25 @@ class AsyncEachLabs:
             self._settle_cancel(prediction_id, model, dict(inputs or {}), save_to, on_update)
         )
         return cancels.REQUESTED
+
+    def _cancel_refused(self, prediction_id: str, problem: object) -> str:
+        """A cancel that failed, or was not answered: said, and left resumable."""
+        log.warning(
+            "could not cancel prediction %s (%s); it may still run and be billed: "
+            "eachlabs_widgets.resume(%r) picks it up",
+            prediction_id,
+            problem,
+            prediction_id,
+        )
+        message = f"could not be cancelled ({problem}); resume it by id"
+        self._record(lambda j: j.update(prediction_id, error=message))
+        cancels.record(prediction_id, cancels.REFUSED)
+        return cancels.REFUSED
+
+    async def _has_ended(self, prediction_id: str) -> bool:
+        """Whether one poll, within :data:`CANCEL_HOLD`, says the prediction has ended."""
+        seen = await _settle(asyncio.ensure_future(self.get_prediction(prediction_id)), CANCEL_HOLD)
+        return seen is not None and seen.done
 
     async def _settle_cancel(
         self,
@@ -1182,6 +1195,32 @@ def _in_background(work: Awaitable[Any]) -> None:
     task = asyncio.ensure_future(work)
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+async def settle_background(limit: float) -> int:
+    """Before a process that ran this loop exits: let its background work end (a create
+    answered after its caller gave up, recorded and cancelled; a cancel followed until the
+    service says how it ended), waiting at most ``limit`` seconds and absorbing interrupts
+    meanwhile. What is still running then is cancelled and ends quietly: those predictions
+    stay in the journal as "cancel requested", for :func:`~eachlabs_widgets.resume`. Returns
+    how many were left that way. (Left pending, asyncio would destroy them at exit, with a
+    "Task was destroyed" line each, and their cancels would never be sent.)"""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit
+    while True:
+        mine = {task for task in _background if task.get_loop() is loop and not task.done()}
+        remaining = end - loop.time()
+        if not mine or remaining <= 0:
+            break
+        try:
+            await asyncio.wait(mine, timeout=remaining)
+        except asyncio.CancelledError:
+            continue
+    for task in mine:
+        task.cancel()
+    if mine:
+        await asyncio.wait(mine)
+    return len(mine)
 
 
 async def _settle(task: asyncio.Future[Any], limit: float) -> Any:

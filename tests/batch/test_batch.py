@@ -98,6 +98,47 @@ def test_a_batch_killed_with_sigkill_resumes_without_paying_twice(emulator, env,
     assert len({r["id"] for r in rows}) == 12
 
 
+def test_ctrl_c_settles_every_prediction_in_flight_then_says_one_line(emulator, env, tmp_path):
+    # Interrupted with many in flight: every worker settles its row before the process exits
+    # (the creates in flight answered and recorded, each prediction cancelled on the service or
+    # found ended), with no "Task was destroyed" or ignored exception, and a rerun creates only
+    # what is missing.
+    emulator.configure(durations={TURBO: [2.0, 3.0]})
+    inputs = prompts(tmp_path / "p.csv", [f"a fox take {i}" for i in range(40)])
+    ledger = tmp_path / "p.results.csv.progress"
+    args = command(TURBO, str(inputs), "--yes", "--no-progress", "--concurrency", "20")
+    first = subprocess.Popen(args, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and first.poll() is None:
+        text = ledger.read_text() if ledger.exists() else ""
+        if text.count('"id"') >= 10:
+            break
+        time.sleep(0.02)
+    first.send_signal(signal.SIGINT)
+    _, errors = first.communicate(timeout=60)
+    assert first.returncode == 1, errors
+    assert "Task was destroyed" not in errors and "Exception ignored" not in errors, errors
+    assert errors.rstrip().endswith("run again with the same arguments to resume"), errors
+    created = set(emulator.stats.prediction_ids)
+    assert created
+    recorded = {e.get("id") for e in map(json.loads, ledger.read_text().splitlines()[1:])}
+    assert created <= recorded  # every prediction made is in the ledger: none paid for unseen
+    records = {r["id"]: r for r in emulator.records()}
+    # Each was cancelled on the service, or had ended before its cancel could be asked.
+    assert all(r["cancel_requested_at"] or r["ended_at"] for r in records.values())
+    assert sum(1 for r in records.values() if r["cancel_requested_at"]) > 0
+
+    emulator.configure(durations={TURBO: [0.05, 0.1]})
+    second = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    rows = results(tmp_path / "p.results.csv")
+    assert len(rows) == 40 and all(r["status"] == "success" for r in rows), second.stderr
+    # Only rows never created are created now (a cancelled one is made again: it made nothing).
+    assert emulator.stats.predictions_created <= 40 + len(created)
+    again = [r for r in rows if r["note"].endswith("was cancelled (not billed)")]
+    assert again and {r["note"].split()[2] for r in again} <= set(records)
+
+
 def test_a_bad_field_is_named_with_its_row_and_nothing_is_sent(emulator, env, tmp_path, capsys):
     inputs = prompts(
         tmp_path / "p.csv", ["a fox,square", "a cat,huge", "a dog,square"], "prompt,image_size"
