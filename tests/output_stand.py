@@ -14,6 +14,7 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 SLUG = "flux-2-turbo-text-to-image"
@@ -159,3 +160,20 @@ def stream_forever(chunk: bytes, pause: float = 0.0, limit: int = 2 << 30) -> Fi
         return None
 
     return host
+
+
+def watch_staging(monkeypatch: Any, made: list[Path] | None = None) -> list[Path]:
+    """Every staging file downloads make from now on, appended to ``made`` (a new list by
+    default), which is returned; ``monkeypatch`` undoes the watch."""
+    from eachlabs_widgets._service import download
+
+    made = [] if made is None else made
+    real = download.staging_file
+
+    def watched(folder: Path | None) -> tuple[int, Path]:
+        fd, path = real(folder)
+        made.append(path)
+        return fd, path
+
+    monkeypatch.setattr(download, "staging_file", watched)
+    return made

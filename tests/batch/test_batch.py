@@ -56,6 +56,16 @@ def results(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def until_answered(run: subprocess.Popen, ledger: Path, creates: int) -> None:
+    """Wait (a minute at most) until ``run``'s ledger holds ``creates`` answered creates."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and run.poll() is None:
+        text = ledger.read_text() if ledger.exists() else ""
+        if text.count('"id"') >= creates:
+            return
+        time.sleep(0.02)
+
+
 def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "eachlabs_widgets", "batch", *args]
 
@@ -67,12 +77,7 @@ def test_a_batch_killed_with_sigkill_resumes_without_paying_twice(emulator, env,
     args = command(TURBO, str(inputs), "--yes", "--no-progress", "--concurrency", "4")
     log = (tmp_path / "first.log").open("w")
     first = subprocess.Popen(args, env={**os.environ, **env}, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and first.poll() is None:
-        text = ledger.read_text() if ledger.exists() else ""
-        if text.count('"id"') >= 5:
-            break
-        time.sleep(0.02)
+    until_answered(first, ledger, 5)
     first.send_signal(signal.SIGKILL)
     first.wait()
     created_before = emulator.stats.predictions_created
@@ -108,12 +113,7 @@ def test_ctrl_c_settles_every_prediction_in_flight_then_says_one_line(emulator, 
     ledger = tmp_path / "p.results.csv.progress"
     args = command(TURBO, str(inputs), "--yes", "--no-progress", "--concurrency", "20")
     first = subprocess.Popen(args, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and first.poll() is None:
-        text = ledger.read_text() if ledger.exists() else ""
-        if text.count('"id"') >= 10:
-            break
-        time.sleep(0.02)
+    until_answered(first, ledger, 10)
     first.send_signal(signal.SIGINT)
     _, errors = first.communicate(timeout=60)
     assert first.returncode == 1, errors

@@ -18,7 +18,7 @@ from eachlabs_widgets._display.render import generation_bundle
 from eachlabs_widgets._journal.files import read_png_text, write_output
 from eachlabs_widgets._service import download
 
-from ..output_stand import SLUG, png
+from ..output_stand import SLUG, png, watch_staging
 
 
 @pytest.fixture
@@ -74,15 +74,7 @@ async def test_a_saved_run_stages_beside_the_destination_and_leaves_nothing(
     # Past what memory keeps, a download goes on in a staging file beside its destination.
     monkeypatch.setattr(download, "SPOOL_BYTES", 64)
     out = tmp_path / "out"
-    made: list[Path] = []
-    real_staging_file = download.staging_file
-
-    def watched(folder):
-        fd, path = real_staging_file(folder)
-        made.append(path)
-        return fd, path
-
-    monkeypatch.setattr(download, "staging_file", watched)
+    made = watch_staging(monkeypatch)
     stand.files = lambda handler, stand: (200, {"Content-Type": "image/png"}, png())
     g = await client.run(SLUG, {"prompt": "a fox", "num_images": 2}, save_to=str(out))
     assert len(made) == 2
@@ -98,22 +90,13 @@ async def test_a_saved_run_stages_beside_the_destination_and_leaves_nothing(
 
 
 async def test_a_small_output_is_saved_from_memory_without_a_staging_file(
-    client, stand, tmp_path, system_temp
+    client, stand, tmp_path, system_temp, monkeypatch
 ):
     # An image of a few MB is held whole anyway: no staging file is made, read back, removed.
     out = tmp_path / "out"
-    made: list[str] = []
-    real_staging_file = download.staging_file
-
-    def counting(folder):
-        fd, path = real_staging_file(folder)
-        made.append(path.name)
-        return fd, path
-
+    made = watch_staging(monkeypatch)
     stand.files = lambda handler, stand: (200, {"Content-Type": "image/png"}, png())
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(download, "staging_file", counting)
-        g = await client.run(SLUG, {"prompt": "a fox", "num_images": 2}, save_to=str(out))
+    g = await client.run(SLUG, {"prompt": "a fox", "num_images": 2}, save_to=str(out))
     assert made == []
     assert [p.read_bytes()[:8] for p in g.paths] == [b"\x89PNG\r\n\x1a\n"] * 2
     assert [im.size for im in g.images] == [(8, 8), (8, 8)]

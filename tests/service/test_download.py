@@ -14,7 +14,7 @@ from eachlabs_widgets import ConfigurationError, OutputDownloadError
 from eachlabs_widgets._service import download
 from eachlabs_widgets._service.download import max_download_bytes
 
-from ..output_stand import SLUG, png, stream_forever
+from ..output_stand import SLUG, png, stream_forever, watch_staging
 
 S3_EXPIRED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
@@ -41,17 +41,10 @@ def spool(request, monkeypatch):
     (made tiny here, so that every download goes on in a file). Gives the staging files made,
     in a list that is ``on_disk`` when they were expected."""
     made = _Made()
+    watch_staging(monkeypatch, made)
     if request.param == "staging file":
         made.on_disk = True
         monkeypatch.setattr(download, "SPOOL_BYTES", 16)
-        real = download.staging_file
-
-        def watched(folder):
-            fd, path = real(folder)
-            made.append(path)
-            return fd, path
-
-        monkeypatch.setattr(download, "staging_file", watched)
     return made
 
 
