@@ -30,7 +30,6 @@ __all__ = [
     "atomic_write",
     "embed_metadata",
     "extension_for",
-    "file_mode",
     "make_temp",
     "metadata_insertion",
     "place_exclusively",
@@ -56,36 +55,14 @@ _EXT_BY_TYPE = {
 }
 
 
-def _umask() -> int:
-    """The process's umask, read without changing it where the system allows (Linux)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # elsewhere: read by setting it, and put it back at once
-    os.umask(mask)
-    return mask
-
-
-def file_mode() -> int:
-    """The permissions a new file gets from ``open()``: 0o666 less the umask (0o644 for the
-    usual 022), so teammates and web servers can read saved outputs as they read other files.
-    (``tempfile.mkstemp`` alone would leave them at 0o600.)"""
-    return 0o666 & ~_umask()
-
-
 def make_temp(folder: str | Path | None, prefix: str, suffix: str) -> tuple[int, str]:
     """A new file, open for writing, under an unused random name in ``folder`` (the system's
-    temp folder for ``None``), as ``tempfile.mkstemp`` makes one, but with the permissions of
-    :func:`file_mode` (it is renamed or linked into place later, keeping them). Returns its
-    descriptor and path; raises ``OSError`` as ``mkstemp`` does.
-
-    ``mkstemp`` asks for 0o600; asking for 0o666 lets the system apply the umask itself, with
-    no umask to read (a file of ``/proc`` per call) and no ``fchmod``: two of them per output
-    saved, at 100 predictions in flight.
+    temp folder for ``None``), as ``tempfile.mkstemp`` makes one, but with the permissions
+    ``open()`` gives: 0o666 less the umask (0o644 for the usual 022), so teammates and web
+    servers read saved outputs as they read other files (it is renamed or linked into place
+    later, keeping them). Returns its descriptor and path; raises ``OSError`` as ``mkstemp``
+    does. (``mkstemp`` asks for 0o600; asking for 0o666 lets the system apply the umask, with
+    no umask to read and no ``fchmod``.)
     """
     where = os.fspath(folder) if folder is not None else tempfile.gettempdir()
     for _ in range(100):

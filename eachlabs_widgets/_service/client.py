@@ -1077,18 +1077,16 @@ class AsyncEachLabs:
         """
         cancel = asyncio.ensure_future(self.cancel_prediction(prediction_id))
         answered = await _settle(cancel, CANCEL_HOLD)
-        if answered is None:
-            if not cancel.done():
-                cancel.cancel()
-            problem = "no answer" if not cancel.done() or cancel.cancelled() else cancel.exception()
-            if not (isinstance(problem, APIError) and await self._has_ended(prediction_id)):
-                return self._cancel_refused(prediction_id, problem)
-            # Refused because it had ended (only a running prediction can be cancelled,
-            # API.md "Cancel"): settled below as an accepted cancel whose prediction ended,
-            # its files saved if it succeeded, not left as "may still run".
-        # Accepted is not done: ask at once how it stands.
-        poll = asyncio.ensure_future(self.get_prediction(prediction_id))
-        seen: Prediction | None = await _settle(poll, CANCEL_HOLD)
+        if answered is None and not cancel.done():
+            cancel.cancel()
+        # Accepted is not done: ask at once how it stands. Refused, it may have ended already
+        # (only a running prediction can be cancelled, API.md "Cancel"): then it is settled
+        # below as an accepted cancel whose prediction ended (its files saved if it
+        # succeeded), not left as "may still run".
+        accepted = answered is not None
+        seen = await self._poll_within(prediction_id) if accepted or _answered(cancel) else None
+        if not accepted and not (seen is not None and seen.done):
+            return self._cancel_refused(prediction_id, cancel)
         if seen is not None and on_update is not None:
             on_update(seen)
         if seen is not None and seen.cancelled:
@@ -1105,8 +1103,9 @@ class AsyncEachLabs:
         )
         return cancels.REQUESTED
 
-    def _cancel_refused(self, prediction_id: str, problem: object) -> str:
+    def _cancel_refused(self, prediction_id: str, cancel: asyncio.Future[Any]) -> str:
         """A cancel that failed, or was not answered: said, and left resumable."""
+        problem = "no answer" if not cancel.done() or cancel.cancelled() else cancel.exception()
         log.warning(
             "could not cancel prediction %s (%s); it may still run and be billed: "
             "eachlabs_widgets.resume(%r) picks it up",
@@ -1119,10 +1118,12 @@ class AsyncEachLabs:
         cancels.record(prediction_id, cancels.REFUSED)
         return cancels.REFUSED
 
-    async def _has_ended(self, prediction_id: str) -> bool:
-        """Whether one poll, within :data:`CANCEL_HOLD`, says the prediction has ended."""
-        seen = await _settle(asyncio.ensure_future(self.get_prediction(prediction_id)), CANCEL_HOLD)
-        return seen is not None and seen.done
+    async def _poll_within(self, prediction_id: str) -> Prediction | None:
+        """The prediction as one poll sees it, waiting at most :data:`CANCEL_HOLD` (absorbing
+        interrupts); ``None`` when that poll failed or did not answer."""
+        poll = asyncio.ensure_future(self.get_prediction(prediction_id))
+        seen: Prediction | None = await _settle(poll, CANCEL_HOLD)
+        return seen
 
     async def _settle_cancel(
         self,
@@ -1197,14 +1198,19 @@ def _in_background(work: Awaitable[Any]) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def settle_background(limit: float) -> int:
+def _answered(request: asyncio.Future[Any]) -> bool:
+    """Whether ``request`` ended in an error answer of the service (an :class:`APIError`)."""
+    return request.done() and not request.cancelled() and isinstance(request.exception(), APIError)
+
+
+async def settle_background(limit: float) -> None:
     """Before a process that ran this loop exits: let its background work end (a create
     answered after its caller gave up, recorded and cancelled; a cancel followed until the
     service says how it ended), waiting at most ``limit`` seconds and absorbing interrupts
     meanwhile. What is still running then is cancelled and ends quietly: those predictions
-    stay in the journal as "cancel requested", for :func:`~eachlabs_widgets.resume`. Returns
-    how many were left that way. (Left pending, asyncio would destroy them at exit, with a
-    "Task was destroyed" line each, and their cancels would never be sent.)"""
+    stay in the journal as "cancel requested", for :func:`~eachlabs_widgets.resume`. (Left
+    pending, asyncio would destroy them at exit, with a "Task was destroyed" line each, and
+    their cancels would never be sent.)"""
     loop = asyncio.get_running_loop()
     end = loop.time() + limit
     while True:
@@ -1220,7 +1226,6 @@ async def settle_background(limit: float) -> int:
         task.cancel()
     if mine:
         await asyncio.wait(mine)
-    return len(mine)
 
 
 async def _settle(task: asyncio.Future[Any], limit: float) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eachlabs_widgets._journal.files import atomic_write, file_mode, write_output, write_sidecar
+from eachlabs_widgets._journal.files import atomic_write, write_output, write_sidecar
 from eachlabs_widgets._service.download import staging_file
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
@@ -29,7 +29,6 @@ def mode(path: Path) -> int:
 
 def test_saved_files_follow_the_umask(tmp_path, umask):
     expected = 0o666 & ~umask
-    assert file_mode() == expected
     path = write_output(tmp_path, "stem", ".png", b"\x89PNG\r\n\x1a\n" + bytes(30), {"a": 1})
     sidecar = write_sidecar(path, {"a": 1})
     plain = tmp_path / "plain.txt"
